@@ -1,0 +1,347 @@
+#!/usr/bin/env python3
+"""The local test fleet: one tool for Molecule, the demo and the benchmark.
+
+Test hosts are containers running systemd as PID 1 with their own dockerd and a registry mirror on their
+own loopback. They are reached only through the Docker socket (``docker exec``), and run with
+``--network none``, so nothing in a test can send traffic anywhere but the Docker socket and a host's own
+loopback.
+
+Subcommands:
+  engine                     use the reachable Docker daemon, or install docker.io and start dockerd
+  image [NAME ...]           build the test-host images (debian12, debian13) unless cached for this recipe
+  up --prefix P --count N    start N hosts (images round-robin from --images) and write an inventory
+  down --prefix P            remove the hosts of fleet P and their volumes
+  status --prefix P          print each host's Docker version and live registry mirrors
+
+Standard library only: it runs before the project's virtualenv exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+DEBIAN_ARCHIVE = "http://deb.debian.org/debian"
+IMAGE_REPO = "fleetops-host"
+FLEET_LABEL = "fleetops.fleet"
+DOCKERD_LOG = "/var/log/fleetops-dockerd.log"
+
+BASE_PACKAGES = [
+    "systemd", "systemd-sysv", "dbus", "python3", "docker.io", "docker-registry",
+    "busybox-static", "ca-certificates", "iproute2", "procps",
+]
+IMAGES = {
+    "debian12": {"suite": "bookworm", "packages": BASE_PACKAGES},
+    "debian13": {"suite": "trixie", "packages": BASE_PACKAGES + ["docker-cli"]},
+}
+
+# The host's mirror: Debian's docker-registry, without auth, on the host's own loopback only.
+REGISTRY_CONFIG = """\
+version: 0.1
+log:
+  fields:
+    service: registry
+storage:
+  filesystem:
+    rootdirectory: /var/lib/docker-registry
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:5000
+"""
+
+# Imports a tiny image (busybox only) as the given reference; used to seed mirrors and run containers.
+SEED_IMAGE_SCRIPT = """\
+#!/bin/sh
+# usage: fleet-seed-image REF — import a tiny busybox image as REF (no registry needed)
+set -eu
+dir=$(mktemp -d)
+mkdir -p "$dir/bin"
+cp /bin/busybox "$dir/bin/busybox"
+for applet in sh sleep cat echo ls; do ln -s busybox "$dir/bin/$applet"; done
+tar -C "$dir" -c . | docker import -c 'CMD ["/bin/sleep", "infinity"]' - "$1" >/dev/null
+rm -rf "$dir"
+"""
+
+# Units that have nothing to do in a container and would only make systemd report "degraded".
+MASKED_UNITS = [
+    "systemd-udevd.service", "systemd-udevd-control.socket", "systemd-udevd-kernel.socket",
+    "getty@tty1.service", "console-getty.service", "systemd-remount-fs.service",
+    "systemd-modules-load.service", "apt-daily.timer", "apt-daily-upgrade.timer", "e2scrub_reap.service",
+]
+
+RUN_FLAGS = [
+    "--network", "none",
+    "--cap-add=ALL", "--cap-drop=SYS_RESOURCE",
+    "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
+    "--cgroupns=host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
+    "--tmpfs", "/run", "--tmpfs", "/run/lock",
+    "-v", "/var/lib/docker", "-v", "/var/lib/docker-registry",
+    "--stop-signal", "SIGRTMIN+3",
+]
+
+
+def log(message: str) -> None:
+    print(f"[fleet] {message}", flush=True)
+
+
+def run(argv: list[str], check: bool = True, capture: bool = True, **kwargs) -> subprocess.CompletedProcess:
+    result = subprocess.run(argv, text=True, capture_output=capture, **kwargs)
+    if check and result.returncode != 0:
+        detail = (result.stderr or result.stdout or "").strip() if capture else ""
+        raise SystemExit(f"[fleet] command failed ({result.returncode}): {' '.join(argv)}\n{detail}")
+    return result
+
+
+def docker_ok() -> bool:
+    if not shutil.which("docker"):
+        return False
+    return run(["docker", "info", "--format", "{{.ServerVersion}}"], check=False).returncode == 0
+
+
+def apt_install(packages: list[str]) -> None:
+    log(f"installing Debian packages: {' '.join(packages)}")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    run(["apt-get", "update", "-qq"], env=env)
+    run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages], env=env)
+
+
+def cmd_engine(_args: argparse.Namespace) -> None:
+    if docker_ok():
+        version = run(["docker", "info", "--format", "{{.ServerVersion}}"]).stdout.strip()
+        log(f"using the running Docker engine {version}")
+        return
+    if not shutil.which("dockerd"):
+        apt_install(["docker.io"])
+    log(f"starting dockerd in the background (log: {DOCKERD_LOG})")
+    with open(DOCKERD_LOG, "ab") as logfile:
+        subprocess.Popen(["dockerd"], stdout=logfile, stderr=logfile, stdin=subprocess.DEVNULL,
+                         start_new_session=True)
+    started = time.monotonic()
+    while time.monotonic() - started < 90:
+        if docker_ok():
+            log(f"dockerd is up after {time.monotonic() - started:.1f}s")
+            return
+        time.sleep(1)
+    raise SystemExit(f"[fleet] dockerd did not answer within 90s; see {DOCKERD_LOG}")
+
+
+def recipe_digest(name: str) -> str:
+    recipe = {
+        "image": IMAGES[name], "registry": REGISTRY_CONFIG, "seed": SEED_IMAGE_SCRIPT,
+        "masked": MASKED_UNITS, "archive": DEBIAN_ARCHIVE,
+    }
+    return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def image_ref(name: str) -> str:
+    return f"{IMAGE_REPO}:{name}-{recipe_digest(name)}"
+
+
+def image_exists(ref: str) -> bool:
+    return run(["docker", "image", "inspect", ref], check=False).returncode == 0
+
+
+def configure_rootfs(rootfs: str) -> None:
+    with open(os.path.join(rootfs, "etc/machine-id"), "w", encoding="utf-8"):
+        pass
+    with open(os.path.join(rootfs, "etc/docker/registry/config.yml"), "w", encoding="utf-8") as f:
+        f.write(REGISTRY_CONFIG)
+    seed = os.path.join(rootfs, "usr/local/bin/fleet-seed-image")
+    with open(seed, "w", encoding="utf-8") as f:
+        f.write(SEED_IMAGE_SCRIPT)
+    os.chmod(seed, 0o755)
+    for unit in MASKED_UNITS:
+        link = os.path.join(rootfs, "etc/systemd/system", unit)
+        if not os.path.lexists(link):
+            os.symlink("/dev/null", link)
+    # The package's default daemon.json does not exist; make sure no stale one ships in the image.
+    stale = os.path.join(rootfs, "etc/docker/daemon.json")
+    if os.path.exists(stale):
+        os.remove(stale)
+
+
+def build_image(name: str) -> str:
+    ref = image_ref(name)
+    if image_exists(ref):
+        log(f"{name}: cached image {ref}")
+        run(["docker", "tag", ref, f"{IMAGE_REPO}:{name}"])
+        return ref
+    if not shutil.which("debootstrap"):
+        apt_install(["debootstrap"])
+    spec = IMAGES[name]
+    started = time.monotonic()
+    log(f"{name}: building {ref} with debootstrap ({spec['suite']}; about a minute)")
+    workdir = tempfile.mkdtemp(prefix=f"fleetops-{name}-", dir="/var/tmp")
+    rootfs = os.path.join(workdir, "rootfs")
+    try:
+        run(["debootstrap", "--variant=minbase", f"--include={','.join(spec['packages'])}",
+             spec["suite"], rootfs, DEBIAN_ARCHIVE])
+        configure_rootfs(rootfs)
+        log(f"{name}: importing the root filesystem into Docker")
+        tar = subprocess.Popen(["tar", "-C", rootfs, "-c", "."], stdout=subprocess.PIPE)
+        run(["docker", "import", "-c", 'CMD ["/lib/systemd/systemd"]', "-", ref], stdin=tar.stdout)
+        if tar.wait() != 0:
+            raise SystemExit(f"[fleet] {name}: tar of the root filesystem failed")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    run(["docker", "tag", ref, f"{IMAGE_REPO}:{name}"])
+    log(f"{name}: built in {time.monotonic() - started:.0f}s")
+    return ref
+
+
+def check_image_names(names) -> None:
+    unknown = sorted(set(names) - set(IMAGES))
+    if unknown:
+        raise SystemExit(f"[fleet] unknown image {', '.join(unknown)}; known: {', '.join(sorted(IMAGES))}")
+
+
+def cmd_image(args: argparse.Namespace) -> None:
+    names = args.names or sorted(IMAGES)
+    check_image_names(names)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(names)) as pool:
+        list(pool.map(build_image, names))
+
+
+def fleet_members(prefix: str) -> list[str]:
+    out = run(["docker", "ps", "-a", "--filter", f"label={FLEET_LABEL}={prefix}", "--format", "{{.Names}}"])
+    return sorted(out.stdout.split())
+
+
+def wait_ready(name: str, timeout: float = 120) -> None:
+    """Wait until systemd has booted and the host's dockerd and mirror answer."""
+    deadline = time.monotonic() + timeout
+    checks = [
+        ["systemctl", "is-system-running", "--wait"],
+        ["docker", "info", "--format", "{{.ServerVersion}}"],
+        ["systemctl", "is-active", "docker-registry"],
+    ]
+    for check in checks:
+        while True:
+            result = run(["docker", "exec", name, *check], check=False)
+            state = result.stdout.strip()
+            if result.returncode == 0 or state == "degraded":
+                break
+            if time.monotonic() > deadline:
+                raise SystemExit(f"[fleet] {name}: not ready after {timeout:.0f}s: {' '.join(check)} "
+                                 f"-> {state or result.stderr.strip()}")
+            time.sleep(1)
+
+
+def start_host(prefix: str, name: str, image: str) -> None:
+    run(["docker", "run", "-d", "--name", name, "--hostname", name, "--label", f"{FLEET_LABEL}={prefix}",
+         "--label", f"fleetops.image={image}", *RUN_FLAGS, image_ref(image)])
+    wait_ready(name)
+
+
+def write_inventory(path: str, prefix: str, hosts: dict[str, str]) -> None:
+    groups: dict[str, list[str]] = {}
+    for name, image in hosts.items():
+        groups.setdefault(image, []).append(name)
+    inventory = {
+        prefix: {
+            "hosts": {name: {} for name in hosts},
+            "vars": {
+                "ansible_connection": "community.docker.docker",
+                "ansible_python_interpreter": "/usr/bin/python3",
+            },
+            "children": {image: {"hosts": {n: {} for n in names}} for image, names in groups.items()},
+        }
+    }
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("# Written by tools/fleet.py: the hosts are reached through the Docker socket.\n")
+        json.dump(inventory, f, indent=2)  # JSON is valid YAML: Ansible's yaml inventory reads it
+        f.write("\n")
+    log(f"inventory written to {path}")
+
+
+def host_plan(args: argparse.Namespace) -> dict[str, str]:
+    """Host name -> image name: explicit --host NAME=IMAGE pairs, else PREFIX-1..N round-robin."""
+    if args.host:
+        plan = dict(spec.split("=", 1) for spec in args.host)
+    else:
+        images = args.images.split(",")
+        plan = {f"{args.prefix}-{i + 1}": images[i % len(images)] for i in range(args.count)}
+    check_image_names(plan.values())
+    return plan
+
+
+def cmd_up(args: argparse.Namespace) -> None:
+    hosts = host_plan(args)
+    for image in sorted(set(hosts.values())):
+        if not image_exists(image_ref(image)):
+            build_image(image)
+    if args.replace:
+        remove_hosts(args.prefix)
+    existing = set(fleet_members(args.prefix))
+    started = time.monotonic()
+    log(f"starting {len(hosts)} host(s) for fleet '{args.prefix}'")
+    with concurrent.futures.ThreadPoolExecutor(max_workers=min(8, len(hosts))) as pool:
+        futures = [pool.submit(start_host, args.prefix, name, image)
+                   for name, image in hosts.items() if name not in existing]
+        for future in futures:
+            future.result()
+    log(f"fleet '{args.prefix}' ready in {time.monotonic() - started:.0f}s")
+    if args.inventory:
+        write_inventory(args.inventory, args.prefix, hosts)
+
+
+def remove_hosts(prefix: str) -> None:
+    members = fleet_members(prefix)
+    if members:
+        log(f"removing {len(members)} host(s) of fleet '{prefix}'")
+        run(["docker", "rm", "-f", "-v", *members])
+
+
+def cmd_down(args: argparse.Namespace) -> None:
+    remove_hosts(args.prefix)
+
+
+def host_status(name: str) -> str:
+    info = run(["docker", "exec", name, "docker", "info", "--format",
+                "{{.ServerVersion}}\t{{json .RegistryConfig.Mirrors}}"], check=False)
+    if info.returncode != 0:
+        return f"{name:<20} docker not answering: {info.stderr.strip()}"
+    version, mirrors = info.stdout.strip().split("\t")
+    return f"{name:<20} Docker {version:<16} mirrors {', '.join(json.loads(mirrors) or []) or '(none)'}"
+
+
+def cmd_status(args: argparse.Namespace) -> None:
+    for name in fleet_members(args.prefix):
+        print(host_status(name), flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("engine").set_defaults(func=cmd_engine)
+    image = sub.add_parser("image")
+    image.add_argument("names", nargs="*")
+    image.set_defaults(func=cmd_image)
+    up = sub.add_parser("up")
+    up.add_argument("--prefix", required=True)
+    up.add_argument("--count", type=int, default=3)
+    up.add_argument("--images", default="debian12")
+    up.add_argument("--host", action="append", metavar="NAME=IMAGE", help="explicit hosts (repeatable)")
+    up.add_argument("--inventory")
+    up.add_argument("--replace", action="store_true", help="remove an existing fleet of that prefix first")
+    up.set_defaults(func=cmd_up)
+    for name, func in (("down", cmd_down), ("status", cmd_status)):
+        p = sub.add_parser(name)
+        p.add_argument("--prefix", required=True)
+        p.set_defaults(func=func)
+    args = parser.parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

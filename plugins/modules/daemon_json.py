@@ -399,6 +399,22 @@ def file_args_for(module: AnsibleModule, path: str, created: bool) -> dict[str, 
     return file_args
 
 
+def build_output(path: str, result, changed: bool, created: bool, docker_version: str | None) -> dict[str, t.Any]:
+    return {
+        "changed": changed,
+        "path": path,
+        "config": result.document,
+        "registry_mirrors": result.document.get(MIRRORS_KEY, []),
+        "insecure_registries": result.document.get(INSECURE_KEY, []),
+        "changed_keys": result.changed_keys,
+        "reload_sufficient": reload_sufficient(result.changed_keys),
+        "mirrors_cleared": MIRRORS_KEY in result.cleared_keys,
+        "insecure_registries_cleared": INSECURE_KEY in result.cleared_keys,
+        "created": created,
+        "docker_version": docker_version,
+    }
+
+
 def run_module(module: AnsibleModule) -> dict[str, t.Any]:
     params = module.params
     path = params["path"]
@@ -420,20 +436,8 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
     created = changed and not existed
     if os.path.exists(path):
         changed = module.set_fs_attributes_if_different(file_args_for(module, path, created), changed)
-    output = {
-        "changed": changed,
-        "path": path,
-        "config": result.document,
-        "registry_mirrors": result.document.get(MIRRORS_KEY, []),
-        "insecure_registries": result.document.get(INSECURE_KEY, []),
-        "changed_keys": result.changed_keys,
-        "reload_sufficient": reload_sufficient(result.changed_keys),
-        "mirrors_cleared": MIRRORS_KEY in result.cleared_keys,
-        "insecure_registries_cleared": INSECURE_KEY in result.cleared_keys,
-        "created": created,
-        "docker_version": docker_version,
-        "validation": validations,
-    }
+    output = build_output(path, result, changed, created, docker_version)
+    output["validation"] = validations
     if backup_file:
         output["backup_file"] = backup_file
     if module._diff:

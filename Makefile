@@ -54,3 +54,22 @@ demo: setup
 
 demo-down:
 	@$(FLEET) down --prefix demo
+
+# Fleet benchmark (issue #5): our configure playbook against the common playbook patterns on one local fleet.
+# Figures in bench/results/ (table, bench.json, bench.png); the bench fleet is removed at the end, also on failure.
+BENCH_SIZES ?= 10
+BENCH_REPS ?= 3
+BENCH_VARIANTS ?= ping,role,slurp,whole
+BENCH_ARGS ?=
+.PHONY: bench
+
+$(VENV)/.bench-installed: $(VENV)/.installed bench/requirements.txt
+	@$(TIMED) "benchmark plot dependencies into .venv (bench/requirements.txt)" \
+		$(BIN)/pip install -q --progress-bar off -r bench/requirements.txt
+	@touch $@
+
+bench: setup $(VENV)/.bench-installed
+	@$(TIMED) "fleet benchmark, N=$(BENCH_SIZES), $(BENCH_REPS) repetitions" bash -c '\
+		$(BIN)/python bench/run.py --sizes "$(BENCH_SIZES)" --reps "$(BENCH_REPS)" \
+			--variants "$(BENCH_VARIANTS)" $(BENCH_ARGS); rc=$$?; \
+		$(FLEET) down --prefix bench; exit $$rc'

@@ -1,0 +1,237 @@
+#!/usr/bin/env python3
+"""Fleet benchmark (issue #5): our configure playbook against the common playbook patterns, same fleet, one run.
+
+For each fleet size N: start N Debian 12 hosts (tools/fleet.py, prefix `bench`), seed each with a running
+container and a daemon.json of unrelated keys, then time, repeatedly and interleaved:
+  ping    ansible.builtin.ping: the floor of any playbook
+  role    ansible-playbook fleetops.docker_mirror.configure: first apply, then a re-run with nothing to change
+  slurp   bench/patterns/slurp_merge.yml: slurp + from_json|combine + copy + restart handler + docker info
+  whole   bench/patterns/whole_file.yml: copy of the whole file from a dict + restart handler
+The fleet is reset between variants (seeded daemon.json, dockerd restarted, container recreated).
+Writes bench/results/{bench.json,bench.png,README-section.md} and prints the table. The fleet is removed
+at the end, also on failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+import hosts
+import report
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, "bench")
+RESULTS = os.path.join(BENCH, "results")
+BIN = os.path.join(ROOT, ".venv", "bin")
+FLEET = [sys.executable, os.path.join(ROOT, "tools", "fleet.py")]
+PREFIX = "bench"
+MIRROR = "http://127.0.0.1:5000"
+ROLE_PLAYBOOK = "fleetops.docker_mirror.configure"
+ROLE_PLAYBOOK_FILE = os.path.join(ROOT, "playbooks", "configure.yml")
+MAX_FORKS = 20
+
+# name -> (playbook, measure a no-change re-run too)
+VARIANTS = {
+    "ping": (os.path.join(BENCH, "patterns", "ping.yml"), False),
+    "role": (ROLE_PLAYBOOK, True),
+    "slurp": (os.path.join(BENCH, "patterns", "slurp_merge.yml"), True),
+    "whole": (os.path.join(BENCH, "patterns", "whole_file.yml"), True),
+}
+RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)",
+                   re.M)
+PROFILE_LINE = re.compile(r"^(\S.*?) -{3,} (\d+\.\d+)s$", re.M)
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", flush=True)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--sizes", default="10", help="fleet sizes, comma-separated (default 10)")
+    parser.add_argument("--reps", type=int, default=3, help="repetitions of each variant (median reported)")
+    parser.add_argument("--variants", default=",".join(VARIANTS), help="subset of: " + ",".join(VARIANTS))
+    parser.add_argument("--publish", action="store_true",
+                        help="also copy the figures to bench/figures/ and the text to bench/README-section.md")
+    parser.add_argument("--keep-fleet", action="store_true", help="do not remove the bench fleet at the end")
+    args = parser.parse_args(argv)
+    args.sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
+    args.variants = [v for v in args.variants.split(",") if v]
+    unknown = set(args.variants) - set(VARIANTS)
+    if unknown or not args.variants or args.reps < 1 or not args.sizes or min(args.sizes) < 1:
+        parser.error(f"bad --variants/--reps/--sizes (unknown variants: {sorted(unknown)})")
+    return args
+
+
+def preflight(variants: list[str]) -> None:
+    if not os.path.exists(os.path.join(BIN, "ansible-playbook")):
+        raise SystemExit("[bench] .venv/bin/ansible-playbook not found: run `make venv` (or `make bench`) first")
+    if "role" in variants and not os.path.exists(ROLE_PLAYBOOK_FILE):
+        raise SystemExit(
+            f"[bench] {os.path.relpath(ROLE_PLAYBOOK_FILE, ROOT)} not found: the role variant "
+            f"({ROLE_PLAYBOOK}) cannot run yet.\n"
+            "        Measure only the patterns with: make bench BENCH_VARIANTS=ping,slurp,whole")
+
+
+def fleet_up(size: int) -> tuple[list[str], str]:
+    """Grow (or start) the bench fleet to `size` hosts; returns host names and the inventory path."""
+    inventory = os.path.join(RESULTS, f"inventory-{size}.yml")
+    subprocess.run([*FLEET, "up", "--prefix", PREFIX, "--count", str(size), "--images", "debian12",
+                    "--inventory", inventory], check=True, stdout=subprocess.DEVNULL)
+    names = [f"{PREFIX}-{i + 1}" for i in range(size)]
+    return names, inventory
+
+
+def fleet_down() -> None:
+    subprocess.run([*FLEET, "down", "--prefix", PREFIX], check=False)
+
+
+def ansible_env(forks: int) -> dict:
+    """The same Ansible settings for every variant."""
+    return dict(
+        os.environ,
+        ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
+        ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".collections"),
+        ANSIBLE_PIPELINING="True",
+        ANSIBLE_FORKS=str(forks),
+        ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_tasks",
+        PROFILE_TASKS_SORT_ORDER="none",
+        PROFILE_TASKS_TASK_OUTPUT_LIMIT="all",
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
+    )
+
+
+def run_playbook(playbook: str, inventory: str, forks: int, log_path: str) -> dict:
+    """Run one playbook; returns wall seconds, exit code, per-host task counts and per-task times."""
+    argv = [os.path.join(BIN, "ansible-playbook"), playbook, "-i", inventory,
+            "-e", json.dumps({"docker_mirror_registry_mirrors": [MIRROR]})]
+    started = time.monotonic()
+    result = subprocess.run(argv, cwd=ROOT, env=ansible_env(forks), text=True, capture_output=True)
+    seconds = time.monotonic() - started
+    output = result.stdout + result.stderr
+    with open(log_path, "w", encoding="utf-8") as f:
+        f.write(f"$ {' '.join(argv)}\n# exit {result.returncode}, {seconds:.2f}s\n{output}")
+    return {"seconds": seconds, "rc": result.returncode, "log": os.path.relpath(log_path, ROOT),
+            **parse_output(output)}
+
+
+def parse_output(output: str) -> dict:
+    recap = {m[0]: [int(x) for x in m[1:]] for m in RECAP.findall(output)}
+    counts = list(recap.values())
+    return {
+        "tasks_per_host": max((ok + failed for ok, _c, _u, failed, _s in counts), default=0),
+        "changed_per_host": max((changed for _o, changed, *_ in counts), default=0),
+        "skipped_per_host": max((skipped for *_, skipped in counts), default=0),
+        "task_seconds": [[name.strip(), float(sec)] for name, sec in PROFILE_LINE.findall(output)],
+    }
+
+
+def measured_run(label: str, playbook: str, fleet: dict, rep: int) -> dict:
+    before = hosts.snapshot_fleet(fleet["hosts"])
+    log_path = os.path.join(RESULTS, "logs", f"n{len(fleet['hosts'])}-{label}-{rep + 1}.log")
+    run = run_playbook(playbook, fleet["inventory"], fleet["forks"], log_path)
+    after = hosts.snapshot_fleet(fleet["hosts"])
+    run.update(hosts.compare_fleet(before, after, MIRROR))
+    status = "ok" if run["rc"] == 0 else f"FAILED (exit {run['rc']}, see {run['log']})"
+    log(f"  N={len(fleet['hosts'])} rep {rep + 1} {label:<12} {run['seconds']:6.2f}s  {status}")
+    return run
+
+
+def run_variant(name: str, fleet: dict, rep: int) -> dict[str, dict]:
+    """One repetition of a variant from a reset fleet: {row label: run}."""
+    playbook, rerun = VARIANTS[name]
+    if name == "ping":
+        return {"ping": measured_run("ping", playbook, fleet, rep)}
+    hosts.reset_fleet(fleet["hosts"])
+    runs = {f"{name}:apply": measured_run(f"{name}-apply", playbook, fleet, rep)}
+    if rerun:
+        runs[f"{name}:rerun"] = measured_run(f"{name}-rerun", playbook, fleet, rep)
+    return runs
+
+
+def measure_size(size: int, args: argparse.Namespace) -> dict[str, list[dict]]:
+    names, inventory = fleet_up(size)
+    fleet = {"hosts": names, "inventory": inventory, "forks": min(size, MAX_FORKS)}
+    started = time.monotonic()
+    hosts.reset_fleet(names)
+    log(f"N={size}: fleet ready and seeded in {time.monotonic() - started:.1f}s; "
+        f"{args.reps} repetition(s) of {', '.join(args.variants)}")
+    runs: dict[str, list[dict]] = {}
+    for rep in range(args.reps):
+        order = args.variants[rep % len(args.variants):] + args.variants[:rep % len(args.variants)]
+        for name in order:
+            for label, run in run_variant(name, fleet, rep).items():
+                runs.setdefault(label, []).append(run)
+    return runs
+
+
+def summarise_row(runs: list[dict]) -> dict:
+    return {
+        "median_s": statistics.median(r["seconds"] for r in runs),
+        "runs_s": [round(r["seconds"], 2) for r in runs],
+        "failed_runs": sum(r["rc"] != 0 for r in runs),
+        "interrupted": max(r["interrupted"] for r in runs),
+        "restarted": max(r["restarted"] for r in runs),
+        "reloaded": max(r["reloaded"] for r in runs),
+        "mirror_live": min(r["mirror_live"] for r in runs),
+        "keys_lost": sorted({k for r in runs for k in r["keys_lost"]}),
+        "tasks_per_host": runs[-1]["tasks_per_host"],
+        "changed_per_host": runs[-1]["changed_per_host"],
+        "task_seconds": runs[-1]["task_seconds"],
+        "logs": [r["log"] for r in runs],
+    }
+
+
+def install_signal_handlers() -> None:
+    def stop(signum, _frame):
+        raise SystemExit(f"[bench] stopped by signal {signum}")
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGHUP, stop)
+
+
+def publish(paths: dict) -> None:
+    os.makedirs(os.path.join(BENCH, "figures"), exist_ok=True)
+    shutil.copy(paths["json"], os.path.join(BENCH, "figures", "bench.json"))
+    shutil.copy(paths["png"], os.path.join(BENCH, "figures", "bench.png"))
+    shutil.copy(paths["section"], os.path.join(BENCH, "README-section.md"))
+    log("published bench/figures/bench.{json,png} and bench/README-section.md")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    preflight(args.variants)
+    install_signal_handlers()
+    os.makedirs(os.path.join(RESULTS, "logs"), exist_ok=True)
+    started = time.monotonic()
+    sizes: dict[int, dict] = {}
+    try:
+        for size in args.sizes:
+            runs = measure_size(size, args)
+            sizes[size] = {label: summarise_row(rs) for label, rs in runs.items()}
+    finally:
+        if not args.keep_fleet:
+            fleet_down()
+    results = report.build(sizes, args, time.monotonic() - started)
+    paths = report.write_all(results, RESULTS)
+    print(report.text_tables(results), flush=True)
+    if args.publish:
+        publish(paths)
+    failed = [f"N={n} {label}" for n, rows in sizes.items() for label, row in rows.items() if row["failed_runs"]]
+    if failed:
+        log(f"playbook runs failed: {', '.join(failed)} (logs in bench/results/logs/)")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

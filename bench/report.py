@@ -17,6 +17,8 @@ ROWS = {
     "slurp:rerun": "3. slurp+combine+copy+restart, re-run",
     "whole:apply": "4. whole-file copy+restart, first apply",
     "whole:rerun": "4. whole-file copy+restart, re-run",
+    "role1:apply": "(diag.) our role in one batch, first apply",
+    "role1:rerun": "(diag.) our role in one batch, re-run",
 }
 FLAT_TOLERANCE = 1.2  # per-host cost at the largest N may be at most 1.2 x that at the smallest N
 
@@ -148,7 +150,7 @@ def table_rows(rows: dict, size: int) -> list[list[str]]:
             continue
         failed = f" ({row['failed_runs']} FAILED)" if row["failed_runs"] else ""
         lines.append([
-            title, f"{row['median_s']:.1f}{failed}", fmt_ratio(row["x_ping"]), fmt_ratio(row["x_pattern3"]),
+            title, f"{row['median_s']:.1f}{failed}", f"{row['controller_cpu_s']:.1f}", fmt_ratio(row["x_ping"]), fmt_ratio(row["x_pattern3"]),
             f"{row['s_per_host']:.2f}", str(row["tasks_per_host"]), f"{row['interrupted']}/{size}",
             f"{row['restarted']}/{size}", f"{row['reloaded']}/{size}",
             str(len(row["keys_lost"])), f"{row['mirror_live']}/{size}",
@@ -156,7 +158,7 @@ def table_rows(rows: dict, size: int) -> list[list[str]]:
     return lines
 
 
-HEADER = ["variant", "median s", "x ping", "x pattern 3", "s/host", "tasks/host", "containers interrupted",
+HEADER = ["variant", "median s", "controller CPU s", "x ping", "x pattern 3", "s/host", "tasks/host", "containers interrupted",
           "dockerd restarts", "dockerd reloads", "keys lost", "mirror live"]
 
 
@@ -261,7 +263,11 @@ def readme_section(results: dict) -> str:
         "included). *Interrupted*: the container's `State.StartedAt` changed or it stopped; *restarts*: "
         "dockerd's PID or start time changed; *reloads*: dockerd logged a SIGHUP reload; *keys lost*: keys "
         "other than `registry-mirrors` missing or changed; *mirror live*: `docker info` reports the mirror "
-        "afterwards.",
+        "afterwards; *controller CPU*: user + system CPU seconds of `ansible-playbook` and its children on the "
+        "controller (the `docker exec` clients included), less sensitive than wall time to other load. "
+        "Re-runs follow the first apply without a reset, so they change nothing. Rows marked (diag.) are "
+        "diagnostics, not targets: our playbook with `-e docker_mirror_serial=100%` (one batch instead of its "
+        "default canary host first, then the rest).",
         "",
         markdown_table(HEADER, table_rows(results["sizes"][str(size)], size)),
         "",
@@ -278,12 +284,18 @@ def readme_section(results: dict) -> str:
         "",
         f"Measured on {m['cpus']} CPUs ({m['cpu_model']}), {m['memory_gib']} GiB, Linux {m['kernel']}, "
         f"Python {m['python']}, ansible-core {m['ansible_core']}, Docker {m['engine_docker']} engine; fleet "
-        f"hosts: {m['fleet_hosts']}. Whole run: {results['elapsed_s']:.0f} s. Figures: "
+        f"hosts: {m['fleet_hosts']}. 1-minute load average before the runs: {load_range(results)} (other "
+        f"jobs shared the machine). Whole run: {results['elapsed_s']:.0f} s. Figures: "
         "`bench/figures/bench.json`. Reproduce with `make bench` (`make bench BENCH_SIZES=5,10,20` for the "
         "scaling curve, `BENCH_REPS=5` for more repetitions).",
         "",
     ]
     return "\n".join(parts)
+
+
+def load_range(results: dict) -> str:
+    loads = [x for rows in results["sizes"].values() for row in rows.values() for x in row["load_before"]]
+    return f"{min(loads):.1f}-{max(loads):.1f}" if loads else "?"
 
 
 def write_all(results: dict, directory: str) -> dict:

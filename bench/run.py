@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import statistics
@@ -39,13 +40,16 @@ ROLE_PLAYBOOK = "fleetops.docker_mirror.configure"
 ROLE_PLAYBOOK_FILE = os.path.join(ROOT, "playbooks", "configure.yml")
 MAX_FORKS = 20
 
-# name -> (playbook, measure a no-change re-run too)
+# name -> (playbook, extra vars besides the mirrors, measure a no-change re-run too)
 VARIANTS = {
-    "ping": (os.path.join(BENCH, "patterns", "ping.yml"), False),
-    "role": (ROLE_PLAYBOOK, True),
-    "slurp": (os.path.join(BENCH, "patterns", "slurp_merge.yml"), True),
-    "whole": (os.path.join(BENCH, "patterns", "whole_file.yml"), True),
+    "ping": (os.path.join(BENCH, "patterns", "ping.yml"), {}, False),
+    "role": (ROLE_PLAYBOOK, {}, True),
+    "slurp": (os.path.join(BENCH, "patterns", "slurp_merge.yml"), {}, True),
+    "whole": (os.path.join(BENCH, "patterns", "whole_file.yml"), {}, True),
+    # Diagnostic, not in the default set: our playbook in one batch instead of canary host + rest.
+    "role1": (ROLE_PLAYBOOK, {"docker_mirror_serial": "100%"}, True),
 }
+DEFAULT_VARIANTS = "ping,role,slurp,whole"
 RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)",
                    re.M)
 PROFILE_LINE = re.compile(r"^(\S.*?) -{3,} (\d+\.\d+)s$", re.M)
@@ -59,7 +63,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--sizes", default="10", help="fleet sizes, comma-separated (default 10)")
     parser.add_argument("--reps", type=int, default=3, help="repetitions of each variant (median reported)")
-    parser.add_argument("--variants", default=",".join(VARIANTS), help="subset of: " + ",".join(VARIANTS))
+    parser.add_argument("--variants", default=DEFAULT_VARIANTS, help="subset of: " + ",".join(VARIANTS))
     parser.add_argument("--publish", action="store_true",
                         help="also copy the figures to bench/figures/ and the text to bench/README-section.md")
     parser.add_argument("--keep-fleet", action="store_true", help="do not remove the bench fleet at the end")
@@ -75,18 +79,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def preflight(variants: list[str]) -> None:
     if not os.path.exists(os.path.join(BIN, "ansible-playbook")):
         raise SystemExit("[bench] .venv/bin/ansible-playbook not found: run `make venv` (or `make bench`) first")
-    if "role" in variants and not os.path.exists(ROLE_PLAYBOOK_FILE):
+    if {"role", "role1"} & set(variants) and not os.path.exists(ROLE_PLAYBOOK_FILE):
         raise SystemExit(
             f"[bench] {os.path.relpath(ROLE_PLAYBOOK_FILE, ROOT)} not found: the role variant "
             f"({ROLE_PLAYBOOK}) cannot run yet.\n"
             "        Measure only the patterns with: make bench BENCH_VARIANTS=ping,slurp,whole")
 
 
-def fleet_up(size: int) -> tuple[list[str], str]:
-    """Grow (or start) the bench fleet to `size` hosts; returns host names and the inventory path."""
+def fleet_up(size: int, replace: bool) -> tuple[list[str], str]:
+    """Start (replace=True: afresh) or grow the bench fleet to `size` hosts; returns names and inventory path."""
     inventory = os.path.join(RESULTS, f"inventory-{size}.yml")
     subprocess.run([*FLEET, "up", "--prefix", PREFIX, "--count", str(size), "--images", "debian12",
-                    "--inventory", inventory], check=True, stdout=subprocess.DEVNULL)
+                    "--inventory", inventory, *(["--replace"] if replace else [])],
+                   check=True, stdout=subprocess.DEVNULL)
     names = [f"{PREFIX}-{i + 1}" for i in range(size)]
     return names, inventory
 
@@ -111,17 +116,23 @@ def ansible_env(forks: int) -> dict:
     )
 
 
-def run_playbook(playbook: str, inventory: str, forks: int, log_path: str) -> dict:
-    """Run one playbook; returns wall seconds, exit code, per-host task counts and per-task times."""
-    argv = [os.path.join(BIN, "ansible-playbook"), playbook, "-i", inventory,
-            "-e", json.dumps({"docker_mirror_registry_mirrors": [MIRROR]})]
-    started = time.monotonic()
-    result = subprocess.run(argv, cwd=ROOT, env=ansible_env(forks), text=True, capture_output=True)
-    seconds = time.monotonic() - started
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_playbook(playbook: str, extra_vars: dict, fleet: dict, log_path: str) -> dict:
+    """Run one playbook; returns wall and controller CPU seconds, exit code, task counts and per-task times."""
+    extra_vars = {"docker_mirror_registry_mirrors": [MIRROR], **extra_vars}
+    argv = [os.path.join(BIN, "ansible-playbook"), playbook, "-i", fleet["inventory"], "-e", json.dumps(extra_vars)]
+    load = os.getloadavg()[0]
+    cpu, started = children_cpu(), time.monotonic()
+    result = subprocess.run(argv, cwd=ROOT, env=ansible_env(fleet["forks"]), text=True, capture_output=True)
+    seconds, cpu = time.monotonic() - started, children_cpu() - cpu
     output = result.stdout + result.stderr
     with open(log_path, "w", encoding="utf-8") as f:
         f.write(f"$ {' '.join(argv)}\n# exit {result.returncode}, {seconds:.2f}s\n{output}")
-    return {"seconds": seconds, "rc": result.returncode, "log": os.path.relpath(log_path, ROOT),
+    return {"seconds": seconds, "controller_cpu_s": cpu, "load_before": load, "rc": result.returncode, "log": os.path.relpath(log_path, ROOT),
             **parse_output(output)}
 
 
@@ -136,31 +147,32 @@ def parse_output(output: str) -> dict:
     }
 
 
-def measured_run(label: str, playbook: str, fleet: dict, rep: int) -> dict:
+def measured_run(label: str, playbook: str, extra_vars: dict, fleet: dict, rep: int) -> dict:
     before = hosts.snapshot_fleet(fleet["hosts"])
     log_path = os.path.join(RESULTS, "logs", f"n{len(fleet['hosts'])}-{label}-{rep + 1}.log")
-    run = run_playbook(playbook, fleet["inventory"], fleet["forks"], log_path)
+    run = run_playbook(playbook, extra_vars, fleet, log_path)
     after = hosts.snapshot_fleet(fleet["hosts"])
     run.update(hosts.compare_fleet(before, after, MIRROR))
     status = "ok" if run["rc"] == 0 else f"FAILED (exit {run['rc']}, see {run['log']})"
-    log(f"  N={len(fleet['hosts'])} rep {rep + 1} {label:<12} {run['seconds']:6.2f}s  {status}")
+    log(f"  N={len(fleet['hosts'])} rep {rep + 1} {label:<12} {run['seconds']:6.2f}s "
+        f"(controller CPU {run['controller_cpu_s']:5.1f}s, load {run['load_before']:4.1f})  {status}")
     return run
 
 
 def run_variant(name: str, fleet: dict, rep: int) -> dict[str, dict]:
     """One repetition of a variant from a reset fleet: {row label: run}."""
-    playbook, rerun = VARIANTS[name]
+    playbook, extra_vars, rerun = VARIANTS[name]
     if name == "ping":
-        return {"ping": measured_run("ping", playbook, fleet, rep)}
+        return {"ping": measured_run("ping", playbook, extra_vars, fleet, rep)}
     hosts.reset_fleet(fleet["hosts"])
-    runs = {f"{name}:apply": measured_run(f"{name}-apply", playbook, fleet, rep)}
+    runs = {f"{name}:apply": measured_run(f"{name}-apply", playbook, extra_vars, fleet, rep)}
     if rerun:
-        runs[f"{name}:rerun"] = measured_run(f"{name}-rerun", playbook, fleet, rep)
+        runs[f"{name}:rerun"] = measured_run(f"{name}-rerun", playbook, extra_vars, fleet, rep)
     return runs
 
 
 def measure_size(size: int, args: argparse.Namespace) -> dict[str, list[dict]]:
-    names, inventory = fleet_up(size)
+    names, inventory = fleet_up(size, replace=size == min(args.sizes))
     fleet = {"hosts": names, "inventory": inventory, "forks": min(size, MAX_FORKS)}
     started = time.monotonic()
     hosts.reset_fleet(names)
@@ -179,6 +191,8 @@ def summarise_row(runs: list[dict]) -> dict:
     return {
         "median_s": statistics.median(r["seconds"] for r in runs),
         "runs_s": [round(r["seconds"], 2) for r in runs],
+        "controller_cpu_s": statistics.median(r["controller_cpu_s"] for r in runs),
+        "load_before": [round(r["load_before"], 1) for r in runs],
         "failed_runs": sum(r["rc"] != 0 for r in runs),
         "interrupted": max(r["interrupted"] for r in runs),
         "restarted": max(r["restarted"] for r in runs),

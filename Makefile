@@ -73,3 +73,34 @@ bench: setup $(VENV)/.bench-installed
 		$(BIN)/python bench/run.py --sizes "$(BENCH_SIZES)" --reps "$(BENCH_REPS)" \
 			--variants "$(BENCH_VARIANTS)" $(BENCH_ARGS); rc=$$?; \
 		$(FLEET) down --prefix bench; exit $$rc'
+
+# ---- Release checks (issue #6): ansible-test, changelog, build. See docs/release.md. -------------------
+.PHONY: sanity units changelog-lint changelog build build-test ee-check release-check
+
+# ansible-test sanity / units on Python 3.11, offline (one virtualenv per test from PyPI, see the script).
+sanity: venv
+	@$(TIMED) "ansible-test sanity (Python 3.11, --venv)" tests/ansible-test.sh sanity
+
+units: venv
+	@$(TIMED) "ansible-test units (Python 3.11, --venv)" tests/ansible-test.sh units
+
+changelog-lint: venv
+	@$(TIMED) "antsibull-changelog lint" $(BIN)/antsibull-changelog lint
+
+# Release the version in galaxy.yml into CHANGELOG.md (fragments are kept: changelogs/config.yaml).
+changelog: venv
+	@$(TIMED) "antsibull-changelog release" $(BIN)/antsibull-changelog release
+
+build: venv
+	@$(TIMED) "ansible-galaxy collection build" \
+		$(BIN)/ansible-galaxy collection build --force --output-path $(CURDIR)/.cache/build
+
+# Build, install into a clean virtualenv with only ansible-core, run the module and the role by FQCN.
+build-test: venv
+	@$(TIMED) "build, install and run the collection from its tarball" tests/integration/test_build_install.sh
+
+# Check the execution environment definition (ansible-builder create: a build context, no image).
+ee-check: venv
+	@$(TIMED) "execution environment definition" tests/ee-check.sh
+
+release-check: sanity units changelog-lint build-test ee-check

@@ -509,8 +509,10 @@ DAEMON_JSON_SCHEMA: dict[str, t.Any] = {
         "storage-opts": _STR_LIST,
         "hosts": _STR_LIST,
         "log-driver": _STR,
-        "log-level": {"type": "string", "enum": ["trace", "debug", "info", "warn", "warning", "error",
-                                                  "fatal", "panic"]},
+        "log-level": {
+            "type": "string",
+            "enum": ["trace", "debug", "info", "warn", "warning", "error", "fatal", "panic"],
+        },
         "log-opts": _STR_MAP,
         "storage-driver": _STR,
         "data-root": _STR,
@@ -573,8 +575,10 @@ DAEMON_JSON_SCHEMA: dict[str, t.Any] = {
         "default-ulimits": {"type": "object", "additionalProperties": {"type": "object"}},
         "features": {"type": "object", "additionalProperties": _BOOL},
         "builder": {"type": "object"},
-        "proxies": {"type": "object", "properties": {"http-proxy": _STR, "https-proxy": _STR,
-                                                    "no-proxy": _STR}},
+        "proxies": {
+            "type": "object",
+            "properties": {"http-proxy": _STR, "https-proxy": _STR, "no-proxy": _STR},
+        },
     },
 }
 

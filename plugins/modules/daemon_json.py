@@ -30,7 +30,7 @@ description:
   - An empty or whitespace-only file is treated as an empty document C({}).
   - On failure the message names the file and the cause, and the file is left unchanged.
 author:
-  - fleetops engineers
+  - fleetops engineers (@fleetops)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.files

@@ -315,8 +315,9 @@ UNIT_CLEAN = "[Service]\nExecStart=/usr/bin/dockerd -H fd:// $DOCKER_OPTS\n"
     ([("unit", UNIT)], [("unit", 2)]),
     ([("unit", UNIT_CLEAN)], []),
     ([("unit", UNIT), ("override.conf", "[Service]\nExecStart=\nExecStart=/usr/bin/dockerd\n")], []),
-    ([("unit", UNIT_CLEAN), ("mirror.conf", "[Service]\nExecStart=\nExecStart=/usr/bin/dockerd \\\n"
-                                              "  --registry-mirror https://m\n")], [("mirror.conf", 3)]),
+    ([("unit", UNIT_CLEAN),
+      ("mirror.conf", "[Service]\nExecStart=\nExecStart=/usr/bin/dockerd \\\n  --registry-mirror https://m\n")],
+     [("mirror.conf", 3)]),
     ([("unit", UNIT_CLEAN), ("env.conf", '[Service]\nEnvironment="DOCKER_OPTS=--registry-mirror=https://m"\n')],
      [("env.conf", 2)]),
     ([("unit", "; ExecStart=/usr/bin/dockerd --registry-mirror=x\n# ExecStart=dockerd --registry-mirror=x\n")], []),

@@ -87,9 +87,12 @@ units: venv
 changelog-lint: venv
 	@$(TIMED) "antsibull-changelog lint" $(BIN)/antsibull-changelog lint
 
-# Release the version in galaxy.yml into CHANGELOG.md (fragments are kept: changelogs/config.yaml).
+# (Re)write the release of galaxy.yml's version in changelogs/changelog.yaml and CHANGELOG.md from every
+# fragment and the current plugin/role docs. keep_fragments: true, so running it again after more work has
+# landed adds the new fragments to the same release instead of losing them (see docs/release.md).
 changelog: venv
-	@$(TIMED) "antsibull-changelog release" $(BIN)/antsibull-changelog release
+	@$(TIMED) "antsibull-changelog release" $(BIN)/antsibull-changelog release \
+		--refresh-fragments --refresh-plugins --reload-plugins
 
 build: venv
 	@$(TIMED) "ansible-galaxy collection build" \

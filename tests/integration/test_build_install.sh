@@ -49,7 +49,7 @@ printf '[defaults]\nstdout_callback = default\n' >"$ANSIBLE_CONFIG"
 cd "$work/run"
 
 step "ansible-galaxy collection install $(basename "$tarball")"
-"$bin/ansible-galaxy" collection install "$tarball" -p "$work/collections" >/dev/null
+"$bin/ansible-galaxy" collection install --force "$tarball" -p "$work/collections" >/dev/null
 "$bin/ansible-galaxy" collection list "$fqcn" -p "$work/collections" | grep -q "$fqcn" \
     || fail "$fqcn is not listed in $work/collections after the install"
 

@@ -9,7 +9,7 @@
 # collection, not this checkout), then use the module and the role by their full names:
 #  1. fleetops.docker_mirror.daemon_json (ad hoc, on the system python3: the module needs only the standard
 #     library) adds a mirror to a daemon.json keeping its other keys, then changes nothing on a second run;
-#  2. ansible-doc renders the module and the role's argument specs;
+#  2. ansible-doc renders every module and the role's argument specs (entry points main and verify);
 #  3. a playbook using the role with an invalid variable fails on the role's argument-spec validation,
 #     before any task touches the host.
 set -euo pipefail
@@ -75,12 +75,20 @@ run_module >"$work/run/second.log" || { cat "$work/run/second.log"; fail "the se
 grep -q 'SUCCESS' "$work/run/second.log" || { cat "$work/run/second.log"; fail "second run was not idempotent"; }
 echo "daemon.json merged (other keys and order kept), second run unchanged"
 
-step "ansible-doc renders the module and the role"
-"$bin/ansible-doc" "$fqcn.daemon_json" >"$work/run/doc-module.txt" || fail "ansible-doc of the module failed"
-grep -q 'registry_mirrors' "$work/run/doc-module.txt" || fail "module doc lacks registry_mirrors"
-"$bin/ansible-doc" -t role "$fqcn.docker_mirror" >"$work/run/doc-role.txt" || fail "ansible-doc -t role failed"
-grep -q 'docker_mirror_registry_mirrors' "$work/run/doc-role.txt" || fail "role doc lacks docker_mirror_registry_mirrors"
-echo "module and role documentation render"
+step "ansible-doc renders every module and every entry point of the role"
+modules=$("$bin/ansible-doc" -t module -l "$fqcn" | awk '{print $1}')
+grep -qx "$fqcn.daemon_json" <<<"$modules" || fail "ansible-doc -l does not list $fqcn.daemon_json"
+for module in $modules; do
+    "$bin/ansible-doc" "$module" >"$work/run/doc-$module.txt" || fail "ansible-doc $module failed"
+    grep -q 'EXAMPLES' "$work/run/doc-$module.txt" || fail "ansible-doc $module shows no examples"
+done
+grep -q 'registry_mirrors' "$work/run/doc-$fqcn.daemon_json.txt" || fail "daemon_json doc lacks registry_mirrors"
+for entry_point in main verify; do
+    "$bin/ansible-doc" -t role -e "$entry_point" "$fqcn.docker_mirror" >"$work/run/doc-role-$entry_point.txt" \
+        || fail "ansible-doc -t role -e $entry_point failed"
+done
+grep -q 'docker_mirror_registry_mirrors' "$work/run/doc-role-main.txt" || fail "role doc lacks docker_mirror_registry_mirrors"
+echo "documentation renders: $(echo "$modules" | wc -w) module(s), role entry points main and verify"
 
 step "role by FQCN: an invalid variable fails the role's argument-spec validation"
 cat >"$work/run/invalid.yml" <<EOF
@@ -96,8 +104,10 @@ EOF
 if "$bin/ansible-playbook" -i localhost, "$work/run/invalid.yml" >"$work/run/invalid.log" 2>&1; then
     cat "$work/run/invalid.log"; fail "the playbook with an invalid variable succeeded"
 fi
-grep -q 'Validating arguments against arg spec' "$work/run/invalid.log" \
-    && grep -q 'docker_mirror_state' "$work/run/invalid.log" && grep -q 'sideways' "$work/run/invalid.log" \
-    || { cat "$work/run/invalid.log"; fail "the failure is not the role's argument-spec error"; }
+for expected in 'Validating arguments against arg spec' \
+    'value of docker_mirror_state must be one of: present, absent, got: sideways'; do
+    grep -qF "$expected" "$work/run/invalid.log" \
+        || { cat "$work/run/invalid.log"; fail "the failure is not the role's argument-spec error ($expected)"; }
+done
 grep -o 'value of docker_mirror_state must be one of[^"]*' "$work/run/invalid.log" | head -1
 echo "PASS: $(basename "$tarball") installs and runs by FQCN with ansible-core $ansible_core alone"

@@ -55,6 +55,10 @@ def add_ratios(rows: dict, size: int) -> None:
         pattern3 = rows.get(f"slurp:{phase}", {}).get("median_s")
         row["x_ping"] = row["median_s"] / ping if ping else None
         row["x_pattern3"] = row["median_s"] / pattern3 if pattern3 else None
+        ping_cpu = rows.get("ping", {}).get("controller_cpu_s")
+        pattern3_cpu = rows.get(f"slurp:{phase}", {}).get("controller_cpu_s")
+        row["cpu_x_ping"] = row["controller_cpu_s"] / ping_cpu if ping_cpu else None
+        row["cpu_x_pattern3"] = row["controller_cpu_s"] / pattern3_cpu if pattern3_cpu else None
         row["s_per_host"] = row["median_s"] / size
 
 
@@ -89,6 +93,12 @@ def flat_cost(scale: dict) -> bool | None:
     return per_host[max(per_host)] <= FLAT_TOLERANCE * per_host[min(per_host)]
 
 
+def ratio_text(row: dict, key: str) -> str:
+    if not row[key]:
+        return "not measured"
+    return f"{row[key]:.2f} x (controller CPU: {row['cpu_' + key]:.2f} x)"
+
+
 def targets(rows: dict, scale: dict) -> list[dict]:
     apply_, rerun = rows.get("role:apply"), rows.get("role:rerun")
     if not apply_ or not rerun:
@@ -97,11 +107,10 @@ def targets(rows: dict, scale: dict) -> list[dict]:
     flat = [flat_cost(scale.get(label, {})) for label in ("role:apply", "role:rerun")]
     per_host = {label: scale.get(label, {}).get("s_per_host", {}) for label in ("role:apply", "role:rerun")}
     return [
-        {"target": "first apply <= 0.6 x pattern 3",
-         "measured": f"{apply_['x_pattern3']:.2f} x" if apply_["x_pattern3"] else "pattern 3 not measured",
+        {"target": "first apply <= 0.6 x pattern 3 (wall time)",
+         "measured": ratio_text(apply_, "x_pattern3"),
          "verdict": verdict(apply_["x_pattern3"] <= 0.6 if apply_["x_pattern3"] else None)},
-        {"target": "no-change re-run <= 3 x ping floor", "measured": f"{rerun['x_ping']:.2f} x"
-         if rerun["x_ping"] else "ping not measured",
+        {"target": "no-change re-run <= 3 x ping floor (wall time)", "measured": ratio_text(rerun, "x_ping"),
          "verdict": verdict(rerun["x_ping"] <= 3 if rerun["x_ping"] else None)},
         {"target": "zero containers interrupted", "measured": f"{max(r['interrupted'] for r in role_rows)}",
          "verdict": verdict(all(r["interrupted"] == 0 for r in role_rows))},
@@ -114,6 +123,17 @@ def targets(rows: dict, scale: dict) -> list[dict]:
          if len(per_host["role:apply"]) > 1 else "one size only (run BENCH_SIZES=5,10,20)",
          "verdict": "n/a" if None in flat else verdict(all(flat))},
     ]
+
+
+def rebuild(saved: dict) -> dict:
+    """Recompute ratios, scaling and targets from a saved bench.json (rows and machine kept as measured)."""
+    sizes = {int(n): rows for n, rows in saved["sizes"].items()}
+    for size, rows in sizes.items():
+        add_ratios(rows, size)
+    scale = scaling(sizes)
+    primary = primary_size(sizes)
+    return {**saved, "sizes": {str(n): rows for n, rows in sizes.items()}, "scaling": scale,
+            "primary_size": primary, "targets": targets(sizes[primary], scale)}
 
 
 def primary_size(sizes: dict) -> int:
@@ -226,20 +246,35 @@ def plot(results: dict, path: str) -> None:
     bars.set_xlim(0, max(medians) * 1.9)
     bars.legend(loc="lower right", fontsize=8)
     bars.set_title("Time and damage (red: containers interrupted or keys lost)", fontsize=10)
-    for label, scale in results["scaling"].items():
-        ns = [n for n, _ in scale["points"]]
-        curve.plot(ns, [t / n for n, t in scale["points"]], marker="o", label=ROWS[label])
-    curve.set_xlabel("fleet size N (hosts)")
-    curve.set_ylabel("wall time per host, s")
-    curve.set_title("Cost per host as N grows", fontsize=10)
-    curve.set_ylim(bottom=0)
-    curve.legend(fontsize=7)
+    if len(results["sizes"]) > 1:
+        plot_scaling(curve, results)
+    else:
+        plot_cpu(curve, rows, labels, colours, size)
     m = results["machine"]
     fig.suptitle(f"fleetops.docker_mirror fleet benchmark — {m['cpus']} CPUs, {m['memory_gib']} GiB, "
                  f"ansible-core {m['ansible_core']}", fontsize=11)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def plot_scaling(axes, results: dict) -> None:
+    for label, scale in results["scaling"].items():
+        ns = [int(n) for n, _ in scale["points"]]
+        axes.plot(ns, [t / int(n) for n, t in scale["points"]], marker="o", label=ROWS[label])
+    axes.set_xlabel("fleet size N (hosts)")
+    axes.set_ylabel("wall time per host, s")
+    axes.set_title("Cost per host as N grows", fontsize=10)
+    axes.set_ylim(bottom=0)
+    axes.legend(fontsize=7)
+
+
+def plot_cpu(axes, rows: dict, labels: list[str], colours: list[str], size: int) -> None:
+    axes.barh(range(len(labels)), [rows[label]["controller_cpu_s"] for label in labels], color=colours)
+    axes.set_yticks(range(len(labels)), [""] * len(labels))
+    axes.invert_yaxis()
+    axes.set_xlabel(f"controller CPU, s (user + system, median), N={size} hosts")
+    axes.set_title("Controller CPU (less sensitive to other load)", fontsize=10)
 
 
 def readme_section(results: dict) -> str:

@@ -66,6 +66,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--variants", default=DEFAULT_VARIANTS, help="subset of: " + ",".join(VARIANTS))
     parser.add_argument("--publish", action="store_true",
                         help="also copy the figures to bench/figures/ and the text to bench/README-section.md")
+    parser.add_argument("--render", metavar="BENCH_JSON",
+                        help="measure nothing: redraw the table, plot and text from a saved bench.json")
     parser.add_argument("--keep-fleet", action="store_true", help="do not remove the bench fleet at the end")
     args = parser.parse_args(argv)
     args.sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
@@ -221,8 +223,21 @@ def publish(paths: dict) -> None:
     log("published bench/figures/bench.{json,png} and bench/README-section.md")
 
 
+def render(args: argparse.Namespace) -> int:
+    with open(args.render, encoding="utf-8") as f:
+        results = report.rebuild(json.load(f))
+    os.makedirs(RESULTS, exist_ok=True)
+    paths = report.write_all(results, RESULTS)
+    print(report.text_tables(results), flush=True)
+    if args.publish:
+        publish(paths)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.render:
+        return render(args)
     preflight(args.variants)
     install_signal_handlers()
     os.makedirs(os.path.join(RESULTS, "logs"), exist_ok=True)

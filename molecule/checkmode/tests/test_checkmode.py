@@ -1,0 +1,33 @@
+"""--check --diff shows what would change on every host and changes nothing."""
+
+import json
+import os
+
+import pytest
+
+LOG = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "check-run.log")
+
+
+@pytest.fixture(scope="module")
+def run_log():
+    with open(LOG, encoding="utf-8") as f:
+        return f.read()
+
+
+def test_diff_shown_for_every_host(host, run_log):
+    name = host.backend.get_hostname()
+    assert f"changed: [{name}]" in run_log
+    assert '+    "registry-mirrors": [' in run_log or '+  "registry-mirrors": [' in run_log, run_log
+    assert f"pending  {name}" in run_log, run_log
+
+
+def test_nothing_changed(host):
+    daemon_json = host.file("/etc/docker/daemon.json")
+    initial = host.file("/var/tmp/fleet-initial-daemon.json")
+    if initial.exists:
+        assert daemon_json.content == initial.content
+    else:
+        assert not daemon_json.exists
+    assert host.run("ls /etc/docker/daemon.json.*~").rc != 0
+    mirrors = json.loads(host.check_output("docker info --format '{{json .RegistryConfig.Mirrors}}'"))
+    assert not mirrors

@@ -15,7 +15,8 @@ export PY_COLORS := 0
 
 help:
 	@echo "make demo   - a local three-host fleet, and the main job run on it"
-	@echo "make test   - every test suite: unit, lint, Molecule (real Debian 12 and 13 hosts)"
+	@echo "make test   - every test suite: unit, lint, sanity, build, Molecule (real Debian 12 and 13 hosts)"
+	@echo "make bench  - the fleet benchmark (BENCH_SIZES=5,10,20 for the scaling curve)"
 	@echo "make setup  - only install/start what the two need (venv, Docker engine, host images)"
 
 setup: venv engine images
@@ -35,8 +36,9 @@ engine:
 images: engine
 	@$(TIMED) "test-host images debian12 + debian13 (cached; a rebuild takes about 90 s)" $(FLEET) image debian12 debian13
 
+# Fast checks first: unit tests, lint, changelog; then the release checks; then Molecule on real hosts.
 test: setup
-	@$(MAKE) --no-print-directory unit lint molecule
+	@$(MAKE) --no-print-directory unit lint changelog-lint sanity units build-test ee-check molecule
 
 unit: venv
 	@$(TIMED) "unit tests" $(BIN)/python -m pytest tests/unit -q -p no:cacheprovider

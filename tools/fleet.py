@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """The local test fleet: one tool for Molecule, the demo and the benchmark.
 
 Test hosts are containers running systemd as PID 1 with their own dockerd and a registry mirror on their
@@ -25,7 +25,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 
@@ -94,7 +93,7 @@ def log(message: str) -> None:
 
 
 def run(argv: list[str], check: bool = True, capture: bool = True, **kwargs) -> subprocess.CompletedProcess:
-    result = subprocess.run(argv, text=True, capture_output=capture, **kwargs)
+    result = subprocess.run(argv, text=True, capture_output=capture, check=False, **kwargs)
     if check and result.returncode != 0:
         detail = (result.stderr or result.stdout or "").strip() if capture else ""
         raise SystemExit(f"[fleet] command failed ({result.returncode}): {' '.join(argv)}\n{detail}")

@@ -50,9 +50,7 @@ molecule: venv
 	@$(TIMED) "molecule test --all" $(BIN)/molecule test --all
 
 demo: setup
-	@$(TIMED) "demo fleet (3 hosts)" $(FLEET) up --prefix demo --replace \
-		--images debian12,debian13 --count 3 --inventory $(CURDIR)/.cache/demo/inventory.yml
-	@$(TIMED) "each host's Docker version and live registry mirrors" $(FLEET) status --prefix demo
+	@demo/demo.sh
 
 demo-down:
 	@$(FLEET) down --prefix demo

@@ -243,19 +243,28 @@ def main(argv: list[str] | None = None) -> int:
     os.makedirs(os.path.join(RESULTS, "logs"), exist_ok=True)
     started = time.monotonic()
     sizes: dict[int, dict] = {}
+    aborted = None
     try:
         for size in args.sizes:
             runs = measure_size(size, args)
             sizes[size] = {label: summarise_row(rs) for label, rs in runs.items()}
+    except (subprocess.CalledProcessError, RuntimeError) as error:
+        aborted = f"stopped at N={size}: {error}"
+        log(f"{aborted}; reporting the sizes measured so far")
     finally:
         if not args.keep_fleet:
             fleet_down()
+    if not sizes:
+        return 1
     results = report.build(sizes, args, time.monotonic() - started)
     paths = report.write_all(results, RESULTS)
     print(report.text_tables(results), flush=True)
     if args.publish:
         publish(paths)
     failed = [f"N={n} {label}" for n, rows in sizes.items() for label, row in rows.items() if row["failed_runs"]]
+    if aborted:
+        log(aborted)
+        return 1
     if failed:
         log(f"playbook runs failed: {', '.join(failed)} (logs in bench/results/logs/)")
         return 1

@@ -389,6 +389,45 @@ def version_at_least(version: str | None, minimum: tuple[int, ...]) -> bool:
     return parsed is not None and parsed >= minimum
 
 
+class DockerInfo(t.NamedTuple):
+    """What ``docker info --format '{{json .}}'`` told about the running daemon."""
+    answered: bool
+    version: str | None
+    mirrors: list[str] | None
+    error: str | None
+
+
+def _first_line(text: str | None) -> str:
+    for line in (text or "").splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+def parse_docker_info(rc: int, stdout: str, stderr: str) -> DockerInfo:
+    """Interpret ``docker info --format '{{json .}}'``.
+
+    With a format the CLI exits 0 even when dockerd is down: it prints the client part with an
+    empty ``ServerVersion`` and the error in ``ServerErrors`` (and on stderr), so the exit status
+    alone does not say whether dockerd answered.
+    """
+    try:
+        info = json.loads(stdout) if stdout and stdout.strip() else None
+    except ValueError:
+        info = None
+    info = info if isinstance(info, dict) else {}
+    server_errors = [str(error) for error in info.get("ServerErrors") or []]
+    version = info.get("ServerVersion")
+    if rc != 0 or server_errors or not isinstance(version, str) or not version.strip():
+        reason = (_first_line(stderr) or _first_line(server_errors[0] if server_errors else "")
+                  or ("docker info exited with status %d" % rc if rc else "docker info reported no server version"))
+        return DockerInfo(False, None, None, reason)
+    registry_config = info.get("RegistryConfig")
+    mirrors = registry_config.get("Mirrors") if isinstance(registry_config, dict) else None
+    mirrors = mirrors if isinstance(mirrors, list) else []
+    return DockerInfo(True, version.strip(), [str(mirror) for mirror in mirrors], None)
+
+
 # --------------------------------------------------------------------------
 # Flags given to dockerd outside daemon.json
 # --------------------------------------------------------------------------

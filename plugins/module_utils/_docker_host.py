@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Read-only probing of the Docker host: version, running dockerd flags, unit and env files.
+"""Read-only probing of the Docker host: version, live daemon info, running dockerd flags,
+unit and env files, service manager.
 
 Commands run through a ``run_command(argv) -> (rc, stdout, stderr)`` callable passed in
 (``AnsibleModule.run_command`` in the module), so tests can substitute one.  The paths
@@ -18,10 +19,12 @@ import typing as t
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._daemon_config import (
     FLAG_FOR_KEY,
+    DockerInfo,
     FlagHit,
     find_flags_in_cmdline,
     find_flags_in_env_file,
     find_flags_in_units,
+    parse_docker_info,
     parse_docker_version,
     strip_config_file_args,
 )
@@ -29,6 +32,8 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils._daemon_con
 RunCommand = t.Callable[[t.List[str]], t.Tuple[int, str, str]]
 
 PROC_ROOT = "/proc"
+# sd_booted(): systemd is the running service manager when this directory exists.
+SYSTEMD_RUN_DIR = "/run/systemd/system"
 # Main unit candidates in systemd's order of precedence (first existing wins).
 UNIT_FILES = (
     "/etc/systemd/system/docker.service",
@@ -119,6 +124,19 @@ def docker_version(run_command: RunCommand, dockerd: str | None, docker: str | N
         if rc == 0:
             return parse_docker_version(out)
     return None
+
+
+def docker_info(run_command: RunCommand, docker: str | None) -> DockerInfo:
+    """Ask the running dockerd through ``docker info``; not answered when there is no docker CLI."""
+    if not docker:
+        return DockerInfo(False, None, None, None)
+    rc, out, err = run_command([docker, "info", "--format", "{{json .}}"])
+    return parse_docker_info(rc, out, err)
+
+
+def service_manager() -> str:
+    """``systemd`` when systemd runs the host (as sd_booted()), else ``service``."""
+    return "systemd" if os.path.isdir(SYSTEMD_RUN_DIR) else "service"
 
 
 def dockerd_validate(run_command: RunCommand, dockerd: str, candidate: str,

@@ -28,6 +28,12 @@ description:
     C(/etc/default/docker), C(/etc/sysconfig/docker)) and the file would hold the same setting, because
     dockerd refuses to start when a setting is both a flag and a file key.
   - An empty or whitespace-only file is treated as an empty document C({}).
+  - Asks the running dockerd with C(docker info) (when the C(docker) command exists) and returns
+    the mirrors it is using now (RV(live_mirrors)), whether it answered (RV(daemon_running)) and the
+    host's service manager (RV(service_manager)), so a play needs no separate preflight task.
+    O(require_daemon=true) fails, before anything is written, when dockerd does not answer.
+  - RV(previous_content) holds the file's text before a change, so a play can restore it on rollback
+    without keeping a backup file.
   - On failure the message names the file and the cause, and the file is left unchanged.
 author:
   - fleetops engineers (@fleetops)
@@ -100,6 +106,15 @@ options:
       - Create a backup file with a timestamp before changing the file.
     type: bool
     default: false
+  require_daemon:
+    description:
+      - Fail, before anything is written (also in check mode), when the C(docker) command is missing
+        or dockerd does not answer C(docker info).
+      - With V(false), the module works on the file alone and RV(daemon_running) says whether dockerd
+        answered.
+    type: bool
+    default: false
+    version_added: 1.0.0
   validate:
     description:
       - Check the resulting document against the JSON schema of common dockerd keys, and run
@@ -209,7 +224,10 @@ backup_file:
   type: str
   sample: /etc/docker/daemon.json.12345.2024-01-01@10:00:00~
 docker_version:
-  description: Docker engine version found on the host, or null when unknown.
+  description:
+    - Docker engine version found on the host, or null when unknown.
+    - The running daemon's C(ServerVersion) from C(docker info) when dockerd answered, else the
+      version of the installed C(dockerd) (C(dockerd --version), then C(docker version)).
   returned: success
   type: str
   sample: 26.1.5+dfsg1
@@ -224,6 +242,40 @@ path:
   returned: success
   type: str
   sample: /etc/docker/daemon.json
+previous_content:
+  description:
+    - The file's text before this run changed it (in check mode, before it would change it),
+      to restore it with C(ansible.builtin.copy) C(content) on rollback.
+    - Null when nothing changed or the file did not exist (then RV(created) is true).
+  returned: success
+  type: str
+  sample: "{\n  \"log-driver\": \"json-file\"\n}\n"
+  version_added: 1.0.0
+live_mirrors:
+  description:
+    - The registry mirrors the running dockerd uses now (C(RegistryConfig.Mirrors) of C(docker info)),
+      as dockerd reports them (normalised with a trailing slash); V([]) when it uses none.
+    - Null when dockerd did not answer or there is no C(docker) command. This is the state before
+      any reload; the module does not signal dockerd.
+  returned: success
+  type: list
+  elements: str
+  sample: ["https://mirror.gcr.io/"]
+  version_added: 1.0.0
+daemon_running:
+  description: True when dockerd answered C(docker info).
+  returned: success
+  type: bool
+  sample: true
+  version_added: 1.0.0
+service_manager:
+  description:
+    - V(systemd) when systemd is the host's service manager (C(/run/systemd/system) is a directory,
+      the C(sd_booted) test), else V(service).
+  returned: success
+  type: str
+  sample: systemd
+  version_added: 1.0.0
 """
 
 import os
@@ -415,12 +467,31 @@ def build_output(path: str, result, changed: bool, created: bool, docker_version
     }
 
 
+def probe_daemon(module: AnsibleModule, dockerd: str | None, docker: str | None):
+    """(DockerInfo, docker_version); DaemonConfigError when O(require_daemon) is not met."""
+    info = host.docker_info(module.run_command, docker)
+    if module.params["require_daemon"] and not info.answered:
+        if not docker:
+            raise DaemonConfigError("Docker is not installed (no docker command)")
+        raise DaemonConfigError("dockerd is not answering: %s" % info.error)
+    return info, info.version or host.docker_version(module.run_command, dockerd, docker)
+
+
+def daemon_output(info, previous_content: str | None) -> dict[str, t.Any]:
+    return {
+        "live_mirrors": info.mirrors,
+        "daemon_running": info.answered,
+        "service_manager": host.service_manager(),
+        "previous_content": previous_content,
+    }
+
+
 def run_module(module: AnsibleModule) -> dict[str, t.Any]:
     params = module.params
     path = params["path"]
-    existed, current_text = read_current(path)
     dockerd, docker = module.get_bin_path("dockerd"), module.get_bin_path("docker")
-    docker_version = host.docker_version(module.run_command, dockerd, docker)
+    info, docker_version = probe_daemon(module, dockerd, docker)
+    existed, current_text = read_current(path)
     running = host.running_dockerd_args()
     current_config, result, validations = plan(module, current_text, docker_version)
     check_flag_conflicts(params, result.document, running)
@@ -438,6 +509,7 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
         changed = module.set_fs_attributes_if_different(file_args_for(module, path, created), changed)
     output = build_output(path, result, changed, created, docker_version)
     output["validation"] = validations
+    output.update(daemon_output(info, current_text if changed and existed else None))
     if backup_file:
         output["backup_file"] = backup_file
     if module._diff:
@@ -456,6 +528,7 @@ def main() -> None:
             settings=dict(type="dict"),
             backup=dict(type="bool", default=False),
             validate=dict(type="bool", default=True),
+            require_daemon=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
         add_file_common_args=True,

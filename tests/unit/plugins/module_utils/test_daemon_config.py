@@ -288,6 +288,34 @@ def test_version_at_least(version: t.Any, minimum: tuple, expected: bool) -> Non
     assert dc.version_at_least(version, minimum) is expected
 
 
+# --------------------------------------------------------------------------- docker info
+
+DOWN = "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"
+DOCKER_INFO_TABLE = [
+    ("answered, mirrors", 0, '{"ServerVersion": "26.1.5+dfsg1", "RegistryConfig": {"Mirrors": ["https://m.example/"]}}',
+     "", dc.DockerInfo(True, "26.1.5+dfsg1", ["https://m.example/"], None)),
+    ("answered, mirrors null", 0, '{"ServerVersion": "20.10.24+dfsg1", "RegistryConfig": {"Mirrors": null}}', "",
+     dc.DockerInfo(True, "20.10.24+dfsg1", [], None)),
+    ("answered, no registry config", 0, '{"ServerVersion": "24.0.7"}', "", dc.DockerInfo(True, "24.0.7", [], None)),
+    # Docker 23+ CLI with a format: exit 0, empty ServerVersion, error on stderr and in ServerErrors.
+    ("down, new cli", 0, '{"ID": "", "ServerVersion": "", "ServerErrors": ["%s"]}' % DOWN, DOWN + "\n",
+     dc.DockerInfo(False, None, None, DOWN)),
+    # Docker 20.10 CLI: the error only in ServerErrors.
+    ("down, old cli", 0, '{"ClientInfo": {}, "ServerErrors": ["%s"]}' % DOWN, "", dc.DockerInfo(False, None, None, DOWN)),
+    ("permission denied", 1, "", "\npermission denied while trying to connect\nmore\n",
+     dc.DockerInfo(False, None, None, "permission denied while trying to connect")),
+    ("exit status only", 125, "", "", dc.DockerInfo(False, None, None, "docker info exited with status 125")),
+    ("not json", 0, "Docker info: not json", "", dc.DockerInfo(False, None, None, "docker info reported no server version")),
+    ("not an object", 0, "[]", "", dc.DockerInfo(False, None, None, "docker info reported no server version")),
+]
+
+
+@pytest.mark.parametrize("name, rc, stdout, stderr, expected", DOCKER_INFO_TABLE,
+                         ids=[row[0] for row in DOCKER_INFO_TABLE])
+def test_parse_docker_info(name: str, rc: int, stdout: str, stderr: str, expected: dc.DockerInfo) -> None:
+    assert dc.parse_docker_info(rc, stdout, stderr) == expected
+
+
 # --------------------------------------------------------------------------- flags
 
 

@@ -36,7 +36,22 @@ case "$1" in
 esac
 exit 2
 """
-FAKE_DOCKER = "#!/bin/sh\nexit 1\n"
+DAEMON_DOWN = "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"
+# `docker info` prints $FAKE_DOCKER_INFO when set (dockerd answering), else what Docker 26.1's CLI does when
+# dockerd is down: exit status 0 with a format, the error on stderr and in ServerErrors.
+FAKE_DOCKER = """#!/bin/sh
+echo "$*" >> "$FAKE_DOCKER_CLI_LOG"
+if [ "$1" = info ]; then
+  if [ -n "$FAKE_DOCKER_INFO" ]; then
+    printf '%%s\\n' "$FAKE_DOCKER_INFO"
+    exit 0
+  fi
+  echo '{"ID":"","ServerVersion":"","RegistryConfig":null,"ServerErrors":["%(down)s"]}'
+  echo '%(down)s' >&2
+  exit 0
+fi
+exit 1
+""" % {"down": DAEMON_DOWN}
 
 
 class ModuleExit(Exception):
@@ -51,6 +66,9 @@ class Host(t.NamedTuple):
     default_docker: str
     dropin_dir: str
     proc: str
+    bin_dir: str
+    cli_log: str
+    systemd_dir: str
 
 
 @pytest.fixture
@@ -64,6 +82,9 @@ def fake_host(tmp_path, monkeypatch) -> Host:
     monkeypatch.setenv("PATH", "%s:%s" % (bin_dir, os.environ.get("PATH", "/usr/bin:/bin")))
     monkeypatch.setenv("FAKE_DOCKER_LOG", str(log))
     monkeypatch.setenv("FAKE_DOCKER_VERSION", "20.10.24+dfsg1")
+    monkeypatch.setenv("FAKE_DOCKER_CLI_LOG", str(tmp_path / "docker-cli.log"))
+    monkeypatch.delenv("FAKE_DOCKER_INFO", raising=False)
+    monkeypatch.setattr(_docker_host, "SYSTEMD_RUN_DIR", str(tmp_path / "run-systemd-system"))
     etc = tmp_path / "etc"
     (etc / "docker.service.d").mkdir(parents=True)
     proc = tmp_path / "proc"
@@ -75,7 +96,8 @@ def fake_host(tmp_path, monkeypatch) -> Host:
     (etc / "docker.service").write_text("[Service]\nEnvironmentFile=-/etc/default/docker\n"
                                         "ExecStart=/usr/sbin/dockerd -H fd:// $DOCKER_OPTS\n")
     (etc / "default-docker").write_text('#DOCKER_OPTS="--registry-mirror=https://old.example"\n')
-    return Host(str(tmp_path), str(log), str(etc / "default-docker"), str(etc / "docker.service.d"), str(proc))
+    return Host(str(tmp_path), str(log), str(etc / "default-docker"), str(etc / "docker.service.d"), str(proc),
+                str(bin_dir), str(tmp_path / "docker-cli.log"), str(tmp_path / "run-systemd-system"))
 
 
 def add_running_dockerd(host: Host, args: list[str], pid: int = 4242) -> None:
@@ -453,3 +475,134 @@ def test_mirror_path_depends_on_docker_version(monkeypatch, fake_host, version: 
     if version == "unknown":
         assert result.get("docker_version") is None
         assert "version is unknown" in result["msg"]
+
+
+# --------------------------------------------------------------------------- live daemon (docker info)
+
+
+def dockerd_answers(monkeypatch, version: str = "26.1.5+dfsg1", mirrors: list[str] | None = None) -> None:
+    info = {"ID": "abc", "ServerVersion": version, "RegistryConfig": {"Mirrors": mirrors}}
+    monkeypatch.setenv("FAKE_DOCKER_INFO", json.dumps(info))
+
+
+def remove_docker_cli(monkeypatch, host: Host) -> None:
+    """No docker command: only the fake bin directory is searched (the machine running the tests may have one)."""
+    os.unlink(os.path.join(host.bin_dir, "docker"))
+
+    def get_bin_path(self, name, *args, **kwargs):
+        candidate = os.path.join(host.bin_dir, name)
+        return candidate if os.path.exists(candidate) else None
+
+    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", get_bin_path)
+
+
+def test_docker_info_gives_version_and_live_mirrors(monkeypatch, fake_host) -> None:
+    dockerd_answers(monkeypatch, "26.1.5+dfsg1", ["https://mirror.gcr.io/"])
+    path = os.path.join(fake_host.root, "daemon.json")
+    result = run(monkeypatch, fake_host, path=path, registry_mirrors=["https://m.example/v2/cache"])
+    assert result["changed"] and result["daemon_running"] is True
+    assert result["live_mirrors"] == ["https://mirror.gcr.io/"]
+    assert result["docker_version"] == "26.1.5+dfsg1", "the running daemon's version, not dockerd --version's"
+    assert "--version" not in log_lines(fake_host)
+    assert "dockerd --validate" in result["validation"], "26.1 from docker info enables --validate"
+    assert read_bytes(fake_host.cli_log).decode().splitlines() == ["info --format {{json .}}"]
+
+
+def test_docker_info_without_mirrors(monkeypatch, fake_host) -> None:
+    dockerd_answers(monkeypatch, "24.0.7", None)
+    result = run(monkeypatch, fake_host, path=os.path.join(fake_host.root, "daemon.json"), registry_mirrors=[MIRROR])
+    assert result["daemon_running"] is True and result["live_mirrors"] == []
+
+
+def test_dockerd_not_answering(monkeypatch, fake_host) -> None:
+    path = os.path.join(fake_host.root, "daemon.json")
+    result = run(monkeypatch, fake_host, path=path, registry_mirrors=[MIRROR])
+    assert result["changed"] and not result["failed"]
+    assert result["daemon_running"] is False and result["live_mirrors"] is None
+    assert result["docker_version"] == "20.10.24+dfsg1", "falls back to dockerd --version"
+
+
+def test_no_docker_cli(monkeypatch, fake_host) -> None:
+    remove_docker_cli(monkeypatch, fake_host)
+    result = run(monkeypatch, fake_host, path=os.path.join(fake_host.root, "daemon.json"), registry_mirrors=[MIRROR])
+    assert result["changed"] and result["daemon_running"] is False and result["live_mirrors"] is None
+    assert not os.path.exists(fake_host.cli_log)
+
+
+REQUIRE_DAEMON_FAILURES = [
+    ("no docker command", "Docker is not installed (no docker command)"),
+    ("dockerd down", "dockerd is not answering: " + DAEMON_DOWN),
+]
+
+
+@pytest.mark.parametrize("existing", [True, False], ids=["existing file", "missing file"])
+@pytest.mark.parametrize("check_mode", [False, True], ids=["real", "check"])
+@pytest.mark.parametrize("case, reason", REQUIRE_DAEMON_FAILURES, ids=[row[0] for row in REQUIRE_DAEMON_FAILURES])
+def test_require_daemon_fails_before_writing(monkeypatch, fake_host, case, reason, check_mode, existing) -> None:
+    if case == "no docker command":
+        remove_docker_cli(monkeypatch, fake_host)
+    path = os.path.join(fake_host.root, "etc-docker", "daemon.json")
+    if existing:
+        os.mkdir(os.path.dirname(path))
+        original = write(path, EXISTING)
+        mtime = os.stat(path).st_mtime_ns
+    result = run(monkeypatch, fake_host, check_mode=check_mode, path=path, registry_mirrors=[MIRROR],
+                 require_daemon=True, backup=True)
+    assert result["failed"]
+    assert result["msg"] == "%s: %s — the file was left unchanged" % (path, reason)
+    if existing:
+        assert read_bytes(path) == original and os.stat(path).st_mtime_ns == mtime
+        assert os.listdir(os.path.dirname(path)) == ["daemon.json"], "no backup, no temp file"
+    else:
+        assert not os.path.exists(os.path.dirname(path))
+    assert "--validate" not in " ".join(log_lines(fake_host))
+
+
+def test_require_daemon_when_dockerd_answers(monkeypatch, fake_host) -> None:
+    dockerd_answers(monkeypatch, "26.1.5+dfsg1", [])
+    path = os.path.join(fake_host.root, "daemon.json")
+    result = run(monkeypatch, fake_host, path=path, registry_mirrors=[MIRROR], require_daemon=True)
+    assert result["changed"] and result["daemon_running"] is True and result["live_mirrors"] == []
+    assert json.loads(read_bytes(path)) == {"registry-mirrors": [MIRROR]}
+
+
+# --------------------------------------------------------------------------- previous_content, service_manager
+
+
+def test_previous_content_of_changed_file(monkeypatch, fake_host) -> None:
+    path = os.path.join(fake_host.root, "daemon.json")
+    original = write(path, EXISTING)
+    result = run(monkeypatch, fake_host, path=path, registry_mirrors=[MIRROR])
+    assert result["changed"] and result["created"] is False
+    assert result["previous_content"].encode("utf-8") == original
+    again = run(monkeypatch, fake_host, path=path, registry_mirrors=[MIRROR])
+    assert again["changed"] is False and again["previous_content"] is None
+
+
+def test_previous_content_of_new_file(monkeypatch, fake_host) -> None:
+    path = os.path.join(fake_host.root, "daemon.json")
+    result = run(monkeypatch, fake_host, path=path, registry_mirrors=[MIRROR])
+    assert result["changed"] and result["created"] is True and result["previous_content"] is None
+
+
+def test_previous_content_in_check_mode(monkeypatch, fake_host) -> None:
+    path = os.path.join(fake_host.root, "daemon.json")
+    original = write(path, '{"debug": true}')
+    result = run(monkeypatch, fake_host, check_mode=True, path=path, registry_mirrors=[MIRROR])
+    assert result["changed"] and result["previous_content"] == '{"debug": true}'
+    assert read_bytes(path) == original
+
+
+def test_previous_content_of_empty_file(monkeypatch, fake_host) -> None:
+    path = os.path.join(fake_host.root, "daemon.json")
+    write(path, "")
+    result = run(monkeypatch, fake_host, path=path, registry_mirrors=[MIRROR])
+    assert result["changed"] and result["created"] is False and result["previous_content"] == ""
+
+
+@pytest.mark.parametrize("systemd, expected", [(True, "systemd"), (False, "service")])
+def test_service_manager(monkeypatch, fake_host, systemd: bool, expected: str) -> None:
+    if systemd:
+        os.mkdir(fake_host.systemd_dir)
+    result = run(monkeypatch, fake_host, path=os.path.join(fake_host.root, "daemon.json"), registry_mirrors=[MIRROR])
+    assert result["service_manager"] == expected

@@ -93,7 +93,10 @@ def log(message: str) -> None:
 
 
 def run(argv: list[str], check: bool = True, capture: bool = True, **kwargs) -> subprocess.CompletedProcess:
-    result = subprocess.run(argv, text=True, capture_output=capture, check=False, **kwargs)
+    try:
+        result = subprocess.run(argv, text=True, capture_output=capture, check=False, **kwargs)
+    except subprocess.TimeoutExpired:
+        result = subprocess.CompletedProcess(argv, 124, "", f"timed out after {kwargs.get('timeout')}s")
     if check and result.returncode != 0:
         detail = (result.stderr or result.stdout or "").strip() if capture else ""
         raise SystemExit(f"[fleet] command failed ({result.returncode}): {' '.join(argv)}\n{detail}")
@@ -113,7 +116,28 @@ def apt_install(packages: list[str]) -> None:
     run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages], env=env)
 
 
+# Every host runs systemd, journald and dockerd, each holding inotify instances. The kernel's default of 128
+# instances per user runs out at about a dozen hosts: systemd's .path units then fail and the boot stalls in
+# "initializing" for ever. Raise the limits where we may (root on the engine's machine).
+INOTIFY_LIMITS = {"fs/inotify/max_user_instances": 8192, "fs/inotify/max_user_watches": 1048576}
+
+
+def raise_inotify_limits() -> None:
+    for key, wanted in INOTIFY_LIMITS.items():
+        path = os.path.join("/proc/sys", key)
+        try:
+            with open(path, encoding="ascii") as f:
+                current = int(f.read())
+            if current < wanted:
+                with open(path, "w", encoding="ascii") as f:
+                    f.write(str(wanted))
+                log(f"raised {key.replace('/', '.')} from {current} to {wanted}")
+        except OSError as exc:
+            log(f"cannot raise {key.replace('/', '.')} ({exc.strerror}): large fleets may not boot")
+
+
 def cmd_engine(_args: argparse.Namespace) -> None:
+    raise_inotify_limits()
     if docker_ok():
         version = run(["docker", "info", "--format", "{{.ServerVersion}}"]).stdout.strip()
         log(f"using the running Docker engine {version}")
@@ -215,23 +239,24 @@ def fleet_members(prefix: str) -> list[str]:
     return sorted(out.stdout.split())
 
 
-def wait_ready(name: str, timeout: float = 120) -> None:
-    """Wait until systemd has booted and the host's dockerd and mirror answer."""
+def wait_ready(name: str, timeout: float = 180) -> None:
+    """Wait until systemd has booted and the host's dockerd and mirror answer; never longer than timeout."""
     deadline = time.monotonic() + timeout
     checks = [
-        ["systemctl", "is-system-running", "--wait"],
+        ["systemctl", "is-system-running"],
         ["docker", "info", "--format", "{{.ServerVersion}}"],
         ["systemctl", "is-active", "docker-registry"],
     ]
     for check in checks:
         while True:
-            result = run(["docker", "exec", name, *check], check=False)
+            result = run(["docker", "exec", name, *check], check=False, timeout=30)
             state = result.stdout.strip()
             if result.returncode == 0 or state == "degraded":
                 break
             if time.monotonic() > deadline:
+                failed = run(["docker", "exec", name, "systemctl", "--failed", "--no-legend"], check=False, timeout=30)
                 raise SystemExit(f"[fleet] {name}: not ready after {timeout:.0f}s: {' '.join(check)} "
-                                 f"-> {state or result.stderr.strip()}")
+                                 f"-> {state or result.stderr.strip()}; failed units: {failed.stdout.strip() or 'none'}")
             time.sleep(1)
 
 
@@ -275,6 +300,7 @@ def host_plan(args: argparse.Namespace) -> dict[str, str]:
 
 
 def cmd_up(args: argparse.Namespace) -> None:
+    raise_inotify_limits()
     hosts = host_plan(args)
     for image in sorted(set(hosts.values())):
         if not image_exists(image_ref(image)):

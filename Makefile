@@ -38,7 +38,7 @@ images: engine
 
 # Fast checks first: unit tests, lint, changelog; then the release checks; then Molecule on real hosts.
 test: setup
-	@$(MAKE) --no-print-directory unit lint changelog-lint sanity units build-test ee-check molecule
+	@tools/suites unit lint changelog-lint sanity units build-test ee-check molecule
 
 unit: venv
 	@$(TIMED) "unit tests" $(BIN)/python -m pytest tests/unit -q -p no:cacheprovider

@@ -34,6 +34,9 @@ RunCommand = t.Callable[[t.List[str]], t.Tuple[int, str, str]]
 PROC_ROOT = "/proc"
 # sd_booted(): systemd is the running service manager when this directory exists.
 SYSTEMD_RUN_DIR = "/run/systemd/system"
+# How long ``docker info`` may take before dockerd counts as not answering; coreutils' timeout exits 124 then.
+DOCKER_INFO_TIMEOUT = 30
+TIMEOUT_EXIT_STATUS = 124
 # Main unit candidates in systemd's order of precedence (first existing wins).
 UNIT_FILES = (
     "/etc/systemd/system/docker.service",
@@ -126,11 +129,20 @@ def docker_version(run_command: RunCommand, dockerd: str | None, docker: str | N
     return None
 
 
-def docker_info(run_command: RunCommand, docker: str | None) -> DockerInfo:
-    """Ask the running dockerd through ``docker info``; not answered when there is no docker CLI."""
+def docker_info(run_command: RunCommand, docker: str | None, timeout_bin: str | None = None) -> DockerInfo:
+    """Ask the running dockerd through ``docker info``; not answered when there is no docker CLI.
+
+    With coreutils' ``timeout`` (``timeout_bin``), a hung dockerd cannot stall the module: after
+    DOCKER_INFO_TIMEOUT seconds it counts as not answering.
+    """
     if not docker:
         return DockerInfo(False, None, None, None)
-    rc, out, err = run_command([docker, "info", "--format", "{{json .}}"])
+    argv = [docker, "info", "--format", "{{json .}}"]
+    if timeout_bin:
+        argv = [timeout_bin, str(DOCKER_INFO_TIMEOUT)] + argv
+    rc, out, err = run_command(argv)
+    if timeout_bin and rc == TIMEOUT_EXIT_STATUS:
+        err = "docker info did not answer within %d s (is dockerd hung?)" % DOCKER_INFO_TIMEOUT
     return parse_docker_info(rc, out, err)
 
 

@@ -469,7 +469,7 @@ def build_output(path: str, result, changed: bool, created: bool, docker_version
 
 def probe_daemon(module: AnsibleModule, dockerd: str | None, docker: str | None):
     """(DockerInfo, docker_version); DaemonConfigError when O(require_daemon) is not met."""
-    info = host.docker_info(module.run_command, docker)
+    info = host.docker_info(module.run_command, docker, module.get_bin_path("timeout"))
     if module.params["require_daemon"] and not info.answered:
         if not docker:
             raise DaemonConfigError("Docker is not installed (no docker command)")

@@ -32,10 +32,14 @@ DEBIAN_ARCHIVE = "http://deb.debian.org/debian"
 IMAGE_REPO = "fleetops-host"
 FLEET_LABEL = "fleetops.fleet"
 DOCKERD_LOG = "/var/log/fleetops-dockerd.log"
+# The command each Debian package we install on the engine's machine provides (to skip what is there).
+APT_COMMANDS = {"docker.io": "dockerd", "debootstrap": "debootstrap"}
 
 BASE_PACKAGES = [
     "systemd", "systemd-sysv", "dbus", "python3", "docker.io", "docker-registry",
     "busybox-static", "ca-certificates", "iproute2", "procps",
+    # The SSH flavour (up --transport ssh): sshd on the host's loopback, reached through `docker exec socat`.
+    "openssh-server", "sudo", "socat",
 ]
 IMAGES = {
     "debian12": {"suite": "bookworm", "packages": BASE_PACKAGES},
@@ -69,6 +73,19 @@ for applet in sh sleep cat echo ls; do ln -s busybox "$dir/bin/$applet"; done
 tar -C "$dir" -c . | docker import -c 'CMD ["/bin/sleep", "infinity"]' - "$1" >/dev/null
 rm -rf "$dir"
 """
+
+# The SSH flavour's login: a non-root user with passwordless sudo (as on a real fleet), and an sshd that listens
+# on the host's own loopback only and takes keys only. The key is generated on the controller at `up` time.
+SSH_USER = "deploy"
+SSHD_CONFIG = """\
+# Written by tools/fleet.py: reached only through `docker exec HOST socat - TCP:127.0.0.1:22`.
+ListenAddress 127.0.0.1
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin no
+UseDNS no
+"""
+SUDOERS = f"{SSH_USER} ALL=(ALL:ALL) NOPASSWD: ALL\n"
 
 # Units that have nothing to do in a container and would only make systemd report "degraded".
 MASKED_UNITS = [
@@ -109,11 +126,19 @@ def docker_ok() -> bool:
     return run(["docker", "info", "--format", "{{.ServerVersion}}"], check=False).returncode == 0
 
 
+# apt allows one user at a time; wait for a lock another apt holds (unattended upgrades, a parallel step)
+# instead of failing at once with "Could not get lock".
+APT_LOCK_WAIT = ["-o", "DPkg::Lock::Timeout=300"]
+
+
 def apt_install(packages: list[str]) -> None:
-    log(f"installing Debian packages: {' '.join(packages)}")
+    missing = [package for package in packages if not shutil.which(APT_COMMANDS.get(package, package))]
+    if not missing:
+        return
+    log(f"installing Debian packages: {' '.join(missing)}")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    run(["apt-get", "update", "-qq"], env=env)
-    run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages], env=env)
+    run(["apt-get", *APT_LOCK_WAIT, "update", "-qq"], env=env)
+    run(["apt-get", *APT_LOCK_WAIT, "install", "-y", "-qq", "--no-install-recommends", *missing], env=env)
 
 
 # Every host runs systemd, journald and dockerd, each holding inotify instances. The kernel's default of 128
@@ -142,8 +167,7 @@ def cmd_engine(_args: argparse.Namespace) -> None:
         version = run(["docker", "info", "--format", "{{.ServerVersion}}"]).stdout.strip()
         log(f"using the running Docker engine {version}")
         return
-    if not shutil.which("dockerd"):
-        apt_install(["docker.io"])
+    apt_install(["docker.io"])
     log(f"starting dockerd in the background (log: {DOCKERD_LOG})")
     with open(DOCKERD_LOG, "ab") as logfile:
         subprocess.Popen(["dockerd"], stdout=logfile, stderr=logfile, stdin=subprocess.DEVNULL,
@@ -161,6 +185,7 @@ def recipe_digest(name: str) -> str:
     recipe = {
         "image": IMAGES[name], "registry": REGISTRY_CONFIG, "seed": SEED_IMAGE_SCRIPT,
         "masked": MASKED_UNITS, "archive": DEBIAN_ARCHIVE,
+        "ssh": [SSH_USER, SSHD_CONFIG, SUDOERS],
     }
     return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:12]
 
@@ -186,10 +211,28 @@ def configure_rootfs(rootfs: str) -> None:
         link = os.path.join(rootfs, "etc/systemd/system", unit)
         if not os.path.lexists(link):
             os.symlink("/dev/null", link)
+    configure_ssh(rootfs)
     # The package's default daemon.json does not exist; make sure no stale one ships in the image.
     stale = os.path.join(rootfs, "etc/docker/daemon.json")
     if os.path.exists(stale):
         os.remove(stale)
+
+
+def configure_ssh(rootfs: str) -> None:
+    """The deploy user (not in the docker group: it needs sudo, like a real operator), sudo, sshd on loopback."""
+    run(["chroot", rootfs, "useradd", "--create-home", "--shell", "/bin/bash", SSH_USER])
+    sudoers = os.path.join(rootfs, "etc/sudoers.d", SSH_USER)
+    with open(sudoers, "w", encoding="utf-8") as f:
+        f.write(SUDOERS)
+    os.chmod(sudoers, 0o440)
+    with open(os.path.join(rootfs, "etc/ssh/sshd_config.d/fleet.conf"), "w", encoding="utf-8") as f:
+        f.write(SSHD_CONFIG)
+    # pam_loginuid cannot set the audit login uid inside a container; sshd would refuse the session.
+    pam_sshd = os.path.join(rootfs, "etc/pam.d/sshd")
+    with open(pam_sshd, encoding="utf-8") as f:
+        text = f.read()
+    with open(pam_sshd, "w", encoding="utf-8") as f:
+        f.write(text.replace("session    required     pam_loginuid.so", "session    optional     pam_loginuid.so"))
 
 
 def build_image(name: str) -> str:
@@ -198,8 +241,6 @@ def build_image(name: str) -> str:
         log(f"{name}: cached image {ref}")
         run(["docker", "tag", ref, f"{IMAGE_REPO}:{name}"])
         return ref
-    if not shutil.which("debootstrap"):
-        apt_install(["debootstrap"])
     spec = IMAGES[name]
     started = time.monotonic()
     log(f"{name}: building {ref} with debootstrap ({spec['suite']}; about a minute)")
@@ -230,6 +271,13 @@ def check_image_names(names) -> None:
 def cmd_image(args: argparse.Namespace) -> None:
     names = args.names or sorted(IMAGES)
     check_image_names(names)
+    build_images(names)
+
+
+def build_images(names) -> None:
+    """Build the missing images in parallel; the one apt step they share runs first, alone."""
+    if not all(image_exists(image_ref(name)) for name in names):
+        apt_install(["debootstrap"])
     with concurrent.futures.ThreadPoolExecutor(max_workers=len(names)) as pool:
         list(pool.map(build_image, names))
 
@@ -302,9 +350,7 @@ def host_plan(args: argparse.Namespace) -> dict[str, str]:
 def cmd_up(args: argparse.Namespace) -> None:
     raise_inotify_limits()
     hosts = host_plan(args)
-    for image in sorted(set(hosts.values())):
-        if not image_exists(image_ref(image)):
-            build_image(image)
+    build_images(sorted(set(hosts.values())))
     if args.replace:
         remove_hosts(args.prefix)
     existing = set(fleet_members(args.prefix))

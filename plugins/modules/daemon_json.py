@@ -12,46 +12,52 @@ module: daemon_json
 short_description: Merge registry mirrors and settings into Docker's daemon.json
 version_added: 1.0.0
 description:
-  - Edits C(/etc/docker/daemon.json) the way a careful operator would by hand. Every key the
-    module does not manage keeps its value and position (nested objects, lists, numbers, unicode).
+  - Edits C(/etc/docker/daemon.json) the way a careful operator would by hand. Only the bytes of the keys the
+    module changes are rewritten; every other byte (layout, line ends, number spelling, key order) stays as it is.
   - Registry mirrors are compared the way dockerd normalises them, so C(https://mirror.gcr.io) and
     C(https://mirror.gcr.io/) are the same mirror; re-running with either spelling changes nothing.
-  - Everything is validated before the file is written, and the file is written only when its
-    content changes, atomically (temporary file in the same directory, then rename).
-  - Validation checks each mirror URL like dockerd's C(ValidateMirror) (scheme C(http) or C(https),
-    a host, no user or password, no query or fragment, a path only on Docker 25.0 or later),
-    requires every plain-C(http) mirror that is not on a loopback address to be listed in
-    C(insecure-registries), checks the document against a JSON schema of common dockerd keys, and
-    runs C(dockerd --validate) on the candidate file where Docker 23.0 or later is installed.
-  - Fails before writing when a C(--registry-mirror) (or C(--insecure-registry)) flag is already
-    given to dockerd (running command line, C(docker.service) and its drop-ins,
-    C(/etc/default/docker), C(/etc/sysconfig/docker)) and the file would hold the same setting, because
-    dockerd refuses to start when a setting is both a flag and a file key.
-  - An empty or whitespace-only file is treated as an empty document C({}).
-  - Asks the running dockerd with C(docker info) (when the C(docker) command exists) and returns
-    the mirrors it is using now (RV(live_mirrors)), whether it answered (RV(daemon_running)) and the
-    host's service manager (RV(service_manager)), so a play needs no separate preflight task.
-    O(require_daemon=true) fails, before anything is written, when dockerd does not answer.
-  - RV(previous_content) holds the file's text before a change, so a play can restore it on rollback
-    without keeping a backup file.
+  - Every check runs before anything is written, and the file is written only when its content changes,
+    atomically (temporary file in the same directory, then rename), under an exclusive lock on its directory,
+    so concurrent runs on one host lose no entry.
+  - A symbolic link at O(path) is followed and its target written; the link stays. Anything but a regular file
+    (a directory, FIFO, device or socket) is refused without being opened.
+  - Checks each mirror URL like dockerd (Go's C(url.ParseRequestURI) and dockerd's C(ValidateMirror)), requires
+    every plain-C(http) mirror that is not on a loopback address to be listed in C(insecure-registries), and
+    with O(dockerd_check=true) refuses keys the host's Docker release does not know and runs
+    C(dockerd --validate) on the candidate file where Docker 23.0 or later is installed.
+  - Fails before writing when a key written is also given to dockerd as a command-line flag (the host's dockerd
+    command line, C(docker.service), its drop-ins and the files they name with C(EnvironmentFile=),
+    C(/etc/default/docker), C(/etc/sysconfig/docker)), because dockerd refuses to start then.
+  - Fails before writing when the host's dockerd reads another file (its C(--config-file), the snap package's
+    or rootless Docker's file), naming that file.
+  - Asks the running dockerd which mirrors it uses (RV(live_mirrors)), but never when C(docker.service) is
+    stopped, because C(docker.socket) would start it; RV(daemon_state) says which case applies.
+  - The module does not signal dockerd. M(fleetops.docker_mirror.daemon_apply) does, and rolls back to the
+    copy O(keep_previous=true) keeps on the host.
   - On failure the message names the file and the cause, and the file is left unchanged.
 author:
   - fleetops engineers (@fleetops)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - action_common_attributes.files
   - ansible.builtin.files
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: full
-    details: The diff shows the document before and after, as indented JSON.
+    details: The diff shows the file's text before and the exact text written after, with secrets masked.
   platform:
     platforms: posix
+  safe_file_operations:
+    support: full
+  vault:
+    support: none
 options:
   path:
     description:
-      - Path of the dockerd configuration file.
+      - Absolute path of the dockerd configuration file. A relative path is refused.
+      - A symbolic link is followed; its target is written and the link kept.
       - A missing file and a missing parent directory are created (mode C(0644) and C(0755),
         owned by the user running the module, normally root) unless O(owner), O(group) or O(mode)
         say otherwise. A missing file is created only when there is something to write.
@@ -66,9 +72,9 @@ options:
         already present keeps its existing spelling).
       - With O(state=absent), these mirrors are removed; with O(state=absent) and O(exclusive=true),
         every mirror is removed, whatever this list holds.
-      - When a removal empties the list, the key is kept with an empty list C([]) and
-        RV(mirrors_cleared) is true. Deleting the key would not work, because dockerd keeps the old mirrors
-        on a reload (SIGHUP) when the key is missing, but applies an empty list.
+      - When a removal empties the list, the key is kept with an empty list C([]). Deleting the key would
+        not work, because dockerd keeps the old mirrors on a reload (SIGHUP) when the key is missing, but
+        applies an empty list.
     type: list
     elements: str
   insecure_registries:
@@ -76,8 +82,6 @@ options:
       - Entries of C(insecure-registries) (C(host[:port]) or a CIDR), with the same O(state) and
         O(exclusive) semantics as O(registry_mirrors). An C(http://) or C(https://) prefix is
         ignored when comparing, as dockerd does. When omitted, the list is not touched.
-      - When a removal empties the list, the key is kept as an empty list and
-        RV(insecure_registries_cleared) is true.
     type: list
     elements: str
   state:
@@ -103,31 +107,44 @@ options:
     type: dict
   backup:
     description:
-      - Create a backup file with a timestamp before changing the file.
+      - Create a backup file with a timestamp next to the file before changing it.
+    type: bool
+    default: false
+  keep_previous:
+    description:
+      - When the run changes an existing file, keep its previous bytes in a private copy next to it,
+        C(<directory>/.<name>.docker_mirror-previous) (mode C(0600)), and return its name in RV(rollback_file)
+        for M(fleetops.docker_mirror.daemon_apply) to restore if Docker does not take the change.
+      - The copy replaces an earlier one; C(daemon_apply) removes it once Docker took the change. Nothing is
+        kept when the file is created (RV(created)) or unchanged.
     type: bool
     default: false
   require_daemon:
     description:
-      - Fail, before anything is written (also in check mode), when the C(docker) command is missing
-        or dockerd does not answer C(docker info).
-      - With V(false), the module works on the file alone and RV(daemon_running) says whether dockerd
-        answered.
+      - Fail, before anything is written (also in check mode), unless dockerd runs and answers
+        C(docker info) (RV(daemon_state=running)).
+      - With V(false), the module works on the file alone and RV(daemon_state) says what it found.
     type: bool
     default: false
-    version_added: 1.0.0
-  validate:
+  dockerd_check:
     description:
-      - Check the resulting document against the JSON schema of common dockerd keys, and run
-        C(dockerd --validate) on the candidate file when the host has Docker 23.0 or later.
+      - Check the resulting document the way the host's dockerd would, before writing it. Keys this
+        Docker release does not know are refused (with a "did you mean" hint), values of the wrong type
+        too, and C(dockerd --validate) runs on the candidate file when the host has Docker 23.0 or later.
       - Mirror URL rules and flag conflicts are always checked.
+      - Was named C(validate) in 1.0.0; that name is a deprecated alias (removed in 2.0.0), because core modules use C(validate)
+        for a command that checks a file.
     type: bool
     default: true
+    aliases: [validate]
 notes:
-  - Only the Python standard library is needed on the managed host; C(jsonschema) is used when
-    importable, else an equivalent built-in validator.
-  - The module does not signal dockerd. Use RV(reload_sufficient) to choose between
-    C(systemctl reload docker) and a restart.
+  - Only the Python standard library is needed on the managed host.
+  - Editing C(/etc/docker) needs root. When the module runs as another user that cannot write the file or
+    reach the Docker socket, it fails with "needs root on this host"; run it with C(become=true).
+  - Secrets do not leave the host. The userinfo of URLs and the values of C(proxies) are masked in the
+    diff, the messages and the results; the previous text is not returned (see O(keep_previous)).
 seealso:
+  - module: fleetops.docker_mirror.daemon_apply
   - name: dockerd reference, daemon configuration file
     description: Keys of daemon.json and the options dockerd reloads on SIGHUP.
     link: https://docs.docker.com/reference/cli/dockerd/#daemon-configuration-file
@@ -138,12 +155,17 @@ EXAMPLES = r"""
   fleetops.docker_mirror.daemon_json:
     registry_mirrors:
       - https://mirror.gcr.io
+    keep_previous: true
+  become: true
   register: __docker_mirror_daemon_json
 
-- name: Reload dockerd when a reload is enough
-  ansible.builtin.systemd_service:
-    name: docker
-    state: "{{ 'reloaded' if __docker_mirror_daemon_json.reload_sufficient else 'restarted' }}"
+- name: Make Docker take it, rolling back if it does not
+  fleetops.docker_mirror.daemon_apply:
+    action: "{{ 'reload' if __docker_mirror_daemon_json.reload_sufficient else 'restart' }}"
+    mirrors: "{{ __docker_mirror_daemon_json.registry_mirrors }}"
+    rollback_file: "{{ __docker_mirror_daemon_json.rollback_file | default(omit) }}"
+    created: "{{ __docker_mirror_daemon_json.created }}"
+  become: true
   when: __docker_mirror_daemon_json is changed
 
 - name: Use exactly one mirror, an http one on the LAN
@@ -154,12 +176,14 @@ EXAMPLES = r"""
       - 10.0.0.5:5000
     exclusive: true
     backup: true
+  become: true
 
 - name: Remove every mirror (the key stays, as an empty list, so a reload applies it)
   fleetops.docker_mirror.daemon_json:
     registry_mirrors: []
     state: absent
     exclusive: true
+  become: true
 
 - name: Set other keys alongside
   fleetops.docker_mirror.daemon_json:
@@ -170,28 +194,17 @@ EXAMPLES = r"""
       log-opts:
         max-size: 10m
         max-file: "3"
+  become: true
 """
 
 RETURN = r"""
-config:
-  description: The resulting document (what the file holds, or would hold in check mode).
+path:
+  description: The file written (or that would be), after following symbolic links.
   returned: success
-  type: dict
-  sample: {"log-driver": "json-file", "registry-mirrors": ["https://mirror.gcr.io"]}
-registry_mirrors:
-  description: The C(registry-mirrors) list as written (empty when the key is absent).
-  returned: success
-  type: list
-  elements: str
-  sample: ["https://mirror.gcr.io"]
-insecure_registries:
-  description: The C(insecure-registries) list as written (empty when the key is absent).
-  returned: success
-  type: list
-  elements: str
-  sample: ["10.0.0.5:5000"]
+  type: str
+  sample: /etc/docker/daemon.json
 changed_keys:
-  description: Top-level keys whose value was added, changed or removed.
+  description: Top-level keys whose value was (in check mode, would be) added, changed or removed.
   returned: success
   type: list
   elements: str
@@ -203,131 +216,238 @@ reload_sufficient:
   returned: success
   type: bool
   sample: true
-mirrors_cleared:
-  description: True when this run emptied C(registry-mirrors) (kept as an empty list).
+registry_mirrors:
+  description:
+    - The file's C(registry-mirrors) after the run (in check mode, as it would be), as spelled in the file;
+      V([]) when the key is absent. What the live daemon must report once Docker took the file.
   returned: success
-  type: bool
-  sample: false
-insecure_registries_cleared:
-  description: True when this run emptied C(insecure-registries) (kept as an empty list).
+  type: list
+  elements: str
+  sample: ["https://mirror.gcr.io"]
+live_mirrors:
+  description:
+    - The registry mirrors the running dockerd uses now (C(RegistryConfig.Mirrors) of C(docker info)),
+      as dockerd reports them (with a trailing slash); V([]) when it uses none. This is the state before
+      any reload; the module does not signal dockerd.
+    - Null when dockerd was not asked or did not answer (RV(daemon_state) is not V(running)).
   returned: success
-  type: bool
-  sample: false
+  type: list
+  elements: str
+  sample: ["https://mirror.gcr.io/"]
+daemon_state:
+  description:
+    - V(running) when dockerd answered C(docker info).
+    - V(stopped) when Docker is not running (C(docker.service) not active on a systemd host, else no dockerd
+      in its pidfile); dockerd was not asked, so that C(docker.socket) does not start it.
+    - V(not-answering) when Docker should run but C(docker info) failed or timed out.
+    - V(not-installed) when there is neither a C(docker) nor a C(dockerd) command.
+  returned: success
+  type: str
+  sample: running
+docker_version:
+  description:
+    - The Docker engine version the checks used, or null when unknown. The running daemon's
+      C(ServerVersion) when it answered, else C(dockerd --version).
+  returned: success
+  type: str
+  sample: 26.1.5+dfsg1
 created:
   description: True when the file did not exist and was (in check mode, would be) created.
   returned: success
   type: bool
   sample: false
 backup_file:
-  description: Name of the backup file.
-  returned: changed and O(backup=true) and the file existed
+  description: Name of the backup file made by O(backup=true).
+  returned: when the file changed, O(backup=true) and the file existed
   type: str
   sample: /etc/docker/daemon.json.12345.2024-01-01@10:00:00~
-docker_version:
+rollback_file:
   description:
-    - Docker engine version found on the host, or null when unknown.
-    - The running daemon's C(ServerVersion) from C(docker info) when dockerd answered, else the
-      version of the installed C(dockerd) (C(dockerd --version), then C(docker version)).
-  returned: success
+    - The private copy of the file's previous bytes made by O(keep_previous=true), for
+      M(fleetops.docker_mirror.daemon_apply) O(fleetops.docker_mirror.daemon_apply#module:rollback_file).
+  returned: when the file changed, O(keep_previous=true), the file existed and not in check mode
   type: str
-  sample: 26.1.5+dfsg1
-validation:
-  description: The validations that ran on the resulting document.
-  returned: success
-  type: list
-  elements: str
-  sample: ["mirror URLs", "schema (jsonschema)", "dockerd --validate"]
-path:
-  description: Path of the file.
-  returned: success
-  type: str
-  sample: /etc/docker/daemon.json
-previous_content:
-  description:
-    - The file's text before this run changed it (in check mode, before it would change it),
-      to restore it with C(ansible.builtin.copy) C(content) on rollback.
-    - Null when nothing changed or the file did not exist (then RV(created) is true).
-  returned: success
-  type: str
-  sample: "{\n  \"log-driver\": \"json-file\"\n}\n"
-  version_added: 1.0.0
-live_mirrors:
-  description:
-    - The registry mirrors the running dockerd uses now (C(RegistryConfig.Mirrors) of C(docker info)),
-      as dockerd reports them (normalised with a trailing slash); V([]) when it uses none.
-    - Null when dockerd did not answer or there is no C(docker) command. This is the state before
-      any reload; the module does not signal dockerd.
-  returned: success
-  type: list
-  elements: str
-  sample: ["https://mirror.gcr.io/"]
-  version_added: 1.0.0
-daemon_running:
-  description: True when dockerd answered C(docker info).
-  returned: success
-  type: bool
-  sample: true
-  version_added: 1.0.0
-service_manager:
-  description:
-    - V(systemd) when systemd is the host's service manager (C(/run/systemd/system) is a directory,
-      the C(sd_booted) test), else V(service).
-  returned: success
-  type: str
-  sample: systemd
-  version_added: 1.0.0
+  sample: /etc/docker/.daemon.json.docker_mirror-previous
+diff:
+  description: The file's text before and the text written after (in check mode, that would be written), masked.
+  returned: when diff mode is on
+  type: dict
+  contains:
+    before:
+      description: The file's text before the run, or empty when it did not exist.
+      type: str
+    after:
+      description: The file's text after the run.
+      type: str
+    before_header:
+      description: The file's name, with C((absent)) when it did not exist.
+      type: str
+    after_header:
+      description: The file's name.
+      type: str
 """
 
+import contextlib
+import fcntl
 import os
+import stat
 import tempfile
 import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _docker_host as host
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._daemon_config import (
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon as daemon
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._daemon_options import (
     DOCKERD_VALIDATE_MIN_VERSION,
-    HAS_JSONSCHEMA,
-    INSECURE_KEY,
     MIRROR_PATH_MIN_VERSION,
-    MIRRORS_KEY,
-    DaemonConfigError,
-    apply_changes,
-    detect_indent,
-    http_mirrors_missing_insecure,
-    parse_document,
+    check_keys,
     reload_sufficient,
-    render_document,
-    validate_document,
+    version_at_least,
+)
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import (
+    DaemonConfigError,
+    parse,
+    plan,
+    redact,
+    render,
+)
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry import (
+    INSECURE_KEY,
+    MIRRORS_KEY,
+    http_mirrors_missing_insecure,
+    mask_url,
     validate_insecure_registry,
     validate_mirror,
-    version_at_least,
 )
 
 NEW_FILE_MODE = 0o644
 NEW_DIR_MODE = 0o755
+PREVIOUS_SUFFIX = ".docker_mirror-previous"
+FILE_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+              (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
 
 
-class Failure(Exception):
-    """A failure whose message already says the file was left unchanged."""
+class Edit(t.NamedTuple):
+    """One read–merge of the file: what it held, what it will hold."""
+    existed: bool
+    before: bytes
+    before_text: str
+    after_text: str
+    values: dict[str, t.Any]
+    changed_keys: list[str]
 
 
-def read_current(path: str) -> tuple[bool, str]:
-    """(existed, text) of the file; DaemonConfigError when it cannot be used."""
-    if os.path.isdir(path):
-        raise DaemonConfigError("is a directory, not a file")
-    if not os.path.lexists(path):
-        return False, ""
+# --------------------------------------------------------------------------- the file
+
+
+def absolute_path(path: str) -> str:
+    if not os.path.isabs(path):
+        raise DaemonConfigError("path must be absolute, starting with / (for example /etc/docker/daemon.json)")
+    return os.path.realpath(path)
+
+
+def file_kind_refused(mode: int) -> str | None:
+    for test, name in FILE_KINDS:
+        if test(mode):
+            return name
+    return None
+
+
+def check_file_type(target: str) -> None:
+    """Refuse anything but a regular file without opening it (a FIFO would block forever)."""
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
+        mode = os.lstat(target).st_mode
+    except FileNotFoundError:
+        return
+    except NotADirectoryError:
+        raise DaemonConfigError("cannot create the file: %s is not a directory"
+                                % nearest_existing(os.path.dirname(target))) from None
     except OSError as exc:
-        raise DaemonConfigError("cannot read the file: %s" % exc.strerror) from None
+        raise_os_error("cannot look at the file", exc)
+    kind = file_kind_refused(mode)
+    if kind:
+        raise DaemonConfigError("is %s, not a regular file" % kind)
+
+
+def raise_os_error(what: str, exc: OSError) -> t.NoReturn:
+    if isinstance(exc, PermissionError) and not daemon.is_root():
+        raise daemon.NeedsRoot() from None
+    raise DaemonConfigError("%s: %s" % (what, exc.strerror or to_native(exc))) from None
+
+
+def read_current(target: str) -> tuple[bool, bytes]:
+    """(existed, bytes) of the file, opened without following links or blocking."""
     try:
-        return True, raw.decode("utf-8")
+        fd = os.open(target, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return False, b""
+    except OSError as exc:
+        raise_os_error("cannot read the file", exc)
+    with os.fdopen(fd, "rb") as handle:
+        kind = file_kind_refused(os.fstat(handle.fileno()).st_mode)
+        if kind:
+            raise DaemonConfigError("is %s, not a regular file" % kind)
+        return True, handle.read()
+
+
+def decode(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise DaemonConfigError("not valid UTF-8 (byte %d)" % exc.start) from None
+
+
+def encode(text: str) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise DaemonConfigError("the result cannot be written as UTF-8 (%s at character %d)"
+                                % (exc.reason, exc.start)) from None
+
+
+@contextlib.contextmanager
+def directory_lock(directory: str) -> t.Iterator[None]:
+    """Exclusive flock on the directory itself: no lock file is left behind, and every run editing a file in
+    it (the rename included) waits for the others. No lock when the directory does not exist yet."""
+    try:
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        yield
+        return
+    except OSError as exc:
+        raise_os_error("cannot open the directory %s" % directory, exc)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def ensure_directory(directory: str) -> None:
+    try:
+        os.makedirs(directory, NEW_DIR_MODE, exist_ok=True)
+        os.chmod(directory, NEW_DIR_MODE)
+    except OSError as exc:
+        raise_os_error("cannot create directory %s" % directory, exc)
+
+
+def nearest_existing(directory: str) -> str:
+    while not os.path.exists(directory) and os.path.dirname(directory) != directory:
+        directory = os.path.dirname(directory)
+    return directory
+
+
+def check_can_write(target: str) -> None:
+    """Non-root: the directory must take a temporary file and a rename (else: needs root)."""
+    if daemon.is_root():
+        return
+    directory = nearest_existing(os.path.dirname(target))
+    if not os.access(directory, os.W_OK | os.X_OK) or (os.path.exists(target) and not os.access(target, os.W_OK)):
+        raise daemon.NeedsRoot()
+
+
+# --------------------------------------------------------------------------- checks on the document
 
 
 def check_wanted_entries(params: dict[str, t.Any], docker_version: str | None) -> None:
@@ -341,28 +461,36 @@ def check_wanted_entries(params: dict[str, t.Any], docker_version: str | None) -
         validate_insecure_registry(entry)
 
 
-def check_result(document: dict[str, t.Any], keys: list[str], docker_version: str | None) -> None:
-    """Check the managed lists of the resulting document, where they changed."""
+def check_result(values: dict[str, t.Any], keys: list[str], docker_version: str | None, full: bool) -> None:
+    """Check the resulting document where it changed; with ``full``, as the host's dockerd would."""
     allow_path = version_at_least(docker_version, MIRROR_PATH_MIN_VERSION)
     if MIRRORS_KEY in keys:
-        for mirror in document.get(MIRRORS_KEY, []):
+        for mirror in values.get(MIRRORS_KEY, []):
             validate_mirror(mirror, allow_path)
     if INSECURE_KEY in keys:
-        for entry in document.get(INSECURE_KEY, []):
+        for entry in values.get(INSECURE_KEY, []):
             validate_insecure_registry(entry)
     if MIRRORS_KEY in keys or INSECURE_KEY in keys:
-        missing = http_mirrors_missing_insecure(document)
+        missing = http_mirrors_missing_insecure(values)
         if missing:
             raise DaemonConfigError("; ".join(
-                "mirror %r uses plain http on a non-loopback host: dockerd needs %r in "
-                "insecure-registries (add it to insecure_registries)" % (mirror, netloc)
+                "mirror %s uses plain http on a non-loopback host: dockerd needs '%s' in "
+                "insecure-registries (add it to insecure_registries)" % (mask_url(mirror), mask_url(netloc))
                 for mirror, netloc in missing))
+    if full:
+        # Only the keys written: a key another team keeps in the file is dockerd's business, not a reason to fail.
+        check_keys({key: values[key] for key in keys if key in values}, docker_version)
 
 
-def check_flag_conflicts(params: dict[str, t.Any], document: dict[str, t.Any], running) -> None:
-    managed = [key for key, option in ((MIRRORS_KEY, "registry_mirrors"), (INSECURE_KEY, "insecure_registries"))
-               if params[option] is not None and key in document]
-    hits = host.find_flag_conflicts(managed, running)
+def keys_to_check_for_flags(params: dict[str, t.Any], values: dict[str, t.Any], changed: list[str]) -> list[str]:
+    """Every key written, and a managed list asked about (dockerd refuses a flag and a key, even unchanged)."""
+    asked = [key for key, option in ((MIRRORS_KEY, "registry_mirrors"), (INSECURE_KEY, "insecure_registries"))
+             if params[option] is not None]
+    return [key for key in dict.fromkeys(changed + asked) if key in values]
+
+
+def check_flag_conflicts(keys: list[str], host_daemon) -> None:
+    hits = daemon.find_flag_conflicts(keys, host_daemon)
     if hits:
         raise DaemonConfigError(
             "dockerd would refuse to start: the setting would be both in the file and a flag given to "
@@ -370,151 +498,206 @@ def check_flag_conflicts(params: dict[str, t.Any], document: dict[str, t.Any], r
                 "%s in %s" % (hit.flag, hit.describe()) for hit in hits))
 
 
-def write_candidate(directory: str, text: str) -> str:
-    fd, candidate = tempfile.mkstemp(prefix=".daemon.json.", suffix=".tmp", dir=directory)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(text.encode("utf-8"))
-        handle.flush()
-        os.fsync(handle.fileno())
-    return candidate
+def prepare(params: dict[str, t.Any], target: str, status: daemon.DaemonStatus) -> Edit:
+    """Read, merge and check; nothing is written here."""
+    existed, raw = read_current(target)
+    before_text = decode(raw)
+    document = parse(before_text)
+    check_wanted_entries(params, status.version)
+    result = plan(document.values, params["registry_mirrors"], params["insecure_registries"],
+                  params["settings"], params["state"], params["exclusive"])
+    changed = list(result.changed_keys)
+    after_text = before_text
+    if changed:
+        check_result(result.values, changed, status.version, params["dockerd_check"])
+        after_text = render(document, result.values)
+        encode(after_text)
+    check_flag_conflicts(keys_to_check_for_flags(params, result.values, changed), status.daemon)
+    return Edit(existed, raw, before_text, after_text, result.values, changed)
 
 
-def run_dockerd_validate(module: AnsibleModule, candidate: str, running) -> None:
+# --------------------------------------------------------------------------- writing
+
+
+def write_private(directory: str, data: bytes, prefix: str) -> str:
+    """A new file (mode 0600) holding ``data``, removed again if writing fails (ENOSPC, EIO)."""
+    fd, name = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        remove_quietly(name)
+        raise
+    return name
+
+
+def remove_quietly(name: str | None) -> None:
+    if name:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+
+
+def previous_copy_name(target: str) -> str:
+    return os.path.join(os.path.dirname(target), "." + os.path.basename(target) + PREVIOUS_SUFFIX)
+
+
+def keep_previous(target: str, data: bytes) -> str:
+    """The file's previous bytes in a private copy next to it, for daemon_apply's rollback."""
+    name = previous_copy_name(target)
+    temporary = write_private(os.path.dirname(target), data, "." + os.path.basename(target) + ".previous.")
+    try:
+        os.rename(temporary, name)
+    except OSError:
+        remove_quietly(temporary)
+        raise
+    return name
+
+
+def run_dockerd_validate(module: AnsibleModule, candidate: str, status: daemon.DaemonStatus) -> None:
     dockerd = module.get_bin_path("dockerd")
-    ok, message, argv = host.dockerd_validate(module.run_command, dockerd, candidate, running)
+    if not (module.params["dockerd_check"] and dockerd
+            and version_at_least(status.version, DOCKERD_VALIDATE_MIN_VERSION)):
+        return
+    ok, message = daemon.dockerd_validate(module.run_command, dockerd, candidate, status.daemon)
     if not ok:
         raise DaemonConfigError("dockerd --validate rejected the resulting configuration: %s"
                                 % (message or "exit status non-zero, no output"))
 
 
-def ensure_directory(path: str) -> None:
-    directory = os.path.dirname(path) or "."
-    if not os.path.isdir(directory):
-        try:
-            os.makedirs(directory, NEW_DIR_MODE)
-            os.chmod(directory, NEW_DIR_MODE)
-        except OSError as exc:
-            raise DaemonConfigError("cannot create directory %s: %s" % (directory, exc.strerror)) from None
+def install(module: AnsibleModule, target: str, edit: Edit, status: daemon.DaemonStatus) -> dict[str, str]:
+    """dockerd --validate on the candidate, then (not in check mode) backup, previous copy, atomic rename.
 
-
-def install(module: AnsibleModule, path: str, text: str, use_dockerd: bool, running) -> str | None:
-    """Validate the candidate with dockerd, back up, then atomically replace ``path``."""
-    if module.check_mode:
-        directory = module.tmpdir
-    else:
-        ensure_directory(path)
-        directory = os.path.dirname(path) or "."
-    candidate = write_candidate(directory, text)
+    Whatever fails, no temporary, backup or previous copy of this run is left behind."""
+    directory = module.tmpdir if module.check_mode else os.path.dirname(target)
+    made: dict[str, str] = {}
+    candidate = None
     try:
-        if use_dockerd:
-            run_dockerd_validate(module, candidate, running)
+        candidate = write_private(directory, encode(edit.after_text), "." + os.path.basename(target) + ".")
+        run_dockerd_validate(module, candidate, status)
         if module.check_mode:
-            return None
-        backup_file = module.backup_local(path) if module.params["backup"] and os.path.exists(path) else None
-        module.atomic_move(candidate, path)
-        return backup_file
+            return {}
+        if module.params["backup"] and edit.existed:
+            made["backup_file"] = module.backup_local(target)
+        if module.params["keep_previous"] and edit.existed:
+            made["rollback_file"] = keep_previous(target, edit.before)
+        move_into_place(module, candidate, target)
+        return made
+    except BaseException:
+        for name in made.values():
+            remove_quietly(name)
+        raise
     finally:
-        if os.path.exists(candidate):
-            os.unlink(candidate)
+        remove_quietly(candidate)
 
 
-def plan(module: AnsibleModule, current_text: str, docker_version: str | None):
-    """Parse, apply and check; returns (current_config, ApplyResult, validations)."""
-    params = module.params
-    current_config = parse_document(current_text)
-    check_wanted_entries(params, docker_version)
-    result = apply_changes(current_config, params["registry_mirrors"], params["insecure_registries"],
-                           params["settings"], params["state"], params["exclusive"])
-    validations = ["mirror URLs"]
-    if result.changed_keys:
-        check_result(result.document, result.changed_keys, docker_version)
-        if params["validate"]:
-            validate_document(result.document)
-            validations.append("schema (%s)" % ("jsonschema" if HAS_JSONSCHEMA else "built-in"))
-    return current_config, result, validations
+def move_into_place(module: AnsibleModule, candidate: str, target: str) -> None:
+    try:
+        module.atomic_move(candidate, target, unsafe_writes=module.params["unsafe_writes"])
+    except OSError:
+        raise
+    except Exception as exc:
+        cause = exc.__cause__ if isinstance(exc.__cause__, OSError) else None
+        raise DaemonConfigError("cannot replace the file: %s%s" % (
+            to_native(exc), " (%s)" % cause.strerror if cause is not None and cause.strerror else "")) from None
 
 
-def build_diff(path: str, before: dict, after: dict, indent, existed: bool) -> dict[str, str]:
-    indent = indent if indent is not None else 2
-    return {
-        "before": render_document(before, indent) if existed else "",
-        "after": render_document(after, indent),
-        "before_header": path if existed else "%s (absent)" % path,
-        "after_header": path,
-    }
+def edit_file(module: AnsibleModule, target: str, status: daemon.DaemonStatus) -> tuple[Edit, dict[str, str]]:
+    """Read–merge–write under the directory's lock; a missing directory is made once every check passed."""
+    directory = os.path.dirname(target)
+    made_directory = False
+    if not os.path.isdir(directory):
+        edit = prepare(module.params, target, status)
+        if not edit.changed_keys or module.check_mode:
+            return edit, install(module, target, edit, status) if edit.changed_keys else {}
+        ensure_directory(directory)
+        made_directory = True
+    try:
+        with directory_lock(directory):
+            edit = prepare(module.params, target, status)
+            return edit, install(module, target, edit, status) if edit.changed_keys else {}
+    except BaseException:
+        if made_directory:
+            with contextlib.suppress(OSError):
+                os.rmdir(directory)
+        raise
 
 
-def file_args_for(module: AnsibleModule, path: str, created: bool) -> dict[str, t.Any]:
-    file_args = module.load_file_common_arguments(module.params, path=path)
+# --------------------------------------------------------------------------- the module
+
+
+def host_bins(module: AnsibleModule) -> dict[str, str | None]:
+    return {name: module.get_bin_path(name) for name in ("docker", "dockerd", "systemctl", "timeout")}
+
+
+def check_daemon(module: AnsibleModule, target: str, status: daemon.DaemonStatus) -> None:
+    """The daemon side, before the file is read: root, the file dockerd reads, require_daemon."""
+    if status.denied and not daemon.is_root():
+        raise daemon.NeedsRoot()
+    elsewhere = daemon.daemon_reads_elsewhere(target, status.daemon)
+    if elsewhere:
+        raise DaemonConfigError(elsewhere)
+    if module.params["require_daemon"] and status.state != "running":
+        raise DaemonConfigError(status.error or "dockerd is not answering")
+
+
+def file_args_for(module: AnsibleModule, target: str, created: bool) -> dict[str, t.Any]:
+    file_args = module.load_file_common_arguments(module.params, path=target)
     if created and file_args.get("mode") is None:
         file_args["mode"] = NEW_FILE_MODE
     return file_args
 
 
-def build_output(path: str, result, changed: bool, created: bool, docker_version: str | None) -> dict[str, t.Any]:
+def build_diff(path: str, edit: Edit) -> dict[str, str]:
     return {
-        "changed": changed,
-        "path": path,
-        "config": result.document,
-        "registry_mirrors": result.document.get(MIRRORS_KEY, []),
-        "insecure_registries": result.document.get(INSECURE_KEY, []),
-        "changed_keys": result.changed_keys,
-        "reload_sufficient": reload_sufficient(result.changed_keys),
-        "mirrors_cleared": MIRRORS_KEY in result.cleared_keys,
-        "insecure_registries_cleared": INSECURE_KEY in result.cleared_keys,
-        "created": created,
-        "docker_version": docker_version,
-    }
-
-
-def probe_daemon(module: AnsibleModule, dockerd: str | None, docker: str | None):
-    """(DockerInfo, docker_version); DaemonConfigError when O(require_daemon) is not met."""
-    info = host.docker_info(module.run_command, docker, module.get_bin_path("timeout"))
-    if module.params["require_daemon"] and not info.answered:
-        if not docker:
-            raise DaemonConfigError("Docker is not installed (no docker command)")
-        raise DaemonConfigError("dockerd is not answering: %s" % info.error)
-    return info, info.version or host.docker_version(module.run_command, dockerd, docker)
-
-
-def daemon_output(info, previous_content: str | None) -> dict[str, t.Any]:
-    return {
-        "live_mirrors": info.mirrors,
-        "daemon_running": info.answered,
-        "service_manager": host.service_manager(),
-        "previous_content": previous_content,
+        "before": redact(edit.before_text) if edit.existed else "",
+        "after": redact(edit.after_text),
+        "before_header": path if edit.existed else "%s (absent)" % path,
+        "after_header": path,
     }
 
 
 def run_module(module: AnsibleModule) -> dict[str, t.Any]:
-    params = module.params
-    path = params["path"]
-    dockerd, docker = module.get_bin_path("dockerd"), module.get_bin_path("docker")
-    info, docker_version = probe_daemon(module, dockerd, docker)
-    existed, current_text = read_current(path)
-    running = host.running_dockerd_args()
-    current_config, result, validations = plan(module, current_text, docker_version)
-    check_flag_conflicts(params, result.document, running)
-    changed = bool(result.changed_keys)
-    indent = detect_indent(current_text) if existed else 2
-    backup_file = None
-    if changed:
-        use_dockerd = bool(params["validate"] and dockerd
-                           and version_at_least(docker_version, DOCKERD_VALIDATE_MIN_VERSION))
-        if use_dockerd:
-            validations.append("dockerd --validate")
-        backup_file = install(module, path, render_document(result.document, indent), use_dockerd, running)
-    created = changed and not existed
-    if os.path.exists(path):
-        changed = module.set_fs_attributes_if_different(file_args_for(module, path, created), changed)
-    output = build_output(path, result, changed, created, docker_version)
-    output["validation"] = validations
-    output.update(daemon_output(info, current_text if changed and existed else None))
-    if backup_file:
-        output["backup_file"] = backup_file
+    target = absolute_path(module.params["path"])
+    check_file_type(target)
+    status = daemon.probe(module.run_command, host_bins(module))
+    check_daemon(module, target, status)
+    check_can_write(target)
+    edit, made = edit_file(module, target, status)
+    changed = bool(edit.changed_keys)
+    created = changed and not edit.existed
+    if os.path.exists(target):
+        changed = module.set_fs_attributes_if_different(file_args_for(module, target, created), changed)
+    output = {
+        "changed": changed,
+        "path": target,
+        "changed_keys": edit.changed_keys,
+        "reload_sufficient": reload_sufficient(edit.changed_keys),
+        "registry_mirrors": [mask_url(mirror) for mirror in edit.values.get(MIRRORS_KEY, [])],
+        "live_mirrors": status.live_mirrors,
+        "daemon_state": status.state,
+        "docker_version": status.version,
+        "created": created,
+    }
+    output.update(made)
     if module._diff:
-        output["diff"] = build_diff(path, current_config, result.document, indent, existed)
+        output["diff"] = build_diff(target, edit)
     return output
+
+
+def failure_message(path: str, exc: BaseException) -> str:
+    if isinstance(exc, (DaemonConfigError, daemon.NeedsRoot)):
+        cause = exc.message
+    elif isinstance(exc, OSError):
+        cause = exc.strerror or to_native(exc)
+        if exc.filename:
+            cause = "%s: %s" % (exc.filename, cause)
+    elif isinstance(exc, RecursionError):
+        cause = "the document is nested too deeply to process"
+    else:
+        cause = "cannot process the file (%s: %s)" % (type(exc).__name__, to_native(exc))
+    return mask_url("%s: %s — the file was left unchanged" % (path, cause))
 
 
 def main() -> None:
@@ -527,7 +710,10 @@ def main() -> None:
             exclusive=dict(type="bool", default=False),
             settings=dict(type="dict"),
             backup=dict(type="bool", default=False),
-            validate=dict(type="bool", default=True),
+            keep_previous=dict(type="bool", default=False),
+            dockerd_check=dict(type="bool", default=True, aliases=["validate"],
+                               deprecated_aliases=[dict(name="validate", version="2.0.0",
+                                                        collection_name="fleetops.docker_mirror")]),
             require_daemon=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
@@ -535,11 +721,11 @@ def main() -> None:
     )
     path = module.params["path"]
     try:
-        module.exit_json(**run_module(module))
-    except DaemonConfigError as exc:
-        module.fail_json(msg="%s: %s — the file was left unchanged" % (path, exc.message), path=path)
-    except OSError as exc:
-        module.fail_json(msg="%s: %s — the file was left unchanged" % (path, to_native(exc)), path=path)
+        result = run_module(module)
+    except (DaemonConfigError, daemon.NeedsRoot, OSError, RecursionError, UnicodeError, ValueError,
+            TypeError) as exc:
+        module.fail_json(msg=failure_message(path, exc), path=path)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -1,608 +1,721 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Run the real daemon_json module in-process against temporary files.
+"""Run the real daemon_json module against temporary files and the fake Docker host of conftest.py.
 
-Host probing is pointed at a fake tree (fake /proc, unit files, env files) and a fake
-``dockerd`` script on PATH, so no real daemon, unit or file outside tmp_path is read.
+The document logic (parse, plan, render, redact, key tables) has its own tests; these check the module's
+I/O: files, locks, the daemon and its host, every failure path, and what the module returns.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import socket
 import stat
+import subprocess
+import sys
+import textwrap
 import typing as t
 
 import pytest
 
 from ansible.module_utils import basic
 
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _docker_host
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon
 from ansible_collections.fleetops.docker_mirror.plugins.modules import daemon_json
 
-FAKE_DOCKERD = """#!/bin/sh
-echo "$*" >> "$FAKE_DOCKER_LOG"
-case "$1" in
-  --version)
-    echo "Docker version $FAKE_DOCKER_VERSION, build 0000000"
-    exit 0 ;;
-  --validate)
-    if grep -q '"refuse-me"' "$3"; then
-      echo "unable to configure the Docker daemon with file $3: the following directives don't match any configuration option: refuse-me" >&2
-      exit 1
-    fi
-    echo "configuration OK"
-    exit 0 ;;
-esac
-exit 2
-"""
-DAEMON_DOWN = "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"
-# `docker info` prints $FAKE_DOCKER_INFO when set (dockerd answering), else what Docker 26.1's CLI does when
-# dockerd is down: exit status 0 with a format, the error on stderr and in ServerErrors.
-FAKE_DOCKER = """#!/bin/sh
-echo "$*" >> "$FAKE_DOCKER_CLI_LOG"
-if [ "$1" = info ]; then
-  if [ -n "$FAKE_DOCKER_INFO" ]; then
-    printf '%%s\\n' "$FAKE_DOCKER_INFO"
-    exit 0
-  fi
-  echo '{"ID":"","ServerVersion":"","RegistryConfig":null,"ServerErrors":["%(down)s"]}'
-  echo '%(down)s' >&2
-  exit 0
-fi
-exit 1
-""" % {"down": DAEMON_DOWN}
 
-
-class ModuleExit(Exception):
-    def __init__(self, result: dict[str, t.Any]) -> None:
-        super().__init__(result)
-        self.result = result
-
-
-class Host(t.NamedTuple):
-    root: str
-    log: str
-    default_docker: str
-    dropin_dir: str
-    proc: str
-    bin_dir: str
-    cli_log: str
-    systemd_dir: str
-
-
-@pytest.fixture
-def fake_host(tmp_path, monkeypatch) -> Host:
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    for name, text in (("dockerd", FAKE_DOCKERD), ("docker", FAKE_DOCKER)):
-        (bin_dir / name).write_text(text)
-        (bin_dir / name).chmod(0o755)
-    log = tmp_path / "dockerd.log"
-    monkeypatch.setenv("PATH", "%s:%s" % (bin_dir, os.environ.get("PATH", "/usr/bin:/bin")))
-    monkeypatch.setenv("FAKE_DOCKER_LOG", str(log))
-    monkeypatch.setenv("FAKE_DOCKER_VERSION", "20.10.24+dfsg1")
-    monkeypatch.setenv("FAKE_DOCKER_CLI_LOG", str(tmp_path / "docker-cli.log"))
-    monkeypatch.delenv("FAKE_DOCKER_INFO", raising=False)
-    monkeypatch.setattr(_docker_host, "SYSTEMD_RUN_DIR", str(tmp_path / "run-systemd-system"))
-    etc = tmp_path / "etc"
-    (etc / "docker.service.d").mkdir(parents=True)
-    proc = tmp_path / "proc"
-    proc.mkdir()
-    monkeypatch.setattr(_docker_host, "PROC_ROOT", str(proc))
-    monkeypatch.setattr(_docker_host, "UNIT_FILES", (str(etc / "docker.service"),))
-    monkeypatch.setattr(_docker_host, "DROPIN_DIRS", (str(etc / "docker.service.d"),))
-    monkeypatch.setattr(_docker_host, "ENV_FILES", (str(etc / "default-docker"), str(etc / "sysconfig-docker")))
-    (etc / "docker.service").write_text("[Service]\nEnvironmentFile=-/etc/default/docker\n"
-                                        "ExecStart=/usr/sbin/dockerd -H fd:// $DOCKER_OPTS\n")
-    (etc / "default-docker").write_text('#DOCKER_OPTS="--registry-mirror=https://old.example"\n')
-    return Host(str(tmp_path), str(log), str(etc / "default-docker"), str(etc / "docker.service.d"), str(proc),
-                str(bin_dir), str(tmp_path / "docker-cli.log"), str(tmp_path / "run-systemd-system"))
-
-
-def add_running_dockerd(host: Host, args: list[str], pid: int = 4242) -> None:
-    directory = os.path.join(host.proc, str(pid))
-    os.makedirs(directory)
-    with open(os.path.join(directory, "comm"), "w") as handle:
-        handle.write("dockerd\n")
-    with open(os.path.join(directory, "cmdline"), "wb") as handle:
-        handle.write(b"\0".join(arg.encode() for arg in args) + b"\0")
-
-
-def run(monkeypatch, host: Host, check_mode: bool = False, diff: bool = False, **params) -> dict[str, t.Any]:
-    """Run the module; returns its result (``failed`` set on fail_json)."""
-    args = dict(params, _ansible_check_mode=check_mode, _ansible_diff=diff,
-                _ansible_remote_tmp=os.path.join(host.root, "remote_tmp"), _ansible_keep_remote_files=False)
-    monkeypatch.setattr(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode())
-    monkeypatch.setattr(basic, "_ANSIBLE_PROFILE", "legacy")
-
-    def exit_json(self, **result):
-        raise ModuleExit(dict(result, failed=False))
-
-    def fail_json(self, msg, **result):
-        raise ModuleExit(dict(result, msg=msg, failed=True))
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
-    with pytest.raises(ModuleExit) as info:
-        daemon_json.main()
-    return info.value.result
-
-
-def write(path: str, text: str) -> bytes:
-    with open(path, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    with open(path, "rb") as handle:
-        return handle.read()
-
-
-def read_bytes(path: str) -> bytes:
-    with open(path, "rb") as handle:
-        return handle.read()
-
-
-def log_lines(host: Host) -> list[str]:
-    return read_bytes(host.log).decode().splitlines() if os.path.exists(host.log) else []
-
-
-EXISTING = ('{\n    "log-driver": "json-file",\n    "log-opts": {"max-size": "10m"},\n'
-            '    "runtimes": {"nvidia": {"path": "nvidia-container-runtime", "runtimeArgs": []}},\n'
-            '    "labels": ["名前=値", "emoji=🐳"]\n}\n')
 MIRROR = "https://mirror.gcr.io"
+EXISTING = ('{\n    "log-driver": "json-file",\n    "log-opts": {"max-size": "10m"},\n'
+            '    "labels": ["名前=値", "emoji=🐳"]\n}\n')
+RESULT_KEYS = {"changed", "failed", "path", "changed_keys", "reload_sufficient", "registry_mirrors", "live_mirrors",
+               "daemon_state", "docker_version", "created"}
+LEFT_UNCHANGED = " — the file was left unchanged"
+
+
+def run(host, check_mode: bool = False, diff: bool = False, **params: t.Any) -> dict[str, t.Any]:
+    params.setdefault("path", host.path)
+    return host.run(daemon_json.main, check_mode=check_mode, diff=diff, **params)
+
+
+def leftovers(directory: str) -> list[str]:
+    """Files a run may have left next to daemon.json (temporary, backup, previous copy)."""
+    return sorted(name for name in os.listdir(directory) if name != "daemon.json")
+
+
+def assert_failed_unchanged(host, result: dict[str, t.Any], original: bytes | None,
+                            fragment: str) -> None:
+    assert result["failed"], result
+    assert result["msg"].startswith(host.path + ": ") and result["msg"].endswith(LEFT_UNCHANGED), result["msg"]
+    assert fragment in result["msg"], result["msg"]
+    if original is None:
+        assert not os.path.exists(host.path)
+    else:
+        assert host.read(host.path) == original
+    assert leftovers(os.path.dirname(host.path)) == []
 
 
 # --------------------------------------------------------------------------- creating and merging
 
 
-def test_creates_missing_file_and_directory(monkeypatch, fake_host) -> None:
-    path = os.path.join(fake_host.root, "etc-docker", "daemon.json")
+def test_creates_missing_file_and_directory(host) -> None:
+    path = os.path.join(host.root, "new", "docker", "daemon.json")
     old_umask = os.umask(0o077)
     try:
-        result = run(monkeypatch, fake_host, path=path, registry_mirrors=[MIRROR])
+        result = run(host, path=path, registry_mirrors=[MIRROR])
     finally:
         os.umask(old_umask)
-    assert result["changed"] and result["created"]
-    assert read_bytes(path) == b'{\n  "registry-mirrors": [\n    "https://mirror.gcr.io"\n  ]\n}\n'
+    assert set(result) == RESULT_KEYS
+    assert result["changed"] and result["created"] and result["path"] == path
+    assert host.read(path) == b'{\n  "registry-mirrors": [\n    "https://mirror.gcr.io"\n  ]\n}\n'
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o644
     assert stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode) == 0o755
-    assert os.stat(path).st_uid == os.getuid()
-    assert result["changed_keys"] == ["registry-mirrors"]
-    assert result["reload_sufficient"] is True
-    assert result["docker_version"] == "20.10.24+dfsg1"
-    assert "backup_file" not in result and "diff" not in result
-    assert os.listdir(os.path.dirname(path)) == ["daemon.json"], "no temp file left behind"
+    assert result["changed_keys"] == ["registry-mirrors"] and result["reload_sufficient"] is True
+    assert result["registry_mirrors"] == [MIRROR]
+    assert os.listdir(os.path.dirname(path)) == ["daemon.json"]
 
 
-def test_new_file_honours_mode(monkeypatch, fake_host) -> None:
-    path = os.path.join(fake_host.root, "daemon.json")
-    result = run(monkeypatch, fake_host, path=path, registry_mirrors=[MIRROR], mode="0600")
-    assert result["changed"]
-    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+def test_new_file_honours_mode(host) -> None:
+    result = run(host, registry_mirrors=[MIRROR], mode="0600")
+    assert result["changed"] and stat.S_IMODE(os.stat(host.path).st_mode) == 0o600
 
 
-def test_mode_change_alone_is_a_change(monkeypatch, fake_host) -> None:
-    path = os.path.join(fake_host.root, "daemon.json")
-    write(path, '{"registry-mirrors": ["https://mirror.gcr.io"]}\n')
-    os.chmod(path, 0o644)
-    result = run(monkeypatch, fake_host, path=path, registry_mirrors=[MIRROR], mode="0640")
+def test_mode_change_alone_is_a_change(host) -> None:
+    host.write(host.path, '{"registry-mirrors": ["https://mirror.gcr.io"]}\n')
+    os.chmod(host.path, 0o644)
+    result = run(host, registry_mirrors=[MIRROR], mode="0640")
     assert result["changed"] and result["changed_keys"] == []
-    assert stat.S_IMODE(os.stat(path).st_mode) == 0o640
+    assert stat.S_IMODE(os.stat(host.path).st_mode) == 0o640
 
 
-def test_merge_keeps_other_keys_and_indent_then_idempotent(monkeypatch, fake_host) -> None:
-    path = os.path.join(fake_host.root, "daemon.json")
-    write(path, EXISTING)
-    result = run(monkeypatch, fake_host, path=path, registry_mirrors=[MIRROR])
-    assert result["changed"]
-    text = read_bytes(path).decode()
-    assert text.startswith('{\n    "log-driver"') and text.endswith("}\n")
-    assert "名前=値" in text and "🐳" in text
-    written = json.loads(text)
-    assert list(written) == ["log-driver", "log-opts", "runtimes", "labels", "registry-mirrors"]
-    assert {k: v for k, v in written.items() if k != "registry-mirrors"} == json.loads(EXISTING)
-    before = os.stat(path).st_mtime_ns, read_bytes(path)
+def test_merge_keeps_other_bytes_then_idempotent(host) -> None:
+    host.write(host.path, EXISTING)
+    result = run(host, registry_mirrors=[MIRROR])
+    assert result["changed"] and not result["created"]
+    text = host.read(host.path).decode()
+    assert text.startswith(EXISTING[:-3]), "every byte before the new key is kept"
+    assert json.loads(text)["registry-mirrors"] == [MIRROR]
+    before = os.stat(host.path).st_mtime_ns, host.read(host.path)
     for spelling in (MIRROR, MIRROR + "/"):
-        again = run(monkeypatch, fake_host, path=path, registry_mirrors=[spelling])
+        again = run(host, registry_mirrors=[spelling])
         assert again["changed"] is False and again["changed_keys"] == []
-        assert (os.stat(path).st_mtime_ns, read_bytes(path)) == before
-
-
-def test_existing_slash_spelling_not_duplicated(monkeypatch, fake_host) -> None:
-    path = os.path.join(fake_host.root, "daemon.json")
-    original = write(path, '{\n\t"registry-mirrors": ["https://mirror.gcr.io/"]\n}\n')
-    result = run(monkeypatch, fake_host, path=path, registry_mirrors=[MIRROR, "https://b.example"])
-    assert result["registry_mirrors"] == ["https://mirror.gcr.io/", "https://b.example"]
-    assert read_bytes(path).startswith(b'{\n\t"registry-mirrors": [\n\t\t"https://mirror.gcr.io/"')
-    assert original != read_bytes(path)
+        assert (os.stat(host.path).st_mtime_ns, host.read(host.path)) == before
 
 
 @pytest.mark.parametrize("content", ["", "  \n\t\n"])
-def test_empty_file_is_empty_document(monkeypatch, fake_host, content: str) -> None:
-    path = os.path.join(fake_host.root, "daemon.json")
-    write(path, content)
-    result = run(monkeypatch, fake_host, path=path, registry_mirrors=[MIRROR])
+def test_empty_file_is_empty_document(host, content: str) -> None:
+    host.write(host.path, content)
+    result = run(host, registry_mirrors=[MIRROR])
     assert result["changed"] and not result["created"]
-    assert json.loads(read_bytes(path)) == {"registry-mirrors": [MIRROR]}
+    assert json.loads(host.read(host.path)) == {"registry-mirrors": [MIRROR]}
 
 
-def test_removing_last_mirror_keeps_empty_list(monkeypatch, fake_host) -> None:
-    path = os.path.join(fake_host.root, "daemon.json")
-    write(path, '{"debug": true, "registry-mirrors": ["https://mirror.gcr.io/"]}')
-    result = run(monkeypatch, fake_host, path=path, registry_mirrors=[MIRROR], state="absent")
-    assert result["changed"] and result["mirrors_cleared"] is True
-    assert read_bytes(path) == b'{"debug": true, "registry-mirrors": []}\n'
-    again = run(monkeypatch, fake_host, path=path, registry_mirrors=[], state="absent", exclusive=True)
-    assert again["changed"] is False and again["mirrors_cleared"] is False
+def test_removing_last_mirror_keeps_empty_list(host) -> None:
+    host.write(host.path, '{"debug": true, "registry-mirrors": ["https://mirror.gcr.io/"]}')
+    result = run(host, registry_mirrors=[MIRROR], state="absent")
+    assert result["changed"] and result["registry_mirrors"] == []
+    assert json.loads(host.read(host.path)) == {"debug": True, "registry-mirrors": []}
+    assert run(host, registry_mirrors=[], state="absent", exclusive=True)["changed"] is False
 
 
-def test_settings_and_insecure_registries(monkeypatch, fake_host) -> None:
-    path = os.path.join(fake_host.root, "daemon.json")
-    write(path, '{"storage-driver": "overlay2"}')
-    result = run(monkeypatch, fake_host, path=path, registry_mirrors=["http://10.0.0.5:5000"],
-                 insecure_registries=["10.0.0.5:5000"], settings={"live-restore": True, "storage-driver": "overlay2"})
+def test_settings_and_insecure_registries(host) -> None:
+    host.write(host.path, '{"storage-driver": "overlay2"}')
+    result = run(host, registry_mirrors=["http://10.0.0.5:5000"], insecure_registries=["10.0.0.5:5000"],
+                 settings={"live-restore": True, "storage-driver": "overlay2"})
     assert result["changed_keys"] == ["registry-mirrors", "insecure-registries", "live-restore"]
     assert result["reload_sufficient"] is True
-    assert result["insecure_registries"] == ["10.0.0.5:5000"]
-    result = run(monkeypatch, fake_host, path=path, settings={"storage-driver": "zfs"})
+    result = run(host, settings={"storage-driver": "zfs"})
     assert result["changed_keys"] == ["storage-driver"] and result["reload_sufficient"] is False
 
 
-def test_absent_on_missing_file_creates_nothing(monkeypatch, fake_host) -> None:
-    path = os.path.join(fake_host.root, "nothing", "daemon.json")
-    result = run(monkeypatch, fake_host, path=path, registry_mirrors=[MIRROR], state="absent")
+def test_absent_on_missing_file_creates_nothing(host) -> None:
+    path = os.path.join(host.root, "nothing", "daemon.json")
+    result = run(host, path=path, registry_mirrors=[MIRROR], state="absent")
     assert result["changed"] is False and result["created"] is False
     assert not os.path.exists(os.path.dirname(path))
 
 
-# --------------------------------------------------------------------------- check mode, diff, backup
+# --------------------------------------------------------------------------- check mode, diff, backup, previous
 
 
-def test_check_mode_writes_nothing(monkeypatch, fake_host) -> None:
-    path = os.path.join(fake_host.root, "daemon.json")
-    original = write(path, EXISTING)
-    mtime = os.stat(path).st_mtime_ns
-    result = run(monkeypatch, fake_host, check_mode=True, path=path, registry_mirrors=[MIRROR], backup=True)
-    assert result["changed"] and result["config"]["registry-mirrors"] == [MIRROR]
-    assert read_bytes(path) == original and os.stat(path).st_mtime_ns == mtime
-    assert "backup_file" not in result
-    assert os.listdir(fake_host.root).count("daemon.json") == 1
-    assert not [name for name in os.listdir(fake_host.root) if name.startswith(".daemon.json")]
+def test_check_mode_writes_nothing(host) -> None:
+    original = host.write(host.path, EXISTING)
+    mtime = os.stat(host.path).st_mtime_ns
+    result = run(host, check_mode=True, registry_mirrors=[MIRROR], backup=True, keep_previous=True)
+    assert result["changed"] and result["registry_mirrors"] == [MIRROR]
+    assert host.read(host.path) == original and os.stat(host.path).st_mtime_ns == mtime
+    assert "backup_file" not in result and "rollback_file" not in result
+    assert leftovers(os.path.dirname(host.path)) == []
 
 
-def test_check_mode_new_file_creates_nothing(monkeypatch, fake_host) -> None:
-    path = os.path.join(fake_host.root, "new-dir", "daemon.json")
-    result = run(monkeypatch, fake_host, check_mode=True, diff=True, path=path, registry_mirrors=[MIRROR])
+def test_check_mode_new_file_creates_nothing(host) -> None:
+    path = os.path.join(host.root, "new-dir", "daemon.json")
+    result = run(host, check_mode=True, diff=True, path=path, registry_mirrors=[MIRROR])
     assert result["changed"] and result["created"]
     assert not os.path.exists(os.path.dirname(path))
-    assert result["diff"]["before"] == "" and MIRROR in result["diff"]["after"]
+    assert result["diff"]["before"] == "" and result["diff"]["before_header"] == path + " (absent)"
+    assert MIRROR in result["diff"]["after"]
 
 
-def test_diff_is_pretty_json(monkeypatch, fake_host) -> None:
-    path = os.path.join(fake_host.root, "daemon.json")
-    write(path, '{"debug": false}')
-    result = run(monkeypatch, fake_host, diff=True, path=path, registry_mirrors=[MIRROR])
-    assert result["diff"] == {
-        "before": '{\n  "debug": false\n}\n',
-        "after": '{\n  "debug": false,\n  "registry-mirrors": [\n    "https://mirror.gcr.io"\n  ]\n}\n',
-        "before_header": path,
-        "after_header": path,
-    }
+def test_diff_is_the_real_text_before_and_after(host) -> None:
+    original = host.write(host.path, '{"debug":false,\r\n "n": 1e3}\r\n')
+    result = run(host, diff=True, registry_mirrors=[MIRROR])
+    assert result["diff"]["before"] == original.decode()
+    assert result["diff"]["after"] == host.read(host.path).decode()
+    assert result["diff"]["before_header"] == result["diff"]["after_header"] == host.path
+    assert "1e3" in result["diff"]["after"] and "\r\n" in result["diff"]["after"]
 
 
-def test_backup(monkeypatch, fake_host) -> None:
-    path = os.path.join(fake_host.root, "daemon.json")
-    original = write(path, EXISTING)
-    result = run(monkeypatch, fake_host, path=path, registry_mirrors=[MIRROR], backup=True)
-    assert read_bytes(result["backup_file"]) == original
-    again = run(monkeypatch, fake_host, path=path, registry_mirrors=[MIRROR], backup=True)
-    assert "backup_file" not in again
+def test_diff_and_messages_hide_secrets(host) -> None:
+    host.write(host.path, '{"proxies": {"http-proxy": "http://user:Pr0xyPW@proxy:3128"},\n'
+                          ' "registry-mirrors": ["https://u:MirrorPW@old.example"]}\n')
+    result = run(host, diff=True, registry_mirrors=[MIRROR])
+    assert "Pr0xyPW" in host.read(host.path).decode(), "the file keeps its secrets"
+    shown = json.dumps(result)
+    assert "Pr0xyPW" not in shown and "MirrorPW" not in shown, shown
+    failed = run(host, registry_mirrors=["https://user:s3cr3tPW@host.example"])
+    assert failed["failed"] and "s3cr3tPW" not in json.dumps(failed)
+
+
+def test_backup_only_when_changed(host) -> None:
+    original = host.write(host.path, EXISTING)
+    result = run(host, registry_mirrors=[MIRROR], backup=True)
+    assert host.read(result["backup_file"]) == original
+    assert "backup_file" not in run(host, registry_mirrors=[MIRROR], backup=True)
+
+
+def test_keep_previous(host) -> None:
+    original = host.write(host.path, EXISTING)
+    result = run(host, registry_mirrors=[MIRROR], keep_previous=True)
+    previous = os.path.join(os.path.dirname(host.path), ".daemon.json.docker_mirror-previous")
+    assert result["rollback_file"] == previous and host.read(previous) == original
+    assert stat.S_IMODE(os.stat(previous).st_mode) == 0o600
+    assert leftovers(os.path.dirname(host.path)) == [".daemon.json.docker_mirror-previous"]
+    assert "rollback_file" not in run(host, registry_mirrors=[MIRROR], keep_previous=True), "unchanged"
+
+
+def test_keep_previous_not_for_a_created_file(host) -> None:
+    result = run(host, registry_mirrors=[MIRROR], keep_previous=True)
+    assert result["created"] and "rollback_file" not in result
+    assert leftovers(os.path.dirname(host.path)) == []
+
+
+# --------------------------------------------------------------------------- files like lineinfile
+
+
+def test_symlink_is_followed_and_kept(host) -> None:
+    real = os.path.join(host.root, "managed-elsewhere", "daemon.json")
+    host.write(real, '{"debug": true}\n')
+    os.symlink(real, host.path)
+    result = run(host, registry_mirrors=[MIRROR], keep_previous=True)
+    assert result["changed"] and result["path"] == real
+    assert os.path.islink(host.path) and os.readlink(host.path) == real
+    assert json.loads(host.read(real)) == {"debug": True, "registry-mirrors": [MIRROR]}
+    assert result["rollback_file"] == os.path.join(os.path.dirname(real), ".daemon.json.docker_mirror-previous")
+
+
+def test_relative_path_is_refused(host) -> None:
+    result = run(host, path="etc/docker/daemon.json", registry_mirrors=[MIRROR])
+    assert result["failed"] and "path must be absolute" in result["msg"]
+    assert result["msg"].startswith("etc/docker/daemon.json: ") and result["msg"].endswith(LEFT_UNCHANGED)
+
+
+def make_fifo(path: str) -> None:
+    os.mkfifo(path)
+
+
+def make_socket(path: str) -> None:
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(path)
+    server.close()
+
+
+def make_device_link(path: str) -> None:
+    os.symlink("/dev/null", path)
+
+
+def make_directory(path: str) -> None:
+    os.mkdir(path)
+
+
+@pytest.mark.parametrize("make, kind", [(make_fifo, "a FIFO (named pipe)"), (make_socket, "a socket"),
+                                        (make_device_link, "a character device"), (make_directory, "a directory")])
+def test_not_a_regular_file_is_refused_without_opening(host, make, kind: str) -> None:
+    make(host.path)
+    result = run(host, registry_mirrors=[MIRROR])
+    assert result["failed"] and "is %s, not a regular file" % kind in result["msg"], result["msg"]
+    assert result["msg"].endswith(LEFT_UNCHANGED)
+
+
+def test_unreadable_file(host, monkeypatch) -> None:
+    original = host.write(host.path, "{}")
+    real_open = os.open
+
+    def deny(path, *args, **kwargs):
+        if path == host.path:
+            raise PermissionError(errno.EACCES, "Permission denied", path)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(daemon_json.os, "open", deny)
+    assert_failed_unchanged(host, run(host, registry_mirrors=[MIRROR]), original,
+                            "cannot read the file: Permission denied")
+
+
+def test_parent_is_a_file(host) -> None:
+    parent = os.path.join(host.root, "plainfile")
+    original = host.write(parent, "x")
+    result = run(host, path=os.path.join(parent, "daemon.json"), registry_mirrors=[MIRROR])
+    assert result["failed"] and "cannot create the file: %s is not a directory" % parent in result["msg"]
+    assert host.read(parent) == original
+
+
+def test_no_space_left_leaves_nothing(host, monkeypatch) -> None:
+    original = host.write(host.path, EXISTING)
+
+    def no_space(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(daemon_json.os, "fsync", no_space)
+    assert_failed_unchanged(host, run(host, registry_mirrors=[MIRROR], backup=True, keep_previous=True), original,
+                            "No space left on device")
+
+
+def test_failed_rename_leaves_no_backup_nor_previous_copy(host, monkeypatch) -> None:
+    original = host.write(host.path, EXISTING)
+
+    def refuse(module, src, dest, unsafe_writes=False, keep_dest_attrs=True):
+        raise Exception("Could not replace %r with %r." % (dest, src)) from OSError(errno.EBUSY, "Device busy")
+
+    monkeypatch.setattr(basic.AnsibleModule, "atomic_move", refuse)
+    assert_failed_unchanged(host, run(host, registry_mirrors=[MIRROR], backup=True, keep_previous=True), original,
+                            "cannot replace the file: Could not replace")
+
+
+def test_unsafe_writes_is_passed_to_atomic_move(host, monkeypatch) -> None:
+    seen = []
+    real_move = basic.AnsibleModule.atomic_move
+
+    def record(module, src, dest, unsafe_writes=False, keep_dest_attrs=True):
+        seen.append((dest, unsafe_writes))
+        return real_move(module, src, dest, unsafe_writes=unsafe_writes, keep_dest_attrs=keep_dest_attrs)
+
+    monkeypatch.setattr(basic.AnsibleModule, "atomic_move", record)
+    run(host, registry_mirrors=[MIRROR], unsafe_writes=True)
+    assert seen == [(host.path, True)]
+
+
+@pytest.mark.parametrize("error, fragment", [
+    (RecursionError("maximum recursion depth exceeded"), "nested too deeply"),
+    (ValueError("Out of range float values are not JSON compliant"), "cannot process the file (ValueError: Out of"),
+    (UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed"), "cannot process the file (Unicode"),
+    (TypeError("unhashable type: 'list'"), "cannot process the file (TypeError: unhashable"),
+    (OSError(28, "No space left on device", "/x"), "/x: No space left on device"),
+])
+def test_unexpected_errors_are_one_sentence(host, monkeypatch, error: Exception, fragment: str) -> None:
+    original = host.write(host.path, EXISTING)
+
+    def explode(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(daemon_json, "render", explode)
+    assert_failed_unchanged(host, run(host, registry_mirrors=[MIRROR]), original, fragment)
+
+
+def test_lone_surrogate_in_the_file_is_refused(host) -> None:
+    original = host.write(host.path, '{"registry-mirrors": ["\\ud800"]}')
+    assert_failed_unchanged(host, run(host, registry_mirrors=[MIRROR]), original, "lone surrogate")
+
+
+def test_result_not_encodable_is_refused_before_writing(host, monkeypatch) -> None:
+    original = host.write(host.path, "{}")
+    monkeypatch.setattr(daemon_json, "render", lambda document, values: '{"debug": "\ud800"}')
+    assert_failed_unchanged(host, run(host, settings={"debug": True}), original, "cannot be written as UTF-8")
 
 
 # --------------------------------------------------------------------------- bad input leaves bytes identical
 
 BAD_INPUTS = [
-    ("not json", '{\n  "debug": true,\n  "labels": [\n}\n', dict(registry_mirrors=[MIRROR]),
-     "cannot parse as JSON (line 4, column 1)"),
-    ("top level list", '["https://mirror.gcr.io"]\n', dict(registry_mirrors=[MIRROR]),
-     "top level must be a JSON object"),
-    ("mirrors not a list", '{"registry-mirrors": "https://a.example"}\n', dict(registry_mirrors=[MIRROR]),
-     '"registry-mirrors" must be a list of strings'),
-    ("mirrors not strings", '{"registry-mirrors": [{"url": "x"}]}\n', dict(settings={"debug": True}),
-     "item 0 is an object"),
-    ("invalid utf-8", b'{"labels": ["\xff"]}\n', dict(registry_mirrors=[MIRROR]), "not valid UTF-8"),
-    ("bad scheme", "{}\n", dict(registry_mirrors=["ftp://m.example"]), "invalid mirror 'ftp://m.example': unsupported scheme"),
-    ("no scheme", "{}\n", dict(registry_mirrors=["mirror.gcr.io"]), "no scheme specified"),
-    ("credentials", "{}\n", dict(registry_mirrors=["https://u:p@m.example"]), "username/password not allowed"),
-    ("query", "{}\n", dict(registry_mirrors=["https://m.example/?x=1"]), "query or fragment"),
+    ("not json", '{\n  "debug": true,\n  "labels": [\n}\n', dict(registry_mirrors=[MIRROR]), "cannot parse as JSON"),
+    ("top level list", '["https://mirror.gcr.io"]\n', dict(registry_mirrors=[MIRROR]), "top level must be"),
+    ("duplicate key", '{"registry-mirrors": ["https://a.example"], "registry-mirrors": ["https://b.example"]}',
+     dict(registry_mirrors=[MIRROR]), "duplicate key"),
+    ("invalid utf-8", b'{"labels": ["\xff"]}\n', dict(registry_mirrors=[MIRROR]), "not valid UTF-8 (byte 13)"),
+    ("bad scheme", "{}\n", dict(registry_mirrors=["ftp://m.example"]), "unsupported scheme"),
     ("path on old docker", "{}\n", dict(registry_mirrors=["https://m.example/cache"]), "Docker 25.0 or later"),
-    ("bad insecure", "{}\n", dict(insecure_registries=["tcp://x"]), "should not contain '://'"),
+    ("bad insecure", "{}\n", dict(insecure_registries=["tcp://x"]), "invalid insecure registry"),
     ("http mirror not insecure", "{}\n", dict(registry_mirrors=["http://10.0.0.5:5000"]),
      "needs '10.0.0.5:5000' in insecure-registries (add it to insecure_registries)"),
-    ("mirror in settings", "{}\n", dict(settings={"registry-mirrors": [MIRROR]}),
-     '"registry-mirrors" cannot be set through settings'),
-    ("schema", '{"debug": true}\n', dict(settings={"live-restore": "yes"}),
-     '["live-restore"]: \'yes\' is not of type \'boolean\''),
+    ("mirror in settings", "{}\n", dict(settings={"registry-mirrors": [MIRROR]}), "cannot be set through settings"),
 ]
 
 
 @pytest.mark.parametrize("name, content, params, fragment", BAD_INPUTS, ids=[row[0] for row in BAD_INPUTS])
-def test_bad_input_leaves_file_unchanged(monkeypatch, fake_host, name, content, params, fragment) -> None:
-    path = os.path.join(fake_host.root, "daemon.json")
-    with open(path, "wb") as handle:
-        handle.write(content if isinstance(content, bytes) else content.encode())
-    original, mtime = read_bytes(path), os.stat(path).st_mtime_ns
-    result = run(monkeypatch, fake_host, path=path, **params)
-    assert result["failed"], result
-    assert result["msg"].startswith(path + ": ")
-    assert fragment in result["msg"]
-    assert result["msg"].endswith("the file was left unchanged")
-    assert read_bytes(path) == original and os.stat(path).st_mtime_ns == mtime
-    assert sorted(os.listdir(fake_host.root)).count("daemon.json") == 1
-    assert not [n for n in os.listdir(fake_host.root) if n.startswith(".daemon.json")]
-
-
-def test_validate_false_skips_schema(monkeypatch, fake_host) -> None:
-    path = os.path.join(fake_host.root, "daemon.json")
-    write(path, "{}")
-    result = run(monkeypatch, fake_host, path=path, settings={"live-restore": "yes"}, validate=False)
-    assert result["changed"] and json.loads(read_bytes(path)) == {"live-restore": "yes"}
-    assert result["validation"] == ["mirror URLs"]
-
-
-def test_directory_at_path(monkeypatch, fake_host) -> None:
-    path = os.path.join(fake_host.root, "daemon.json")
-    os.mkdir(path)
-    result = run(monkeypatch, fake_host, path=path, registry_mirrors=[MIRROR])
-    assert result["failed"] and "is a directory" in result["msg"] and "left unchanged" in result["msg"]
-
-
-def test_unreadable_file(monkeypatch, fake_host) -> None:
-    path = os.path.join(fake_host.root, "daemon.json")
-    original = write(path, "{}")
-
-    def deny(*args, **kwargs):
-        raise PermissionError(13, "Permission denied", path)
-
-    monkeypatch.setattr(daemon_json, "open", deny, raising=False)
-    result = run(monkeypatch, fake_host, path=path, registry_mirrors=[MIRROR])
-    assert result["failed"] and "cannot read the file: Permission denied" in result["msg"]
-    assert read_bytes(path) == original
-
-
-def test_parent_is_a_file(monkeypatch, fake_host) -> None:
-    parent = os.path.join(fake_host.root, "plainfile")
-    original = write(parent, "x")
-    result = run(monkeypatch, fake_host, path=os.path.join(parent, "daemon.json"), registry_mirrors=[MIRROR])
-    assert result["failed"] and "cannot create directory" in result["msg"]
-    assert read_bytes(parent) == original
+def test_bad_input_leaves_file_unchanged(host, name, content, params, fragment) -> None:
+    original = host.write(host.path, content)
+    mtime = os.stat(host.path).st_mtime_ns
+    assert_failed_unchanged(host, run(host, **params), original, fragment)
+    assert os.stat(host.path).st_mtime_ns == mtime
 
 
 # --------------------------------------------------------------------------- flags given to dockerd
 
 
-def test_flag_in_etc_default_docker(monkeypatch, fake_host) -> None:
-    path = os.path.join(fake_host.root, "daemon.json")
-    original = write(path, "{}")
-    write(fake_host.default_docker, '# comment\nDOCKER_OPTS="--dns 1.1.1.1 --registry-mirror=https://old.example"\n')
-    result = run(monkeypatch, fake_host, path=path, registry_mirrors=[MIRROR])
-    assert result["failed"]
-    assert "--registry-mirror in %s line 2" % fake_host.default_docker in result["msg"]
-    assert "dockerd would refuse to start" in result["msg"]
-    assert read_bytes(path) == original
+def test_flag_in_etc_default_docker(host) -> None:
+    original = host.write(host.path, "{}")
+    host.write(host.default_docker, '# comment\nDOCKER_OPTS="--dns 1.1.1.1 --registry-mirror=https://old.example"\n')
+    assert_failed_unchanged(host, run(host, registry_mirrors=[MIRROR]), original,
+                            "--registry-mirror in %s line 2" % host.default_docker)
 
 
-def test_flag_in_unit_dropin(monkeypatch, fake_host) -> None:
-    path = os.path.join(fake_host.root, "daemon.json")
-    original = write(path, "{}")
-    dropin = os.path.join(fake_host.dropin_dir, "10-mirror.conf")
-    write(dropin, "[Service]\nExecStart=\nExecStart=/usr/sbin/dockerd -H fd:// --insecure-registry 10.0.0.5:5000\n")
-    result = run(monkeypatch, fake_host, path=path, insecure_registries=["10.0.0.5:5000"])
-    assert result["failed"] and "--insecure-registry in %s line 3" % dropin in result["msg"]
-    assert read_bytes(path) == original
-    # The mirror key does not clash with an insecure-registry flag.
-    assert run(monkeypatch, fake_host, path=path, registry_mirrors=[MIRROR])["changed"]
+def test_flag_in_unit_dropin(host) -> None:
+    original = host.write(host.path, "{}")
+    dropin = os.path.join(host.dropin_dir, "10-mirror.conf")
+    host.write(dropin, "[Service]\nExecStart=\nExecStart=/usr/sbin/dockerd -H fd:// --insecure-registry 10.0.0.5:5000\n")
+    assert_failed_unchanged(host, run(host, insecure_registries=["10.0.0.5:5000"]), original,
+                            "--insecure-registry in %s line 3" % dropin)
+    assert run(host, registry_mirrors=[MIRROR])["changed"], "the mirror key does not clash with that flag"
 
 
-def test_flag_on_running_dockerd(monkeypatch, fake_host) -> None:
-    path = os.path.join(fake_host.root, "daemon.json")
-    original = write(path, "{}")
-    add_running_dockerd(fake_host, ["/usr/sbin/dockerd", "-H", "fd://", "--registry-mirror", "https://x"])
-    result = run(monkeypatch, fake_host, path=path, registry_mirrors=[MIRROR])
-    assert result["failed"] and "running dockerd command line (pid 4242)" in result["msg"]
-    assert read_bytes(path) == original
+def test_flag_in_environment_file_named_by_the_unit(host) -> None:
+    original = host.write(host.path, "{}")
+    env_file = os.path.join(host.root, "custom-env")
+    host.write(env_file, "DOCKER_OPTS='--registry-mirror https://old.example'\n")
+    host.write(os.path.join(host.dropin_dir, "env.conf"), "[Service]\nEnvironmentFile=-%s\n" % env_file)
+    assert_failed_unchanged(host, run(host, registry_mirrors=[MIRROR]), original,
+                            "--registry-mirror in %s line 1" % env_file)
 
 
-def test_commented_flag_is_ignored(monkeypatch, fake_host) -> None:
-    path = os.path.join(fake_host.root, "daemon.json")
-    result = run(monkeypatch, fake_host, path=path, registry_mirrors=[MIRROR])
+def test_flag_for_any_key_written(host) -> None:
+    """settings keys are checked too: hosts in the file while the unit runs dockerd -H fd://."""
+    original = host.write(host.path, "{}")
+    assert_failed_unchanged(host, run(host, settings={"hosts": ["tcp://0.0.0.0:2375"]}), original,
+                            "-H in %s line 3" % host.unit)
+
+
+def test_flag_on_the_host_s_dockerd(host) -> None:
+    original = host.write(host.path, "{}")
+    host.add_process(4242, ["/usr/sbin/dockerd", "-H", "fd://", "--registry-mirror", "https://x"])
+    assert_failed_unchanged(host, run(host, registry_mirrors=[MIRROR]), original,
+                            "the host's dockerd command line (pid 4242)")
+
+
+def test_other_dockerd_processes_are_not_the_host_s(host) -> None:
+    """A container's dockerd (Docker-in-Docker) with a lower pid says nothing about the host's daemon."""
+    host.add_process(17, ["/usr/local/bin/dockerd", "--registry-mirror", "https://x", "--config-file", "/other.json"])
+    result = run(host, registry_mirrors=[MIRROR])
     assert result["changed"] and not result["failed"]
 
 
-# --------------------------------------------------------------------------- dockerd --validate and versions
+def test_pidfile_names_the_daemon_without_systemd(host) -> None:
+    original = host.write(host.path, "{}")
+    host.no_systemd()
+    host.add_process(99, ["/usr/sbin/dockerd", "--registry-mirror", "https://x"])
+    host.write(host.pidfile, "99\n")
+    assert_failed_unchanged(host, run(host, registry_mirrors=[MIRROR]), original,
+                            "the host's dockerd command line (pid 99)")
 
 
-def test_dockerd_validate_used_on_docker_23_plus(monkeypatch, fake_host) -> None:
-    monkeypatch.setenv("FAKE_DOCKER_VERSION", "24.0.7")
-    add_running_dockerd(fake_host, ["/usr/sbin/dockerd", "-H", "fd://", "--config-file", "/etc/docker/daemon.json",
-                                    "--containerd=/run/containerd/containerd.sock"])
-    path = os.path.join(fake_host.root, "daemon.json")
-    write(path, "{}")
-    result = run(monkeypatch, fake_host, path=path, registry_mirrors=[MIRROR])
-    assert result["changed"] and "dockerd --validate" in result["validation"]
-    validate_calls = [line for line in log_lines(fake_host) if line.startswith("--validate")]
-    assert len(validate_calls) == 1
-    argv = validate_calls[0].split()
-    assert argv[1] == "--config-file" and os.path.dirname(argv[2]) == fake_host.root
-    assert argv[3:] == ["-H", "fd://", "--containerd=/run/containerd/containerd.sock"]
-    assert not os.path.exists(argv[2]), "candidate renamed into place"
+def test_commented_flag_is_ignored(host) -> None:
+    assert run(host, registry_mirrors=[MIRROR])["changed"]
 
 
-def test_dockerd_validate_failure_leaves_file(monkeypatch, fake_host) -> None:
-    monkeypatch.setenv("FAKE_DOCKER_VERSION", "26.1.5+dfsg1")
-    path = os.path.join(fake_host.root, "daemon.json")
-    original = write(path, '{"debug": true}\n')
-    result = run(monkeypatch, fake_host, path=path, settings={"refuse-me": 1})
-    assert result["failed"]
-    assert "dockerd --validate rejected the resulting configuration" in result["msg"]
-    assert "don't match any configuration option: refuse-me" in result["msg"]
-    assert read_bytes(path) == original
-    assert not [n for n in os.listdir(fake_host.root) if n.startswith(".daemon.json")]
+# --------------------------------------------------------------------------- the file dockerd reads
 
 
-def test_dockerd_validate_runs_in_check_mode_without_writing(monkeypatch, fake_host) -> None:
-    monkeypatch.setenv("FAKE_DOCKER_VERSION", "25.0.0")
-    path = os.path.join(fake_host.root, "daemon.json")
-    original = write(path, "{}")
-    result = run(monkeypatch, fake_host, check_mode=True, path=path, registry_mirrors=[MIRROR])
-    assert result["changed"] and read_bytes(path) == original
-    assert [line for line in log_lines(fake_host) if line.startswith("--validate")]
+def test_daemon_reads_another_config_file(host) -> None:
+    original = host.write(host.path, "{}")
+    host.add_process(4242, ["/usr/sbin/dockerd", "--config-file", "/srv/docker/daemon.json"])
+    assert_failed_unchanged(host, run(host, registry_mirrors=[MIRROR]), original,
+                            "reads /srv/docker/daemon.json (its --config-file), not this file")
 
 
-def test_dockerd_validate_not_used_on_20_10(monkeypatch, fake_host) -> None:
-    path = os.path.join(fake_host.root, "daemon.json")
-    result = run(monkeypatch, fake_host, path=path, registry_mirrors=[MIRROR])
-    assert result["changed"] and "dockerd --validate" not in result["validation"]
-    assert log_lines(fake_host) == ["--version"]
+def test_stopped_daemon_s_unit_names_another_config_file(host) -> None:
+    original = host.write(host.path, "{}")
+    host.set(active=False)
+    host.write(os.path.join(host.dropin_dir, "cfg.conf"),
+               "[Service]\nExecStart=\nExecStart=/usr/sbin/dockerd --config-file=/srv/d.json -H fd://\n")
+    assert_failed_unchanged(host, run(host, registry_mirrors=[MIRROR]), original,
+                            "dockerd is started with --config-file /srv/d.json (%s line 3), so it does not read "
+                            "this file" % os.path.join(host.dropin_dir, "cfg.conf"))
+    host.write(host.default_docker, 'DOCKER_OPTS="--config-file %s"\n' % host.path)
+    os.unlink(os.path.join(host.dropin_dir, "cfg.conf"))
+    assert run(host, registry_mirrors=[MIRROR])["changed"], "the unit's own --config-file is this file"
 
 
-@pytest.mark.parametrize("version, allowed", [("26.1.5+dfsg1", True), ("25.0.3", True), ("24.0.7", False),
-                                              ("unknown", False)])
-def test_mirror_path_depends_on_docker_version(monkeypatch, fake_host, version: str, allowed: bool) -> None:
-    monkeypatch.setenv("FAKE_DOCKER_VERSION", version)
-    path = os.path.join(fake_host.root, "daemon.json")
-    result = run(monkeypatch, fake_host, path=path, registry_mirrors=["https://m.example/v2/cache"])
-    assert result["failed"] is (not allowed)
-    if version == "unknown":
-        assert result.get("docker_version") is None
-        assert "version is unknown" in result["msg"]
+def test_daemon_config_file_through_a_link_is_this_file(host) -> None:
+    link = os.path.join(host.root, "link.json")
+    os.symlink(host.path, link)
+    host.add_process(4242, ["/usr/sbin/dockerd", "--config-file=" + link])
+    assert run(host, registry_mirrors=[MIRROR])["changed"]
 
 
-# --------------------------------------------------------------------------- live daemon (docker info)
+def test_snap_docker(host) -> None:
+    original = host.write(host.path, "{}")
+    os.makedirs(host.constants()["SNAP_MARKERS"][1])
+    os.unlink(host.unit)
+    snap_config = host.constants()["SNAP_CONFIG"]
+    assert_failed_unchanged(host, run(host, registry_mirrors=[MIRROR]), original,
+                            "Docker here is the snap package, its dockerd reads %s" % snap_config)
+    assert run(host, path=snap_config, registry_mirrors=[MIRROR])["changed"]
 
 
-def dockerd_answers(monkeypatch, version: str = "26.1.5+dfsg1", mirrors: list[str] | None = None) -> None:
-    info = {"ID": "abc", "ServerVersion": version, "RegistryConfig": {"Mirrors": mirrors}}
-    monkeypatch.setenv("FAKE_DOCKER_INFO", json.dumps(info))
+def test_rootless_docker(host, monkeypatch) -> None:
+    original = host.write(host.path, "{}")
+    runtime_dir = os.path.join(host.root, "run-user")
+    host.write(os.path.join(runtime_dir, "docker.pid"), "4242\n")
+    monkeypatch.setenv("XDG_RUNTIME_DIR", runtime_dir)
+    monkeypatch.setenv("XDG_CONFIG_HOME", os.path.join(host.root, "config"))
+    monkeypatch.setattr(_daemon.os, "geteuid", lambda: 1000)
+    rootless = os.path.join(host.root, "config", "docker", "daemon.json")
+    assert_failed_unchanged(host, run(host, registry_mirrors=[MIRROR]), original,
+                            "Docker here is rootless, its dockerd reads %s" % rootless)
+    assert run(host, path=rootless, registry_mirrors=[MIRROR])["changed"]
 
 
-def remove_docker_cli(monkeypatch, host: Host) -> None:
-    """No docker command: only the fake bin directory is searched (the machine running the tests may have one)."""
-    os.unlink(os.path.join(host.bin_dir, "docker"))
-
-    def get_bin_path(self, name, *args, **kwargs):
-        candidate = os.path.join(host.bin_dir, name)
-        return candidate if os.path.exists(candidate) else None
-
-    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", get_bin_path)
+# --------------------------------------------------------------------------- daemon state
 
 
-def test_docker_info_gives_version_and_live_mirrors(monkeypatch, fake_host) -> None:
-    dockerd_answers(monkeypatch, "26.1.5+dfsg1", ["https://mirror.gcr.io/"])
-    path = os.path.join(fake_host.root, "daemon.json")
-    result = run(monkeypatch, fake_host, path=path, registry_mirrors=["https://m.example/v2/cache"])
-    assert result["changed"] and result["daemon_running"] is True
+def test_running_daemon_gives_version_and_live_mirrors(host) -> None:
+    host.set(version="26.1.5+dfsg1", mirrors=["https://mirror.gcr.io/"])
+    result = run(host, registry_mirrors=["https://m.example/v2/cache"])
+    assert result["changed"] and result["daemon_state"] == "running"
     assert result["live_mirrors"] == ["https://mirror.gcr.io/"]
-    assert result["docker_version"] == "26.1.5+dfsg1", "the running daemon's version, not dockerd --version's"
-    assert "--version" not in log_lines(fake_host)
-    assert "dockerd --validate" in result["validation"], "26.1 from docker info enables --validate"
-    assert read_bytes(fake_host.cli_log).decode().splitlines() == ["info --format {{json .}}"]
+    assert result["docker_version"] == "26.1.5+dfsg1", "the running daemon's version allows a mirror path"
+    assert host.calls("docker") == ["docker info --format {{json .}}"]
+    assert "dockerd --version" not in host.calls()
 
 
-def test_docker_info_without_mirrors(monkeypatch, fake_host) -> None:
-    dockerd_answers(monkeypatch, "24.0.7", None)
-    result = run(monkeypatch, fake_host, path=os.path.join(fake_host.root, "daemon.json"), registry_mirrors=[MIRROR])
-    assert result["daemon_running"] is True and result["live_mirrors"] == []
+def test_stopped_docker_is_not_started(host) -> None:
+    """systemctl stop docker with docker.socket listening: asking dockerd would start it (issue 9)."""
+    host.set(active=False)
+    result = run(host, registry_mirrors=[MIRROR])
+    assert result["changed"] and json.loads(host.read(host.path)) == {"registry-mirrors": [MIRROR]}
+    assert result["daemon_state"] == "stopped" and result["live_mirrors"] is None
+    assert result["docker_version"] == "20.10.24+dfsg1", "from dockerd --version"
+    assert host.calls("docker") == [] and "SOCKET-ACTIVATED" not in host.state()["journal"]
+    assert host.state()["active"] is False
 
 
-def test_dockerd_not_answering(monkeypatch, fake_host) -> None:
-    path = os.path.join(fake_host.root, "daemon.json")
-    result = run(monkeypatch, fake_host, path=path, registry_mirrors=[MIRROR])
-    assert result["changed"] and not result["failed"]
-    assert result["daemon_running"] is False and result["live_mirrors"] is None
-    assert result["docker_version"] == "20.10.24+dfsg1", "falls back to dockerd --version"
+def test_stopped_docker_without_systemd(host) -> None:
+    host.no_systemd()
+    result = run(host, registry_mirrors=[MIRROR])
+    assert result["daemon_state"] == "stopped" and host.calls("docker") == []
 
 
-def test_no_docker_cli(monkeypatch, fake_host) -> None:
-    remove_docker_cli(monkeypatch, fake_host)
-    result = run(monkeypatch, fake_host, path=os.path.join(fake_host.root, "daemon.json"), registry_mirrors=[MIRROR])
-    assert result["changed"] and result["daemon_running"] is False and result["live_mirrors"] is None
-    assert not os.path.exists(fake_host.cli_log)
+def test_running_docker_without_systemd_found_by_pidfile(host) -> None:
+    host.no_systemd()
+    host.write(host.pidfile, "4242\n")
+    assert run(host, registry_mirrors=[MIRROR])["daemon_state"] == "running"
+
+
+def test_stale_pidfile_is_not_a_daemon(host) -> None:
+    host.no_systemd()
+    host.add_process(555, ["/bin/sleep", "100"], comm="sleep")
+    host.write(host.pidfile, "555\n")
+    assert run(host, registry_mirrors=[MIRROR])["daemon_state"] == "stopped"
+
+
+def test_daemon_not_answering(host) -> None:
+    host.set(answers=False)
+    result = run(host, registry_mirrors=[MIRROR])
+    assert result["changed"] and result["daemon_state"] == "not-answering" and result["live_mirrors"] is None
+    assert result["docker_version"] == "20.10.24+dfsg1"
+
+
+def test_docker_not_installed(host) -> None:
+    host.remove_command("docker")
+    host.remove_command("dockerd")
+    result = run(host, registry_mirrors=[MIRROR])
+    assert result["changed"] and result["daemon_state"] == "not-installed" and result["docker_version"] is None
 
 
 REQUIRE_DAEMON_FAILURES = [
-    ("no docker command", "Docker is not installed (no docker command)"),
-    ("dockerd down", "dockerd is not answering: " + DAEMON_DOWN),
+    ("not installed", "Docker is not installed (no docker command)"),
+    ("stopped", "Docker is stopped (docker.service is not active)"),
+    ("not answering", "dockerd is not answering: " + "Cannot connect to the Docker daemon"),
 ]
 
 
 @pytest.mark.parametrize("existing", [True, False], ids=["existing file", "missing file"])
 @pytest.mark.parametrize("check_mode", [False, True], ids=["real", "check"])
 @pytest.mark.parametrize("case, reason", REQUIRE_DAEMON_FAILURES, ids=[row[0] for row in REQUIRE_DAEMON_FAILURES])
-def test_require_daemon_fails_before_writing(monkeypatch, fake_host, case, reason, check_mode, existing) -> None:
-    if case == "no docker command":
-        remove_docker_cli(monkeypatch, fake_host)
-    path = os.path.join(fake_host.root, "etc-docker", "daemon.json")
-    if existing:
-        os.mkdir(os.path.dirname(path))
-        original = write(path, EXISTING)
-        mtime = os.stat(path).st_mtime_ns
-    result = run(monkeypatch, fake_host, check_mode=check_mode, path=path, registry_mirrors=[MIRROR],
-                 require_daemon=True, backup=True)
-    assert result["failed"]
-    assert result["msg"] == "%s: %s — the file was left unchanged" % (path, reason)
-    if existing:
-        assert read_bytes(path) == original and os.stat(path).st_mtime_ns == mtime
-        assert os.listdir(os.path.dirname(path)) == ["daemon.json"], "no backup, no temp file"
-    else:
-        assert not os.path.exists(os.path.dirname(path))
-    assert "--validate" not in " ".join(log_lines(fake_host))
+def test_require_daemon_fails_before_writing(host, case, reason, check_mode, existing) -> None:
+    if case == "not installed":
+        host.remove_command("docker")
+        host.remove_command("dockerd")
+    host.set(active=case != "stopped", answers=case != "not answering")
+    original = host.write(host.path, EXISTING) if existing else None
+    result = run(host, check_mode=check_mode, registry_mirrors=[MIRROR], require_daemon=True, backup=True)
+    assert_failed_unchanged(host, result, original, reason)
+    assert "SOCKET-ACTIVATED" not in host.state()["journal"]
 
 
-def test_require_daemon_when_dockerd_answers(monkeypatch, fake_host) -> None:
-    dockerd_answers(monkeypatch, "26.1.5+dfsg1", [])
-    path = os.path.join(fake_host.root, "daemon.json")
-    result = run(monkeypatch, fake_host, path=path, registry_mirrors=[MIRROR], require_daemon=True)
-    assert result["changed"] and result["daemon_running"] is True and result["live_mirrors"] == []
-    assert json.loads(read_bytes(path)) == {"registry-mirrors": [MIRROR]}
+def test_require_daemon_when_dockerd_answers(host) -> None:
+    result = run(host, registry_mirrors=[MIRROR], require_daemon=True)
+    assert result["changed"] and result["daemon_state"] == "running" and result["live_mirrors"] == []
 
 
-# --------------------------------------------------------------------------- previous_content, service_manager
+# --------------------------------------------------------------------------- non-root
 
 
-def test_previous_content_of_changed_file(monkeypatch, fake_host) -> None:
-    path = os.path.join(fake_host.root, "daemon.json")
-    original = write(path, EXISTING)
-    result = run(monkeypatch, fake_host, path=path, registry_mirrors=[MIRROR])
-    assert result["changed"] and result["created"] is False
-    assert result["previous_content"].encode("utf-8") == original
-    again = run(monkeypatch, fake_host, path=path, registry_mirrors=[MIRROR])
-    assert again["changed"] is False and again["previous_content"] is None
+@pytest.fixture
+def not_root(monkeypatch) -> None:
+    monkeypatch.setattr(_daemon.os, "geteuid", lambda: 65534)
+    monkeypatch.setattr(_daemon, "current_user", lambda: "nobody")
 
 
-def test_previous_content_of_new_file(monkeypatch, fake_host) -> None:
-    path = os.path.join(fake_host.root, "daemon.json")
-    result = run(monkeypatch, fake_host, path=path, registry_mirrors=[MIRROR])
-    assert result["changed"] and result["created"] is True and result["previous_content"] is None
+NEEDS_ROOT = "needs root on this host (running as nobody): run with become: true (or -b)"
 
 
-def test_previous_content_in_check_mode(monkeypatch, fake_host) -> None:
-    path = os.path.join(fake_host.root, "daemon.json")
-    original = write(path, '{"debug": true}')
-    result = run(monkeypatch, fake_host, check_mode=True, path=path, registry_mirrors=[MIRROR])
-    assert result["changed"] and result["previous_content"] == '{"debug": true}'
-    assert read_bytes(path) == original
+@pytest.mark.parametrize("nil_info", [False, True], ids=["socket refused", "docker 20.10 template error"])
+def test_non_root_refused_by_the_socket(host, not_root, nil_info: bool) -> None:
+    original = host.write(host.path, "{}")
+    host.set(denied=True, nil_info=nil_info)
+    result = run(host, registry_mirrors=[MIRROR])
+    assert result["msg"] == host.path + ": " + NEEDS_ROOT + LEFT_UNCHANGED
+    assert_failed_unchanged(host, result, original, NEEDS_ROOT)
 
 
-def test_previous_content_of_empty_file(monkeypatch, fake_host) -> None:
-    path = os.path.join(fake_host.root, "daemon.json")
-    write(path, "")
-    result = run(monkeypatch, fake_host, path=path, registry_mirrors=[MIRROR])
-    assert result["changed"] and result["created"] is False and result["previous_content"] == ""
+def test_non_root_cannot_write_the_directory(host, not_root, monkeypatch) -> None:
+    original = host.write(host.path, "{}")
+    monkeypatch.setattr(daemon_json.os, "access", lambda path, mode: False)
+    assert_failed_unchanged(host, run(host, check_mode=True, registry_mirrors=[MIRROR]), original, NEEDS_ROOT)
 
 
-@pytest.mark.parametrize("systemd, expected", [(True, "systemd"), (False, "service")])
-def test_service_manager(monkeypatch, fake_host, systemd: bool, expected: str) -> None:
-    if systemd:
-        os.mkdir(fake_host.systemd_dir)
-    result = run(monkeypatch, fake_host, path=os.path.join(fake_host.root, "daemon.json"), registry_mirrors=[MIRROR])
-    assert result["service_manager"] == expected
+def test_non_root_cannot_read_the_file(host, not_root, monkeypatch) -> None:
+    original = host.write(host.path, "{}")
+    real_open = os.open
+
+    def deny(path, *args, **kwargs):
+        if path == host.path:
+            raise PermissionError(errno.EACCES, "Permission denied", path)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(daemon_json.os, "open", deny)
+    assert_failed_unchanged(host, run(host, registry_mirrors=[MIRROR]), original, NEEDS_ROOT)
+
+
+def test_root_refused_by_the_socket_is_not_answering(host) -> None:
+    host.set(denied=True)
+    result = run(host, registry_mirrors=[MIRROR])
+    assert result["changed"] and result["daemon_state"] == "not-answering"
+
+
+# --------------------------------------------------------------------------- dockerd --validate and versions
+
+
+def test_dockerd_validate_used_on_docker_23_plus(host) -> None:
+    host.set(version="24.0.7")
+    host.add_process(4242, ["/usr/sbin/dockerd", "-H", "fd://", "--config-file", host.path,
+                            "--containerd=/run/containerd/containerd.sock"])
+    host.write(host.path, "{}")
+    assert run(host, registry_mirrors=[MIRROR])["changed"]
+    validate_calls = [line.split() for line in host.calls("dockerd") if line.startswith("dockerd --validate")]
+    assert len(validate_calls) == 1
+    argv = validate_calls[0]
+    assert argv[2] == "--config-file" and os.path.dirname(argv[3]) == os.path.dirname(host.path)
+    assert argv[4:] == ["-H", "fd://", "--containerd=/run/containerd/containerd.sock"]
+    assert leftovers(os.path.dirname(host.path)) == []
+
+
+def test_dockerd_validate_failure_leaves_file(host, monkeypatch) -> None:
+    host.set(version="26.1.5+dfsg1")
+    monkeypatch.setattr(daemon_json, "check_keys", lambda values, version: None)
+    original = host.write(host.path, '{"debug": true}\n')
+    assert_failed_unchanged(host, run(host, settings={"refuse-me": 1}, backup=True, keep_previous=True), original,
+                            "dockerd --validate rejected the resulting configuration: unable to configure")
+
+
+def test_dockerd_validate_runs_in_check_mode_without_writing(host) -> None:
+    host.set(version="25.0.0")
+    original = host.write(host.path, "{}")
+    assert run(host, check_mode=True, registry_mirrors=[MIRROR])["changed"]
+    assert host.read(host.path) == original
+    assert [line for line in host.calls("dockerd") if "--validate" in line]
+
+
+def test_dockerd_validate_not_used_on_20_10(host) -> None:
+    assert run(host, registry_mirrors=[MIRROR])["changed"]
+    assert host.calls("dockerd") == []
+
+
+@pytest.mark.parametrize("option", ["dockerd_check", "validate"])
+def test_dockerd_check_off(host, monkeypatch, option: str) -> None:
+    host.set(version="26.1.5+dfsg1")
+    checked = []
+    monkeypatch.setattr(daemon_json, "check_keys", lambda values, version: checked.append(version))
+    result = run(host, settings={"refuse-me": 1}, **{option: False})
+    assert not result["failed"], result
+    assert result["changed"] and checked == [] and host.calls("dockerd") == []
+    assert run(host, settings={"refuse-me": None, "debug": True})["changed"] and checked == ["26.1.5+dfsg1"]
+
+
+def test_key_check_refusal_leaves_file(host, monkeypatch) -> None:
+    original = host.write(host.path, '{"other-team-key": 1}')
+    seen = []
+
+    def refuse(values, version):
+        seen.append(values)
+        raise daemon_json.DaemonConfigError('unknown key "live_restore" (did you mean "live-restore"?)')
+
+    monkeypatch.setattr(daemon_json, "check_keys", refuse)
+    assert_failed_unchanged(host, run(host, settings={"live_restore": True}), original, 'did you mean "live-restore"')
+    assert seen == [{"live_restore": True}], "only the keys written are checked"
+
+
+@pytest.mark.parametrize("version, allowed", [("26.1.5+dfsg1", True), ("25.0.3", True), ("24.0.7", False)])
+def test_mirror_path_depends_on_docker_version(host, version: str, allowed: bool) -> None:
+    host.set(version=version)
+    result = run(host, registry_mirrors=["https://m.example/v2/cache"])
+    assert result["failed"] is (not allowed)
+
+
+def test_unknown_version_refuses_a_mirror_path(host) -> None:
+    host.set(active=False, dockerd_version="unknown")
+    result = run(host, registry_mirrors=["https://m.example/v2/cache"])
+    assert result["failed"] and "Docker 25.0 or later" in result["msg"]
+
+
+# --------------------------------------------------------------------------- concurrent runs
+
+DRIVER = textwrap.dedent("""
+    import json, sys, time
+    sys.path.insert(0, %(collections)r)
+    from ansible.module_utils.testing import patch_module_args
+    from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon
+    from ansible_collections.fleetops.docker_mirror.plugins.modules import daemon_json
+    for name, value in json.loads(%(constants)r).items():
+        setattr(_daemon, name, tuple(value) if isinstance(value, list) else value)
+    real_prepare = daemon_json.prepare
+
+    def slow_prepare(*args):
+        edit = real_prepare(*args)
+        time.sleep(0.3)  # between read and write: without the lock, runs overwrite each other
+        return edit
+
+    daemon_json.prepare = slow_prepare
+    with patch_module_args(json.loads(sys.argv[1])):
+        daemon_json.main()
+""")
+
+
+def test_concurrent_runs_lose_no_entry(host) -> None:
+    host.write(host.path, '{\n  "debug": true\n}\n')
+    # The directory holding ansible_collections/ (daemon_json.py sits 5 levels below it).
+    collections = daemon_json.__file__
+    for dummy in range(6):
+        collections = os.path.dirname(collections)
+    driver = DRIVER % {"collections": collections, "constants": json.dumps(host.constants())}
+    mirrors = ["https://m%d.example" % number for number in range(5)]
+    processes = [subprocess.Popen([sys.executable, "-c", driver, json.dumps({
+        "path": host.path, "registry_mirrors": [mirror], "_ansible_remote_tmp": os.path.join(host.root, "tmp")})],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ)) for mirror in mirrors]
+    results = []
+    for process in processes:
+        out, err = process.communicate(timeout=60)
+        assert process.returncode == 0, err.decode()
+        results.append(json.loads(out))
+    assert all(result["changed"] for result in results)
+    assert sorted(json.loads(host.read(host.path))["registry-mirrors"]) == mirrors
+    assert leftovers(os.path.dirname(host.path)) == []

@@ -1,0 +1,323 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""_daemon: docker info, versions, the host's own dockerd, flags given to it, the journal filter (as tables)."""
+
+from __future__ import annotations
+
+import json
+import os
+import typing as t
+
+import pytest
+
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon as daemon
+
+INFO = json.dumps({"ServerVersion": "26.1.5", "RegistryConfig": {"Mirrors": ["https://mirror.gcr.io/"]}})
+DOWN = "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"
+
+
+class FakeRun:
+    """run_command stand-in: answers by the first words of argv, records every call."""
+
+    def __init__(self, answers: dict[str, tuple[int, str, str]] | None = None,
+                 default: tuple[int, str, str] = (0, "", "")) -> None:
+        self.answers = answers or {}
+        self.default = default
+        self.calls: list[list[str]] = []
+
+    def __call__(self, argv: list[str]) -> tuple[int, str, str]:
+        self.calls.append(argv)
+        words = " ".join(os.path.basename(argv[0]) if i == 0 else arg for i, arg in enumerate(argv))
+        for prefix, answer in self.answers.items():
+            if words.startswith(prefix):
+                return answer
+        return self.default
+
+
+# --------------------------------------------------------------------------- docker info and versions
+
+DOCKER_INFO_CASES = [
+    ("answers", 0, INFO, "", daemon.DockerInfo(True, "26.1.5", ["https://mirror.gcr.io/"], None)),
+    ("no mirrors", 0, json.dumps({"ServerVersion": "20.10.24", "RegistryConfig": {"Mirrors": None}}), "",
+     daemon.DockerInfo(True, "20.10.24", [], None)),
+    ("mirror userinfo masked", 0, json.dumps({"ServerVersion": "1", "RegistryConfig": {"Mirrors": ["https://u:p@h/"]}}),
+     "", daemon.DockerInfo(True, "1", ["https://xxxxx@h/"], None)),
+    ("down, exit 0 with a format", 0, json.dumps({"ServerVersion": "", "ServerErrors": [DOWN]}), DOWN,
+     daemon.DockerInfo(False, None, None, DOWN)),
+    ("down, error only in ServerErrors", 0, json.dumps({"ServerErrors": ["boom"]}), "",
+     daemon.DockerInfo(False, None, None, "boom")),
+    ("permission denied", 0, json.dumps({"ServerErrors": ["permission denied while trying to connect"]}), "",
+     daemon.DockerInfo(False, None, None, "permission denied while trying to connect", True)),
+    ("docker 20.10 template error", 1, "", "template: :1:2: executing \"\" at <.ServerVersion>: reflect: "
+     "indirection through nil pointer to embedded struct field Info", daemon.DockerInfo(
+         False, None, None, "template: :1:2: executing \"\" at <.ServerVersion>: reflect: indirection through nil "
+         "pointer to embedded struct field Info", True)),
+    ("not json", 0, "garbage", "", daemon.DockerInfo(False, None, None, "docker info reported no server version")),
+    ("exit status only", 3, "", "", daemon.DockerInfo(False, None, None, "docker info exited with status 3")),
+]
+
+
+@pytest.mark.parametrize("name, rc, out, err, expected", DOCKER_INFO_CASES, ids=[c[0] for c in DOCKER_INFO_CASES])
+def test_parse_docker_info(name, rc, out, err, expected) -> None:
+    assert daemon.parse_docker_info(rc, out, err) == expected
+
+
+@pytest.mark.parametrize(("timeout_bin", "seconds", "expected_argv"), [
+    (None, 30, ["/usr/bin/docker", "info", "--format", "{{json .}}"]),
+    ("/usr/bin/timeout", 30, ["/usr/bin/timeout", "30", "/usr/bin/docker", "info", "--format", "{{json .}}"]),
+    ("/usr/bin/timeout", 0.2, ["/usr/bin/timeout", "1", "/usr/bin/docker", "info", "--format", "{{json .}}"]),
+])
+def test_docker_info_argv(timeout_bin, seconds, expected_argv) -> None:
+    run = FakeRun(default=(0, INFO, ""))
+    info = daemon.docker_info(run, "/usr/bin/docker", timeout_bin, seconds)
+    assert run.calls == [expected_argv] and info.answered
+
+
+def test_hung_dockerd_counts_as_not_answering() -> None:
+    info = daemon.docker_info(FakeRun(default=(124, "", "")), "/usr/bin/docker", "/usr/bin/timeout")
+    assert not info.answered and info.error == "docker info did not answer within 30 s (is dockerd hung?)"
+
+
+def test_no_docker_cli_runs_nothing() -> None:
+    run = FakeRun()
+    assert daemon.docker_info(run, None, "/usr/bin/timeout").error == "no docker command on this host"
+    assert run.calls == []
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Docker version 20.10.24+dfsg1, build 297e128", "20.10.24+dfsg1"),
+    ("Docker version 26.1.5+dfsg1, build 411e817", "26.1.5+dfsg1"),
+    ("Docker version 28.0.1, build 068a01e", "28.0.1"),
+    ("dockerd version v23.0", "23.0"),
+    ("", None),
+    ("no version here", None),
+])
+def test_parse_docker_version(text: str, expected: str | None) -> None:
+    assert daemon.parse_docker_version(text) == expected
+
+
+def test_dockerd_version() -> None:
+    assert daemon.dockerd_version(FakeRun(default=(0, "Docker version 24.0.7, build x", "")), "/d") == "24.0.7"
+    assert daemon.dockerd_version(FakeRun(default=(1, "", "")), "/d") is None
+    assert daemon.dockerd_version(FakeRun(), None) is None
+
+
+# --------------------------------------------------------------------------- the host's own dockerd
+
+
+@pytest.fixture
+def proc(tmp_path, monkeypatch) -> t.Callable[..., None]:
+    monkeypatch.setattr(daemon, "PROC_ROOT", str(tmp_path / "proc"))
+    monkeypatch.setattr(daemon, "PIDFILE", str(tmp_path / "docker.pid"))
+    monkeypatch.setattr(daemon, "SYSTEMD_RUN_DIR", str(tmp_path / "systemd"))
+
+    def add(pid: int, argv: list[str], comm: str = "dockerd") -> None:
+        directory = tmp_path / "proc" / str(pid)
+        directory.mkdir(parents=True)
+        (directory / "comm").write_text(comm + "\n")
+        (directory / "cmdline").write_bytes(b"\0".join(arg.encode() for arg in argv) + b"\0")
+
+    add.root = tmp_path  # type: ignore[attr-defined]
+    return add
+
+
+def test_find_daemon_main_pid_first(proc) -> None:
+    os.mkdir(proc.root / "systemd")
+    proc(10, ["/usr/local/bin/dockerd", "--config-file", "/dind.json"])  # a container's daemon, lower pid
+    proc(300, ["/usr/sbin/dockerd", "-H", "fd://"])
+    (proc.root / "docker.pid").write_text("10")
+    run = FakeRun({"systemctl show": (0, "300\n", "")})
+    found = daemon.find_daemon(run, "/bin/systemctl")
+    assert found == daemon.DaemonProcess(300, ["/usr/sbin/dockerd", "-H", "fd://"], "docker.service MainPID")
+    assert run.calls == [["/bin/systemctl", "show", "-p", "MainPID", "--value", "docker"]]
+
+
+@pytest.mark.parametrize("systemd, main_pid, pidfile, expected", [
+    (True, "0", "300", 300),            # dockerd started by hand on a systemd host
+    (False, None, "300", 300),          # no systemd: the pidfile
+    (False, None, "301", None),         # stale pidfile, another process
+    (False, None, "", None),            # empty pidfile
+    (False, None, None, None),          # no pidfile
+    (True, "garbage", None, None),
+])
+def test_find_daemon_cases(proc, systemd, main_pid, pidfile, expected) -> None:
+    if systemd:
+        os.mkdir(proc.root / "systemd")
+    proc(300, ["/usr/sbin/dockerd"])
+    proc(301, ["/bin/sleep", "1"], comm="sleep")
+    if pidfile is not None:
+        (proc.root / "docker.pid").write_text(pidfile)
+    found = daemon.find_daemon(FakeRun({"systemctl show": (0, main_pid or "", "")}), "/bin/systemctl")
+    assert (found.pid if found else None) == expected
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["dockerd", "--config-file", "/a.json"], "/a.json"),
+    (["dockerd", "--config-file=/b.json", "-D"], "/b.json"),
+    (["dockerd", "-H", "fd://"], None),
+    (["dockerd", "--config-file"], None),
+])
+def test_config_file_arg(argv, expected) -> None:
+    assert daemon.config_file_arg(argv) == expected
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["dockerd", "-H", "fd://", "--config-file", "/a", "--debug"], ["-H", "fd://", "--debug"]),
+    (["dockerd", "--config-file=/a"], []),
+    (["dockerd"], []),
+])
+def test_strip_config_file_args(argv, expected) -> None:
+    assert daemon.strip_config_file_args(argv) == expected
+
+
+def test_dockerd_validate_argv_and_masking() -> None:
+    run = FakeRun(default=(1, "", "invalid mirror https://u:pw@h\n"))
+    found = daemon.DaemonProcess(1, ["dockerd", "-H", "fd://", "--config-file", "/x"], "pidfile")
+    ok, message = daemon.dockerd_validate(run, "/usr/sbin/dockerd", "/tmp/c.json", found)
+    assert not ok and message == "invalid mirror https://xxxxx@h"
+    assert run.calls == [["/usr/sbin/dockerd", "--validate", "--config-file", "/tmp/c.json", "-H", "fd://"]]
+
+
+# --------------------------------------------------------------------------- flags given to dockerd
+
+FLAG_CASES = [
+    ("--registry-mirror", "--registry-mirror=https://a", True),
+    ("--registry-mirror", 'DOCKER_OPTS="--registry-mirror https://a"', True),
+    ("--registry-mirror", "--registry-mirrors=https://a", False),
+    ("--registry-mirror", "--no-registry-mirror", False),
+    ("-H", "dockerd -H fd://", True),
+    ("-H", "dockerd -Hfd://", True),
+    ("-H", "dockerd --Host x", False),
+    ("-H", "dockerd --host x", False),
+    ("--host", "dockerd --host=x", True),
+    ("--host", "dockerd --hosts x", False),
+]
+
+
+@pytest.mark.parametrize("flag, text, hit", FLAG_CASES)
+def test_flag_pattern(flag: str, text: str, hit: bool) -> None:
+    assert bool(daemon.flag_pattern(flag).search(text)) is hit
+
+
+def test_logical_lines_join_continuations_and_skip_comments() -> None:
+    text = "# c\n\nA=1 \\\n  --x \\\n  y\n; semi\nB=2\n"
+    assert daemon.logical_lines(text, "#;") == [(3, "A=1 --x y"), (7, "B=2")]
+
+
+def test_flags_in_units_follow_exec_start_reset() -> None:
+    units = [("/unit", "[Service]\nExecStart=/usr/sbin/dockerd -H fd:// --registry-mirror x\n"
+                       "Environment=DOCKER_OPTS=--insecure-registry=y\n"),
+             ("/dropin.conf", "[Service]\nExecStart=\nExecStart=/usr/sbin/dockerd -H unix://\n")]
+    hits = daemon.flags_in_units(units, ("--registry-mirror", "-H", "--insecure-registry"))
+    assert [(hit.source, hit.line, hit.flag) for hit in hits] == [
+        ("/dropin.conf", 3, "-H"), ("/unit", 3, "--insecure-registry")]
+
+
+def test_environment_files() -> None:
+    units = [("/unit", "[Service]\nEnvironmentFile=-/etc/default/docker /etc/extra\n# EnvironmentFile=/no\n"),
+             ("/d.conf", "EnvironmentFile=/etc/more\n")]
+    assert daemon.environment_files(units) == ["/etc/default/docker", "/etc/extra", "/etc/more"]
+
+
+def test_flags_in_argv_and_describe_masks() -> None:
+    hits = daemon.flags_in_argv(["dockerd", "--registry-mirror=https://u:pw@h", "-H", "fd://"], "pid 1",
+                                ("--registry-mirror", "-H", "--host"))
+    assert [hit.flag for hit in hits] == ["--registry-mirror", "-H"]
+    assert "pw" not in hits[0].describe() and hits[0].describe().startswith("pid 1 (dockerd --registry-mirror")
+
+
+def test_find_flag_conflicts_reads_every_source(tmp_path, monkeypatch) -> None:
+    unit, dropins, env, named = tmp_path / "docker.service", tmp_path / "d", tmp_path / "default", tmp_path / "named"
+    dropins.mkdir()
+    unit.write_text("[Service]\nEnvironmentFile=-%s\nExecStart=/usr/sbin/dockerd $DOCKER_OPTS\n" % named)
+    (dropins / "x.conf").write_text("[Service]\nEnvironment=OPTS=--registry-mirror=a\n")
+    env.write_text("DOCKER_OPTS=--registry-mirror=b\n")
+    named.write_text("DOCKER_OPTS='--dns 1.1.1.1 --registry-mirror c'\n")
+    monkeypatch.setattr(daemon, "UNIT_FILES", (str(unit),))
+    monkeypatch.setattr(daemon, "DROPIN_DIRS", (str(dropins),))
+    monkeypatch.setattr(daemon, "ENV_FILES", (str(env), str(named), str(tmp_path / "missing")))
+    running = daemon.DaemonProcess(7, ["dockerd", "--registry-mirror", "d"], "pidfile")
+    hits = daemon.find_flag_conflicts(["registry-mirrors", "debug"], running)
+    assert [hit.source for hit in hits] == [
+        "the host's dockerd command line (pid 7)", str(dropins / "x.conf"), str(env), str(named)]
+    assert daemon.find_flag_conflicts([], running) == []
+
+
+# --------------------------------------------------------------------------- signalling and the journal
+
+SERVICE_COMMANDS = [
+    ("systemd", {"systemctl": "/bin/systemctl"}, "reload", ["/bin/systemctl", "reload", "docker"]),
+    ("systemd", {"systemctl": "/bin/systemctl"}, "reset-failed", ["/bin/systemctl", "reset-failed", "docker"]),
+    ("systemd", {}, "reload", None),
+    ("service", {"service": "/sbin/service"}, "restart", ["/sbin/service", "docker", "restart"]),
+    ("service", {"service": "/sbin/service"}, "reset-failed", None),
+    ("service", {}, "restart", None),
+]
+
+
+@pytest.mark.parametrize("manager, bins, action, expected", SERVICE_COMMANDS)
+def test_service_command(manager, bins, action, expected) -> None:
+    assert daemon.service_command(manager, bins, "docker", action) == expected
+
+
+JOURNAL_CASES = [
+    ("dockerd's error kept, chatter and systemd lines dropped", [
+        "Starting Docker Application Container Engine...",
+        'time="x" level=info msg="Starting up"',
+        'time="x" level=warning msg="Your kernel does not support cgroup blkio weight"',
+        "unable to configure the Docker daemon with file /etc/docker/daemon.json: bad",
+        "docker.service: Main process exited, code=exited, status=1/FAILURE",
+        "Failed to start Docker Application Container Engine.",
+    ], ["unable to configure the Docker daemon with file /etc/docker/daemon.json: bad"]),
+    ("only the last three", ["e1", "e2", "e3", "e4"], ["e2", "e3", "e4"]),
+    ("only systemd lines: those rather than nothing", [
+        "Reloading Docker Application Container Engine.", "Reloaded Docker Application Container Engine."],
+     ["Reloading Docker Application Container Engine.", "Reloaded Docker Application Container Engine."]),
+    ("only chatter", ['level=info msg="a"', 'level=debug msg="b"', ""], []),
+    ("secrets masked", ['level=error msg="mirror https://u:pw@h refused"'], ['level=error msg="mirror https://xxxxx@h refused"']),
+]
+
+
+@pytest.mark.parametrize("name, lines, expected", JOURNAL_CASES, ids=[c[0] for c in JOURNAL_CASES])
+def test_dockerd_error_lines(name, lines, expected) -> None:
+    assert daemon.dockerd_error_lines(lines) == expected
+
+
+# --------------------------------------------------------------------------- state, root, the file dockerd reads
+
+
+def test_probe_never_asks_a_stopped_service(proc) -> None:
+    os.mkdir(proc.root / "systemd")
+    run = FakeRun({"systemctl show": (0, "0\n", ""), "systemctl is-active": (3, "inactive\n", ""),
+                   "dockerd --version": (0, "Docker version 20.10.24+dfsg1, build x", "")})
+    status = daemon.probe(run, {"docker": "/usr/bin/docker", "dockerd": "/usr/sbin/dockerd",
+                                "systemctl": "/bin/systemctl", "timeout": None})
+    assert status.state == "stopped" and status.version == "20.10.24+dfsg1"
+    assert status.error == "Docker is stopped (docker.service is not active)"
+    assert not [argv for argv in run.calls if os.path.basename(argv[0]) == "docker"]
+
+
+@pytest.mark.parametrize("word, asked", [("active", True), ("reloading", True), ("activating", True),
+                                         ("inactive", False), ("failed", False), ("deactivating", False)])
+def test_service_active_states(word: str, asked: bool) -> None:
+    assert daemon.service_active(FakeRun(default=(0, word + "\n", "")), "/bin/systemctl", "docker") is asked
+
+
+def test_needs_root_message(monkeypatch) -> None:
+    monkeypatch.setattr(daemon.os, "geteuid", lambda: 0)
+    assert daemon.NeedsRoot().message == "needs root on this host (running as root): run with become: true (or -b)"
+    monkeypatch.setattr(daemon.os, "geteuid", lambda: 987654)
+    assert daemon.current_user() == "uid 987654"
+
+
+def test_daemon_reads_elsewhere_is_none_for_the_usual_host(proc) -> None:
+    found = daemon.DaemonProcess(1, ["/usr/sbin/dockerd", "-H", "fd://"], "pidfile")
+    assert daemon.daemon_reads_elsewhere("/etc/docker/daemon.json", found) is None
+
+
+def test_rootless_daemon_by_its_command_line(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    found = daemon.DaemonProcess(1, ["/usr/bin/dockerd-rootless.sh"], "pidfile")
+    message = daemon.daemon_reads_elsewhere("/etc/docker/daemon.json", found)
+    assert message == ("Docker here is rootless, its dockerd reads %s/docker/daemon.json, not this file: point path "
+                       "at %s/docker/daemon.json" % (tmp_path, tmp_path))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._daemon_config import mirror_key
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry import mirror_key
 
 
 def normalize_mirrors(mirrors):

@@ -74,7 +74,7 @@ bench: setup $(VENV)/.bench-installed
 			--variants "$(BENCH_VARIANTS)" $(BENCH_ARGS); rc=$$?; \
 		$(FLEET) down --prefix bench; exit $$rc'
 
-# ---- Release checks (issue #6): ansible-test, changelog, build. See docs/release.md. -------------------
+# ---- Release checks (issue #6): ansible-test, changelog, build. See RELEASING.md. -------------------
 .PHONY: sanity units changelog-lint changelog build build-test ee-check release-check
 
 # ansible-test sanity / units on Python 3.11, offline (one virtualenv per test from PyPI, see the script).
@@ -89,7 +89,7 @@ changelog-lint: venv
 
 # (Re)write the release of galaxy.yml's version in changelogs/changelog.yaml and CHANGELOG.md from every
 # fragment and the current plugin/role docs. keep_fragments: true, so running it again after more work has
-# landed adds the new fragments to the same release instead of losing them (see docs/release.md).
+# landed adds the new fragments to the same release instead of losing them (see RELEASING.md).
 changelog: venv
 	@$(TIMED) "antsibull-changelog release" $(BIN)/antsibull-changelog release \
 		--refresh-fragments --refresh-plugins --reload-plugins

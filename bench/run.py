@@ -8,16 +8,17 @@ container and a daemon.json of unrelated keys, then time, repeatedly and interle
   slurp   bench/patterns/slurp_merge.yml: slurp + from_json|combine + copy + restart handler + docker info
   whole   bench/patterns/whole_file.yml: copy of the whole file from a dict + restart handler
 The fleet is reset between variants (seeded daemon.json, dockerd restarted, container recreated).
-Writes bench/results/{bench.json,bench.png,README-section.md} and prints the table. The fleet is removed
-at the end, also on failure.
+Writes bench/results/{bench.json,bench.png,README-section.md} and prints the table; --publish copies the
+figures to bench/figures/ and writes the section into README.md (the only copy of that text). The fleet is
+removed at the end, also on failure.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
-import re
 import resource
 import shutil
 import signal
@@ -50,9 +51,6 @@ VARIANTS = {
     "role1": (ROLE_PLAYBOOK, {"docker_mirror_serial": "100%"}, True),
 }
 DEFAULT_VARIANTS = "ping,role,slurp,whole"
-RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)",
-                   re.M)
-PROFILE_LINE = re.compile(r"^(\S.*?) -{3,} (\d+\.\d+)s$", re.M)
 
 
 def log(message: str) -> None:
@@ -65,7 +63,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--reps", type=int, default=3, help="repetitions of each variant (median reported)")
     parser.add_argument("--variants", default=DEFAULT_VARIANTS, help="subset of: " + ",".join(VARIANTS))
     parser.add_argument("--publish", action="store_true",
-                        help="also copy the figures to bench/figures/ and the text to bench/README-section.md")
+                        help="also copy the figures to bench/figures/ and write the section into README.md")
+    parser.add_argument("--check-readme", action="store_true",
+                        help="measure nothing: fail if README.md's benchmark section is not what "
+                             "bench/figures/bench.json renders to")
     parser.add_argument("--render", metavar="BENCH_JSON",
                         help="measure nothing: redraw the table, plot and text from a saved bench.json")
     parser.add_argument("--keep-fleet", action="store_true", help="do not remove the bench fleet at the end")
@@ -110,9 +111,8 @@ def ansible_env(forks: int) -> dict:
         ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".collections"),
         ANSIBLE_PIPELINING="True",
         ANSIBLE_FORKS=str(forks),
-        ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_tasks",
-        PROFILE_TASKS_SORT_ORDER="none",
-        PROFILE_TASKS_TASK_OUTPUT_LIMIT="all",
+        # One JSON document on stdout: per-host stats and every task's start/end time (warnings go to stderr).
+        ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
         ANSIBLE_NOCOLOR="1",
         ANSIBLE_FORCE_COLOR="0",
     )
@@ -131,21 +131,37 @@ def run_playbook(playbook: str, extra_vars: dict, fleet: dict, log_path: str) ->
     cpu, started = children_cpu(), time.monotonic()
     result = subprocess.run(argv, cwd=ROOT, env=ansible_env(fleet["forks"]), text=True, capture_output=True)
     seconds, cpu = time.monotonic() - started, children_cpu() - cpu
-    output = result.stdout + result.stderr
     with open(log_path, "w", encoding="utf-8") as f:
-        f.write(f"$ {' '.join(argv)}\n# exit {result.returncode}, {seconds:.2f}s\n{output}")
-    return {"seconds": seconds, "controller_cpu_s": cpu, "load_before": load, "rc": result.returncode, "log": os.path.relpath(log_path, ROOT),
-            **parse_output(output)}
+        f.write(f"$ {' '.join(argv)}\n# exit {result.returncode}, {seconds:.2f}s\n# stderr:\n{result.stderr}"
+                f"# stdout (ansible.posix.json):\n{result.stdout}")
+    return {"seconds": seconds, "controller_cpu_s": cpu, "load_before": load, "rc": result.returncode,
+            "log": os.path.relpath(log_path, ROOT), **parse_output(result.stdout, fleet["hosts"])}
 
 
-def parse_output(output: str) -> dict:
-    recap = {m[0]: [int(x) for x in m[1:]] for m in RECAP.findall(output)}
-    counts = list(recap.values())
+def iso_seconds(stamp: str) -> float:
+    return datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+
+def parse_output(stdout: str, fleet_hosts: list[str]) -> dict:
+    """Task counts per fleet host and seconds per task, from the ansible.posix.json callback's document."""
+    try:
+        document = json.loads(stdout)
+    except ValueError:  # the run stopped before the callback wrote its document (e.g. a syntax error)
+        document = {}
+    stats = [counts for host, counts in document.get("stats", {}).items() if host in fleet_hosts]
+    task_seconds: dict[str, float] = {}  # task name -> seconds, summed over the playbook's batches (plays)
+    for play in document.get("plays", []):
+        for task in play["tasks"]:
+            duration = task["task"]["duration"]
+            if "end" in duration:  # meta tasks have no end
+                name = task["task"]["name"]
+                task_seconds[name] = task_seconds.get(name, 0.0) + iso_seconds(duration["end"]) - iso_seconds(
+                    duration["start"])
     return {
-        "tasks_per_host": max((ok + failed for ok, _c, _u, failed, _s in counts), default=0),
-        "changed_per_host": max((changed for _o, changed, *_ in counts), default=0),
-        "skipped_per_host": max((skipped for *_, skipped in counts), default=0),
-        "task_seconds": [[name.strip(), float(sec)] for name, sec in PROFILE_LINE.findall(output)],
+        "tasks_per_host": max((c["ok"] + c["failures"] for c in stats), default=0),
+        "changed_per_host": max((c["changed"] for c in stats), default=0),
+        "skipped_per_host": max((c["skipped"] for c in stats), default=0),
+        "task_seconds": [[name, round(seconds, 3)] for name, seconds in task_seconds.items()],
     }
 
 
@@ -219,8 +235,27 @@ def publish(paths: dict) -> None:
     os.makedirs(os.path.join(BENCH, "figures"), exist_ok=True)
     shutil.copy(paths["json"], os.path.join(BENCH, "figures", "bench.json"))
     shutil.copy(paths["png"], os.path.join(BENCH, "figures", "bench.png"))
-    shutil.copy(paths["section"], os.path.join(BENCH, "README-section.md"))
-    log("published bench/figures/bench.{json,png} and bench/README-section.md")
+    readme_path = os.path.join(ROOT, "README.md")
+    with open(readme_path, encoding="utf-8") as f:
+        readme = f.read()
+    with open(paths["section"], encoding="utf-8") as f:
+        readme = report.readme_with_section(readme, f.read())
+    with open(readme_path, "w", encoding="utf-8") as f:
+        f.write(readme)
+    log("published bench/figures/bench.{json,png} and the benchmark section of README.md")
+
+
+def check_readme() -> int:
+    with open(os.path.join(BENCH, "figures", "bench.json"), encoding="utf-8") as f:
+        section = report.readme_section(report.rebuild(json.load(f)))
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+        readme = f.read()
+    if report.readme_with_section(readme, section) != readme:
+        log("README.md's benchmark section differs from bench/figures/bench.json: run bench/run.py "
+            "--render bench/figures/bench.json --publish")
+        return 1
+    log("README.md's benchmark section is what bench/figures/bench.json renders to")
+    return 0
 
 
 def render(args: argparse.Namespace) -> int:
@@ -236,6 +271,8 @@ def render(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.check_readme:
+        return check_readme()
     if args.render:
         return render(args)
     preflight(args.variants)

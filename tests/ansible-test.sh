@@ -7,8 +7,9 @@
 # Runs ansible-test offline, on a clean machine, with the project venv's ansible-core:
 #  - ansible-test needs the collection at .../ansible_collections/fleetops/docker_mirror and resolves the
 #    working directory through symlinks (so .collections/ cannot serve), so the collection is built from
-#    this checkout (work in progress included) and unpacked into .cache/ansible-test/ansible_collections/...
-#    where ansible-test runs. Its reports are copied back to tests/output/ (git-ignored).
+#    this checkout (work in progress included) and unpacked, with the checkout's tests/ added, into
+#    .cache/ansible-test/ansible_collections/... where ansible-test runs. Its reports are copied back to
+#    tests/output/ (git-ignored).
 #  - --venv makes one virtualenv per test from PyPI with ansible-test's own pinned requirements. To create
 #    them ansible-test fetches a get-pip script from the internet; a stand-in that installs a pip 24.2 wheel
 #    (from PyPI, via `pip download`) is placed in its cache first.
@@ -48,7 +49,8 @@ EOF
 
 stage_collection() {
     # Sanity and unit tests run on exactly what is released: the tarball that `ansible-galaxy collection
-    # build` makes from this checkout (galaxy.yml's build_ignore leaves developer tooling out), unpacked.
+    # build` makes from this checkout (galaxy.yml's build_ignore leaves developer tooling out), unpacked,
+    # plus the checkout's tests/, which the release leaves out too.
     local build_dir=$stage_top/build
     rm -rf "$build_dir" && mkdir -p "$build_dir" "$stage"
     (cd "$root" && "$venv/bin/ansible-galaxy" collection build --force --output-path "$build_dir" >/dev/null)
@@ -56,6 +58,7 @@ stage_collection() {
     find "$stage" -mindepth 1 -maxdepth 1 ! -name tests ! -name .git -exec rm -rf {} +
     [[ ! -d $stage/tests ]] || find "$stage/tests" -mindepth 1 -maxdepth 1 ! -name output -exec rm -rf {} +
     tar -xzf "$build_dir"/fleetops-docker_mirror-*.tar.gz -C "$stage"
+    (cd "$root" && tar -c --exclude=./tests/output --exclude=__pycache__ ./tests) | tar -x -C "$stage"
     rm -f "$stage/FILES.json"
     cp "$root/galaxy.yml" "$stage/"
     # The stage lies inside this checkout, whose .gitignore hides it: give it a repository of its own so

@@ -1,0 +1,385 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) fleetops engineers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""containerd's registry host files (hosts.toml) and the CRI plugin's ``config_path`` in config.toml.
+
+Pure functions on strings and dicts (no I/O), standard library only (``tomllib``, Python 3.11+).
+hosts.toml is a small file we own and render whole; config.toml belongs to the operator, so only the
+``config_path`` line is inserted or replaced, and the result is proven, by parsing both texts, to differ from
+the original in that one value only.
+
+References: containerd docs/hosts.md (hosts.toml fields, ``config_path`` per config version) and
+``containerd config dump`` on Debian 12 (1.6) and 13 (1.7), which maps a version 1 ``[plugins.cri.registry]``
+to ``[plugins."io.containerd.grpc.v1.cri".registry]``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import typing as t
+
+try:
+    import tomllib
+except ImportError:  # Python < 3.11 on the controller: the module fails with a clear message on use.
+    tomllib = None  # type: ignore[assignment]
+
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import DaemonConfigError
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry import (
+    go_url_parse,
+    mirror_key,
+    validate_mirror,
+)
+
+__all__ = [
+    "MARKER", "DEFAULT_HOSTS_DIR", "DEFAULT_CAPABILITIES", "V3_DEFAULT_CONFIG_PATH", "Host", "ConfigPlan",
+    "validate_registry", "default_server", "validate_server", "hosts_from_mirrors", "render_hosts_toml",
+    "expected_hosts_data", "check_hosts_toml", "is_ours", "parse_toml", "config_version", "registry_table",
+    "configured_dirs", "legacy_conflicts", "set_config_path", "plan_config_path", "toml_string",
+]
+
+MARKER = "# Managed by fleetops.docker_mirror.containerd_hosts: edits here are overwritten."
+DEFAULT_HOSTS_DIR = "/etc/containerd/certs.d"
+DEFAULT_CAPABILITIES = ("pull", "resolve")
+KNOWN_CAPABILITIES = ("pull", "resolve", "push")
+# containerd 2.x (config version 3) reads these when config_path is unset.
+V3_DEFAULT_CONFIG_PATH = "/etc/containerd/certs.d:/etc/docker/certs.d"
+DEFAULT_SERVERS = {"docker.io": "https://registry-1.docker.io"}
+REGISTRY_TABLES = {
+    1: ("plugins", "cri", "registry"),
+    2: ("plugins", "io.containerd.grpc.v1.cri", "registry"),
+    3: ("plugins", "io.containerd.cri.v1.images", "registry"),
+}
+KEY = "config_path"
+_REGISTRY_RE = re.compile(
+    r"^(?:_default|(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
+    r"|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?)$")
+
+
+class Host(t.NamedTuple):
+    """One ``[host."URL"]`` table: a mirror tried before ``server``."""
+    url: str
+    skip_verify: bool
+
+
+class ConfigPlan(t.NamedTuple):
+    """What config.toml needs: ``text`` is the new text (None: leave the file alone)."""
+    text: str | None
+    dirs: list[str]
+    version: int
+
+
+# --------------------------------------------------------------------------- hosts.toml
+
+
+def validate_registry(name: str) -> str:
+    """A registry host namespace: ``host[:port]`` (the directory name under the hosts dir) or ``_default``."""
+    if not isinstance(name, str) or _REGISTRY_RE.match(name) is None:
+        raise DaemonConfigError("invalid registry %s: must be host[:port] (for example docker.io) or _default"
+                                % json.dumps(name))
+    port = name.rsplit(":", 1)[1] if ":" in name and not name.endswith("]") else None
+    if port is not None and not 0 < int(port) <= 65535:
+        raise DaemonConfigError("invalid registry %s: invalid port %s" % (json.dumps(name), port))
+    return name
+
+
+def default_server(registry: str) -> str | None:
+    """containerd's upstream for a namespace: Docker Hub's API host for docker.io; none for ``_default``."""
+    if registry == "_default":
+        return None
+    return DEFAULT_SERVERS.get(registry, "https://" + registry)
+
+
+def validate_server(url: str) -> str:
+    try:
+        validate_mirror(url, allow_path=True)
+    except DaemonConfigError as exc:
+        raise DaemonConfigError("server: " + exc.message.replace("invalid mirror", "invalid URL", 1)) from None
+    return url.rstrip("/")
+
+
+def hosts_from_mirrors(mirrors: t.Iterable[str], skip_verify: bool = False) -> list[Host]:
+    """One host per mirror, validated like dockerd's mirrors (a path is allowed: containerd appends /v2 to it),
+    duplicates (same dockerd normal form) dropped. ``skip_verify`` concerns TLS only, so plain-http mirrors
+    never get it: containerd talks plain HTTP to a host whose URL says ``http://``."""
+    hosts: list[Host] = []
+    seen: set[str] = set()
+    for mirror in mirrors:
+        validate_mirror(mirror, allow_path=True)
+        key = mirror_key(mirror)
+        if key in seen:
+            continue
+        seen.add(key)
+        scheme = go_url_parse(mirror).scheme
+        hosts.append(Host(key[:-1], skip_verify and scheme == "https"))
+    return hosts
+
+
+def toml_string(value: str) -> str:
+    """A TOML basic string (JSON's escapes are valid TOML escapes, except that TOML has no \\/)."""
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in value):
+        raise DaemonConfigError("control characters cannot be written to TOML: %s" % json.dumps(value))
+    return json.dumps(value, ensure_ascii=False)
+
+
+def render_hosts_toml(server: str | None, hosts: list[Host],
+                      capabilities: t.Sequence[str] = DEFAULT_CAPABILITIES) -> str:
+    lines = [MARKER]
+    if server:
+        lines.append("server = %s" % toml_string(server))
+    for host in hosts:
+        lines += ["", "[host.%s]" % toml_string(host.url),
+                  "  capabilities = [%s]" % ", ".join(toml_string(item) for item in capabilities)]
+        if host.skip_verify:
+            lines.append("  skip_verify = true")
+    return "\n".join(lines) + "\n"
+
+
+def expected_hosts_data(server: str | None, hosts: list[Host],
+                        capabilities: t.Sequence[str] = DEFAULT_CAPABILITIES) -> dict[str, t.Any]:
+    data: dict[str, t.Any] = {"server": server} if server else {}
+    if hosts:
+        data["host"] = {host.url: dict({"capabilities": list(capabilities)},
+                                       **({"skip_verify": True} if host.skip_verify else {}))
+                        for host in hosts}
+    return data
+
+
+def check_hosts_toml(text: str, expected: dict[str, t.Any]) -> None:
+    """The rendered file, read back as containerd would, must mean exactly what we intend."""
+    if parse_toml(text, "the hosts.toml to write") != expected:
+        raise DaemonConfigError("internal error: the rendered hosts.toml does not read back as intended")
+
+
+def validate_capabilities(capabilities: t.Sequence[str]) -> list[str]:
+    unknown = [item for item in capabilities if item not in KNOWN_CAPABILITIES]
+    if unknown or not capabilities:
+        raise DaemonConfigError("capabilities must be a non-empty subset of %s, got %s"
+                                % (", ".join(KNOWN_CAPABILITIES), json.dumps(list(capabilities))))
+    return list(dict.fromkeys(capabilities))
+
+
+def is_ours(text: str) -> bool:
+    return text.startswith(MARKER)
+
+
+# --------------------------------------------------------------------------- config.toml
+
+
+def parse_toml(text: str, what: str = "config.toml") -> dict[str, t.Any]:
+    if tomllib is None:
+        raise DaemonConfigError("Python 3.11 or later is needed on the host to read TOML (tomllib)")
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise DaemonConfigError("cannot parse %s as TOML: %s" % (what, exc)) from None
+
+
+def config_version(data: dict[str, t.Any]) -> int:
+    version = data.get("version", 1)
+    if isinstance(version, bool) or version not in REGISTRY_TABLES:
+        raise DaemonConfigError("unsupported config version %s (containerd knows 1, 2 and 3)" % json.dumps(version))
+    return version
+
+
+def registry_table(version: int) -> tuple[str, ...]:
+    return REGISTRY_TABLES[version]
+
+
+def _lookup(data: dict[str, t.Any], path: t.Sequence[str]) -> t.Any:
+    for key in path:
+        if not isinstance(data, dict) or key not in data:
+            return None
+        data = data[key]
+    return data
+
+
+def configured_dirs(data: dict[str, t.Any], version: int) -> list[str]:
+    """The hosts directories the CRI plugin reads, in order; [] when config_path is unset (containerd 1.x)."""
+    value = _lookup(data, registry_table(version) + (KEY,))
+    if value is None and version == 3:
+        value = V3_DEFAULT_CONFIG_PATH
+    if value is not None and not isinstance(value, str):
+        raise DaemonConfigError("%s = %s is not a string" % (_dotted(registry_table(version) + (KEY,)),
+                                                             json.dumps(value)))
+    return [item for item in (value or "").split(":") if item]
+
+
+def legacy_conflicts(data: dict[str, t.Any], version: int) -> list[str]:
+    """Deprecated CRI settings with which containerd's CRI plugin refuses a config_path."""
+    registry = _lookup(data, registry_table(version)) or {}
+    found = []
+    if isinstance(registry, dict) and registry.get("mirrors"):
+        found.append(_dotted(registry_table(version) + ("mirrors",)))
+    configs = registry.get("configs") if isinstance(registry, dict) else None
+    for name, config in (configs or {}).items() if isinstance(configs, dict) else ():
+        if isinstance(config, dict) and config.get("tls"):
+            found.append(_dotted(registry_table(version) + ("configs", name, "tls")))
+    return found
+
+
+def _dotted(path: t.Sequence[str]) -> str:
+    return ".".join(key if re.match(r"^[A-Za-z0-9_-]+$", key) else json.dumps(key) for key in path)
+
+
+def _with_value(data: dict[str, t.Any], path: t.Sequence[str], value: t.Any) -> dict[str, t.Any]:
+    result = copy.deepcopy(data)
+    node = result
+    for key in path[:-1]:
+        node = node.setdefault(key, {})
+    node[path[-1]] = value
+    return result
+
+
+def plan_config_path(text: str | None, hosts_dir: str, containerd_major: int | None) -> ConfigPlan:
+    """Where the CRI plugin reads hosts.toml files, and the config.toml text that makes it read ``hosts_dir``.
+
+    ``text`` None: no config.toml. containerd 2.x then reads its default directories; 1.x reads none, so a
+    minimal version 2 file is planned. ``text`` set with config_path unset: the line is added surgically.
+    ``ConfigPlan.dirs`` lists the directories read before the change; a caller that finds ``hosts_dir`` missing
+    from a non-empty list must not change config.toml (the operator chose other directories).
+    """
+    if text is None:
+        if containerd_major is not None and containerd_major >= 2:
+            return ConfigPlan(None, V3_DEFAULT_CONFIG_PATH.split(":"), 3)
+        return ConfigPlan(set_config_path("", hosts_dir), [], 2)
+    data = parse_toml(text)
+    version = config_version(data)
+    dirs = configured_dirs(data, version)
+    if dirs:
+        return ConfigPlan(None, dirs, version)
+    conflicts = legacy_conflicts(data, version)
+    if conflicts:
+        raise DaemonConfigError(
+            "config_path cannot be set while %s is set: containerd's CRI plugin would refuse to load. Move "
+            "those settings to hosts.toml files first" % " and ".join(conflicts))
+    return ConfigPlan(set_config_path(text, hosts_dir), [], version)
+
+
+# --------------------------------------------------------------------------- the surgical edit
+
+
+_BARE_KEY = r"[A-Za-z0-9_-]+"
+_KEY_PART = re.compile(r'\s*(?:(%s)|("(?:[^"\\]|\\.)*")|\'([^\']*)\')\s*' % _BARE_KEY)
+_CONFIG_PATH_LINE = re.compile(r"^([ \t]*)(?:config_path|\"config_path\"|'config_path')[ \t]*=")
+
+
+class Header(t.NamedTuple):
+    index: int
+    path: tuple[str, ...]
+    indent: str
+
+
+def parse_header(line: str) -> tuple[str, ...] | None:
+    """The key path of a ``[table]`` header line (not ``[[array]]``), or None."""
+    match = re.match(r"^[ \t]*\[(?!\[)(.*)\][ \t]*(?:#.*)?$", line.rstrip("\r\n"))
+    if match is None:
+        return None
+    inner, keys, position = match.group(1), [], 0
+    while True:
+        part = _KEY_PART.match(inner, position)
+        if part is None:
+            return None
+        bare, basic, literal = part.groups()
+        keys.append(bare if bare is not None else literal if literal is not None else json.loads(basic))
+        position = part.end()
+        if position == len(inner):
+            return tuple(keys)
+        if inner[position] != ".":
+            return None
+        position += 1
+
+
+def find_headers(lines: list[str]) -> list[Header]:
+    headers, in_multiline = [], None
+    for index, line in enumerate(lines):
+        for quote in ('"""', "'''"):
+            if line.count(quote) % 2 and in_multiline in (None, quote):
+                in_multiline = None if in_multiline == quote else quote
+        if in_multiline is None and line.lstrip().startswith("["):
+            path = parse_header(line)
+            if path is not None:
+                headers.append(Header(index, path, line[:len(line) - len(line.lstrip())]))
+    return headers
+
+
+def _block_end(lines: list[str], headers: list[Header], start: int) -> int:
+    """Index after the last non-blank line before the next header following line ``start``."""
+    end = next((header.index for header in headers if header.index > start), len(lines))
+    while end > start + 1 and not lines[end - 1].strip():
+        end -= 1
+    return end
+
+
+def set_config_path(text: str, hosts_dir: str) -> str:
+    """``text`` with the CRI registry ``config_path`` set to ``hosts_dir``; nothing else changes.
+
+    Replaces an existing (empty) ``config_path`` line, else inserts one under an existing registry table, else
+    adds the table after the CRI plugin's tables (in their indentation), else at the end. A file without any
+    setting gets ``version = 2`` first. The result is parsed and must equal the original plus that value.
+    """
+    data = parse_toml(text)
+    version = config_version(data)
+    if not data:
+        version = 2
+        text = text + ("" if not text or text.endswith("\n") else "\n") + "version = 2\n"
+    newline = "\r\n" if "\r\n" in text else "\n"
+    table = registry_table(version)
+    value_line = "config_path = %s" % toml_string(hosts_dir)
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += newline
+    lines = _insert(lines, find_headers(lines), table, value_line, newline)
+    result = "".join(lines)
+    expected = _with_value(dict(data, version=version) if not data else data, table + (KEY,), hosts_dir)
+    try:
+        edited = parse_toml(result, "the edited config.toml")
+    except DaemonConfigError:
+        edited = None
+    if edited != expected:
+        raise DaemonConfigError(
+            "cannot set %s surgically (the table is written in a form this module does not edit, such as "
+            "dotted keys or an inline table): set it to \"%s\" by hand" % (_dotted(table + (KEY,)), hosts_dir))
+    return result
+
+
+def _insert(lines: list[str], headers: list[Header], table: tuple[str, ...], value_line: str,
+            newline: str) -> list[str]:
+    own = [header for header in headers if header.path == table]
+    if own:
+        header = own[0]
+        end = next((item.index for item in headers if item.index > header.index), len(lines))
+        for index in range(header.index + 1, end):
+            match = _CONFIG_PATH_LINE.match(lines[index])
+            if match:
+                return lines[:index] + [match.group(1) + value_line + newline] + lines[index + 1:]
+        indent = _key_indent(lines[header.index + 1:end]) or header.indent + "  "
+        return lines[:header.index + 1] + [indent + value_line + newline] + lines[header.index + 1:]
+    family = [header for header in headers if header.path[:len(table) - 1] == table[:-1]]
+    header_line = "[%s]" % _dotted(table)
+    if family:
+        parent = family[0]
+        siblings = [item for item in family if len(item.path) == len(table)]
+        nested = parent.indent or _is_indented(lines)
+        indent = siblings[0].indent if siblings else parent.indent + ("  " if nested else "")
+        at = _block_end(lines, headers, family[-1].index)
+        block = [indent + header_line + newline, indent + "  " + value_line + newline]
+        return lines[:at] + block + lines[at:]
+    separator = [newline] if lines and lines[-1].strip() else []
+    return lines + separator + [header_line + newline, "  " + value_line + newline]
+
+
+def _key_indent(block: list[str]) -> str | None:
+    for line in block:
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            return line[:len(line) - len(line.lstrip())]
+    return None
+
+
+def _is_indented(lines: list[str]) -> bool:
+    """Does the file indent sub-tables (containerd's ``config default`` style)?"""
+    return any(line.startswith((" ", "\t")) and line.strip().startswith("[") for line in lines)

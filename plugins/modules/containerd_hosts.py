@@ -1,0 +1,518 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) fleetops engineers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: containerd_hosts
+short_description: Point containerd at registry mirrors with a hosts.toml file
+version_added: 1.1.0
+description:
+  - Writes containerd's registry host file C(<hosts_dir>/<registry>/hosts.toml) with one
+    C([host."URL"]) table per mirror, tried in order before O(server). containerd reads it at each pull, so
+    no restart is needed for it; C(ctr images pull --hosts-dir) and nerdctl read the same directory.
+  - The module owns that one file and renders it whole. The file starts with a marker comment; a hosts.toml the
+    module did not write is not replaced unless O(force=true), and never removed.
+  - The CRI plugin (Kubernetes, crictl) reads the directory only when its registry C(config_path) names it.
+    With O(manage_config_path=true) and C(config_path) unset, the module sets it in O(config_path) by adding
+    or replacing that one line (in the file's own indentation); every other byte of C(config.toml) is kept,
+    and the edited file is parsed and proven to differ from the original in that value only. containerd must
+    then be restarted (RV(restart_needed)); running containers keep running, their shims stay.
+  - The registry table is C([plugins."io.containerd.grpc.v1.cri".registry]) in a version 2 file (containerd
+    1.x), C([plugins.cri.registry]) in a version 1 file (no C(version) key) and
+    C([plugins."io.containerd.cri.v1.images".registry]) in a version 3 file (containerd 2.x, where an unset
+    C(config_path) means C(/etc/containerd/certs.d:/etc/docker/certs.d), so nothing is changed).
+    A file with no setting at all (empty, comments only) gets C(version = 2) and the version 2 table.
+  - When C(config_path) is already set, it is never changed. O(hosts_dir) left unset means its first
+    directory; an O(hosts_dir) it does not list fails (with O(manage_config_path=true)), naming the
+    directories it lists. A directory listed before O(hosts_dir) that holds a directory for O(registry)
+    would shadow the file, and fails too.
+  - Mirror URLs are checked like dockerd's (the same list as the C(registry-mirrors) of daemon.json works
+    here). A C(http://) mirror becomes a C([host."http://..."]) table, which containerd talks to in plain
+    HTTP; C(skip_verify) only concerns TLS and is written for C(https://) mirrors when O(skip_verify=true).
+  - Every check runs before anything is written; a failure leaves both files unchanged and the message names
+    the file and the cause.
+author:
+  - fleetops engineers (@fleetops)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - action_common_attributes.files
+  - ansible.builtin.files
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details: One diff per file changed (hosts.toml, config.toml), with the exact text before and after.
+  platform:
+    platforms: posix
+  safe_file_operations:
+    support: full
+  vault:
+    support: none
+options:
+  registry:
+    description:
+      - The registry host namespace the mirrors serve, C(host[:port]), or C(_default) for every registry
+        without its own directory. It names the directory under O(hosts_dir).
+    type: str
+    default: docker.io
+  mirrors:
+    description:
+      - Mirror URLs (C(https://) or C(http://)), tried in this order before O(server). Duplicates (with or
+        without a trailing slash) are written once.
+      - An empty list writes a file with O(server) only (no mirror).
+      - Ignored with O(state=absent).
+    type: list
+    elements: str
+    default: []
+  server:
+    description:
+      - The upstream tried after every mirror. Default C(https://registry-1.docker.io) for C(docker.io),
+        C(https://<registry>) for another registry and none for C(_default).
+    type: str
+  hosts_dir:
+    description:
+      - The hosts directory. Default the first directory of the CRI plugin's C(config_path) when set (or of
+        containerd 2.x's default), else C(/etc/containerd/certs.d).
+    type: path
+  config_path:
+    description:
+      - containerd's configuration file.
+    type: path
+    default: /etc/containerd/config.toml
+  manage_config_path:
+    description:
+      - Set the CRI plugin's registry C(config_path) to O(hosts_dir) in O(config_path) when it is unset (and
+        create a minimal file when there is none and containerd is not 2.x), so that Kubernetes pulls use the
+        mirrors. Fail when C(config_path) is set and does not list O(hosts_dir).
+      - With V(false), O(config_path) is only read (when it exists), never written; a O(hosts_dir) it does not
+        list is a warning, and RV(cri_reads_hosts_dir) says whether the CRI plugin sees the file.
+    type: bool
+    default: true
+  capabilities:
+    description:
+      - The C(capabilities) of each mirror. containerd's docs advise C(pull) only for a public mirror you do
+        not trust to resolve tags.
+    type: list
+    elements: str
+    choices: [pull, resolve, push]
+    default: [pull, resolve]
+  skip_verify:
+    description:
+      - Write C(skip_verify = true) for the C(https://) mirrors (self-signed certificates). Never needed for
+        C(http://) mirrors.
+    type: bool
+    default: false
+  force:
+    description:
+      - Replace a hosts.toml this module did not write (it has no marker comment). Its content is lost.
+    type: bool
+    default: false
+  state:
+    description:
+      - V(absent) removes the hosts.toml this module wrote (and its directory when that is then empty), nothing
+        else; C(config.toml) is not changed.
+    type: str
+    choices: [present, absent]
+    default: present
+notes:
+  - Only the Python standard library (3.11 or later, for C(tomllib)) is needed on the managed host.
+  - The module does not restart containerd. Do it when RV(restart_needed) is true.
+seealso:
+  - module: fleetops.docker_mirror.daemon_json
+  - module: fleetops.docker_mirror.registries_conf
+  - name: containerd registry host configuration (hosts.toml)
+    description: Fields of hosts.toml and the CRI plugin's config_path per config version.
+    link: https://github.com/containerd/containerd/blob/main/docs/hosts.md
+"""
+
+EXAMPLES = r"""
+- name: Pull Docker Hub images through a mirror with containerd (and Kubernetes)
+  fleetops.docker_mirror.containerd_hosts:
+    mirrors:
+      - https://mirror.gcr.io
+  become: true
+  register: __docker_mirror_containerd
+
+- name: Restart containerd only when config.toml changed (running containers keep running)
+  ansible.builtin.systemd_service:
+    name: containerd
+    state: restarted
+  become: true
+  when: __docker_mirror_containerd.restart_needed
+
+- name: A plain-http mirror on the LAN, pull only
+  fleetops.docker_mirror.containerd_hosts:
+    mirrors:
+      - http://10.0.0.5:5000
+    capabilities: [pull]
+  become: true
+
+- name: Remove the mirrors again (config.toml is left as it is)
+  fleetops.docker_mirror.containerd_hosts:
+    state: absent
+  become: true
+"""
+
+RETURN = r"""
+path:
+  description: The hosts.toml file (after following symbolic links).
+  returned: success
+  type: str
+  sample: /etc/containerd/certs.d/docker.io/hosts.toml
+paths:
+  description: The files written or removed (in check mode, that would be).
+  returned: success
+  type: list
+  elements: str
+  sample: ["/etc/containerd/certs.d/docker.io/hosts.toml", "/etc/containerd/config.toml"]
+hosts_dir:
+  description: The hosts directory used.
+  returned: success
+  type: str
+  sample: /etc/containerd/certs.d
+restart_needed:
+  description: True when config.toml changed (in check mode, would change); containerd reads it only at start.
+  returned: success
+  type: bool
+  sample: false
+cri_reads_hosts_dir:
+  description:
+    - Whether the CRI plugin reads RV(hosts_dir) once containerd runs with config.toml as it is after the run.
+      Null when unknown (no config.toml, O(manage_config_path=false)).
+  returned: success
+  type: bool
+  sample: true
+diff:
+  description: One entry per file changed, with the text before and after.
+  returned: when diff mode is on
+  type: list
+  elements: dict
+  contains:
+    before:
+      description: The file's text before the run, empty when it did not exist.
+      type: str
+    after:
+      description: The file's text after the run, empty when removed.
+      type: str
+    before_header:
+      description: The file's name, with C((absent)) when it did not exist.
+      type: str
+    after_header:
+      description: The file's name, with C((absent)) when removed.
+      type: str
+"""
+
+import contextlib
+import fcntl
+import os
+import re
+import stat
+import tempfile
+import typing as t
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_native
+
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _containerd as ctd
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import DaemonConfigError
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry import mask_url
+
+NEW_FILE_MODE = 0o644
+NEW_DIR_MODE = 0o755
+HOSTS_FILE = "hosts.toml"
+
+
+class FileError(DaemonConfigError):
+    """A failure tied to one file; the message names that file."""
+
+    def __init__(self, path: str, cause: str) -> None:
+        super().__init__(cause)
+        self.path = path
+
+
+class Change(t.NamedTuple):
+    path: str
+    before: str | None  # None: the file does not exist
+    after: str | None  # None: remove the file
+
+
+# --------------------------------------------------------------------------- files
+
+
+def read_text(path: str) -> str | None:
+    """The file's text, None when missing; anything but a regular UTF-8 file is refused without blocking."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise FileError(path, "cannot read the file: %s" % (exc.strerror or to_native(exc))) from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise FileError(path, "not a regular file")
+        raw = handle.read()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FileError(path, "not valid UTF-8 (byte %d)" % exc.start) from None
+
+
+def real_path(path: str, option: str) -> str:
+    if not os.path.isabs(path):
+        raise DaemonConfigError("%s must be an absolute path, got %s" % (option, path))
+    return os.path.realpath(path)
+
+
+@contextlib.contextmanager
+def directory_lock(directory: str) -> t.Iterator[None]:
+    """Exclusive flock on an existing directory (none when it does not exist yet)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def write_text(module: AnsibleModule, path: str, text: str) -> None:
+    """Temporary file in the target's directory, then atomic_move (keeps owner, mode, SELinux context)."""
+    directory = os.path.dirname(path)
+    os.makedirs(directory, NEW_DIR_MODE, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text.encode("utf-8"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, NEW_FILE_MODE)
+        module.atomic_move(temporary, path, unsafe_writes=module.params["unsafe_writes"])
+    except Exception as exc:
+        cause = exc.strerror if isinstance(exc, OSError) and exc.strerror else to_native(exc)
+        raise FileError(path, "cannot write the file: %s" % cause) from None
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+
+
+def remove_file(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise FileError(path, "cannot remove the file: %s" % (exc.strerror or to_native(exc))) from None
+    with contextlib.suppress(OSError):
+        os.rmdir(os.path.dirname(path))  # only when empty: certificates stay
+
+
+# --------------------------------------------------------------------------- planning
+
+
+def containerd_major(module: AnsibleModule) -> int | None:
+    binary = module.get_bin_path("containerd")
+    if not binary:
+        return None
+    rc, out, dummy = module.run_command([binary, "--version"])
+    match = re.search(r"\s+v?(\d+)\.\d+", out or "") if rc == 0 else None
+    return int(match.group(1)) if match else None
+
+
+def choose_hosts_dir(wanted: str | None, dirs: list[str], strict: bool, config: str, exists: bool, warn) -> str:
+    """O(hosts_dir), or the first directory the CRI plugin reads; fail (strict) or warn when it reads others."""
+    if wanted is None:
+        return dirs[0] if dirs else ctd.DEFAULT_HOSTS_DIR
+    wanted = os.path.normpath(wanted)
+    if dirs and wanted not in [os.path.normpath(item) for item in dirs]:
+        source = ("config_path in %s is" % config) if exists else (
+            "%s does not exist, so the CRI plugin reads the containerd 2.x default" % config)
+        message = ("%s %s: the CRI plugin does not read hosts_dir %s; leave hosts_dir unset to use %s, or set "
+                   "config_path yourself" % (source, ":".join(dirs), wanted, dirs[0]))
+        if strict:
+            raise FileError(config, message)
+        warn(message)
+    return wanted
+
+
+def check_not_shadowed(hosts_dir: str, dirs: list[str], registry: str, config: str) -> None:
+    """containerd uses the first directory of config_path that has one for the registry."""
+    names = [registry]
+    if ":" in registry and not registry.endswith("]"):
+        host, port = registry.rsplit(":", 1)
+        names.insert(0, "%s_%s_" % (host, port))
+    for directory in [os.path.normpath(item) for item in dirs]:
+        if directory == hosts_dir:
+            return
+        for name in names:
+            if os.path.isdir(os.path.join(directory, name)):
+                raise FileError(config, "config_path lists %s before %s and it holds %s: containerd reads that "
+                                        "one and never this module's file; remove it or set hosts_dir to %s"
+                                % (directory, hosts_dir, os.path.join(directory, name), directory))
+
+
+def plan_config(module: AnsibleModule, config: str, config_text: str | None,
+                hosts_dir: str | None) -> tuple[str, str | None, bool | None]:
+    """(hosts_dir, new config.toml text or None, does the CRI plugin read hosts_dir)."""
+    params = module.params
+    try:
+        if params["manage_config_path"] and params["state"] == "present":
+            major = containerd_major(module) if config_text is None else None
+            plan = ctd.plan_config_path(config_text, hosts_dir or ctd.DEFAULT_HOSTS_DIR, major)
+        elif config_text is not None:
+            data = ctd.parse_toml(config_text)
+            version = ctd.config_version(data)
+            plan = ctd.ConfigPlan(None, ctd.configured_dirs(data, version), version)
+        else:
+            return os.path.normpath(hosts_dir or ctd.DEFAULT_HOSTS_DIR), None, None
+    except FileError:
+        raise
+    except DaemonConfigError as exc:
+        raise FileError(config, exc.message) from None
+    strict = params["manage_config_path"] and params["state"] == "present"
+    chosen = choose_hosts_dir(hosts_dir, plan.dirs, strict, config, config_text is not None, module.warn)
+    if plan.text is not None:
+        return chosen, plan.text, True
+    return chosen, None, chosen in [os.path.normpath(item) for item in plan.dirs]
+
+
+def hosts_text(params: dict[str, t.Any]) -> str:
+    registry = ctd.validate_registry(params["registry"])
+    server = params["server"]
+    server = ctd.validate_server(server) if server else ctd.default_server(registry)
+    capabilities = ctd.validate_capabilities(params["capabilities"])
+    hosts = ctd.hosts_from_mirrors(params["mirrors"], params["skip_verify"])
+    text = ctd.render_hosts_toml(server, hosts, capabilities)
+    ctd.check_hosts_toml(text, ctd.expected_hosts_data(server, hosts, capabilities))
+    return text
+
+
+def plan_hosts(module: AnsibleModule, target: str, wanted: str | None) -> Change | None:
+    """The hosts.toml change; None when nothing changes. A file without our marker is not ours."""
+    current = read_text(target)
+    if module.params["state"] == "absent":
+        if current is None:
+            return None
+        if not ctd.is_ours(current):
+            module.warn("%s was not written by fleetops.docker_mirror.containerd_hosts: left in place" % target)
+            return None
+        return Change(target, current, None)
+    if current is not None and not ctd.is_ours(current) and not module.params["force"]:
+        raise FileError(target, "not written by this module (no marker comment): set force: true to replace it "
+                                "(its content is lost)")
+    return None if current == wanted else Change(target, current, wanted)
+
+
+# --------------------------------------------------------------------------- the module
+
+
+def diff_entry(change: Change) -> dict[str, str]:
+    return {
+        "before": mask_url(change.before or ""),
+        "after": mask_url(change.after or ""),
+        "before_header": change.path if change.before is not None else "%s (absent)" % change.path,
+        "after_header": change.path if change.after is not None else "%s (absent)" % change.path,
+    }
+
+
+def apply(module: AnsibleModule, changes: list[Change]) -> None:
+    """Write hosts.toml, then config.toml; when the second fails, the first is put back as it was."""
+    done: list[Change] = []
+    try:
+        for change in changes:
+            if change.after is None:
+                remove_file(change.path)
+            else:
+                write_text(module, change.path, change.after)
+            done.append(change)
+    except FileError:
+        for change in reversed(done):
+            with contextlib.suppress(DaemonConfigError, OSError):
+                if change.before is None:
+                    remove_file(change.path)
+                else:
+                    write_text(module, change.path, change.before)
+        raise
+
+
+def run_module(module: AnsibleModule) -> dict[str, t.Any]:
+    params = module.params
+    config = real_path(params["config_path"], "config_path")
+    wanted_dir = real_path(params["hosts_dir"], "hosts_dir") if params["hosts_dir"] else None
+    ctd.validate_registry(params["registry"])
+    wanted = hosts_text(params) if params["state"] == "present" else None
+    with directory_lock(os.path.dirname(config)):
+        config_text = read_text(config)
+        hosts_dir, new_config, reads = plan_config(module, config, config_text, wanted_dir)
+        target = os.path.realpath(os.path.join(hosts_dir, params["registry"], HOSTS_FILE))
+        changes = []
+        if params["state"] == "present" and config_text is not None and new_config is None:
+            data = ctd.parse_toml(config_text)
+            check_not_shadowed(hosts_dir, ctd.configured_dirs(data, ctd.config_version(data)),
+                               params["registry"], config)
+        same_directory = os.path.dirname(target) == os.path.dirname(config)
+        with directory_lock(os.path.dirname(target)) if not same_directory else contextlib.nullcontext():
+            hosts_change = plan_hosts(module, target, wanted)
+            changes = [change for change in (hosts_change,) if change]
+            if new_config is not None:
+                changes.append(Change(config, config_text, new_config))
+            if not module.check_mode:
+                apply(module, changes)
+    changed = bool(changes)
+    if not module.check_mode and params["state"] == "present" and os.path.exists(target):
+        file_args = module.load_file_common_arguments(params, path=target)
+        changed = module.set_fs_attributes_if_different(file_args, changed)
+    result = {
+        "changed": changed,
+        "path": target,
+        "paths": [change.path for change in changes],
+        "hosts_dir": hosts_dir,
+        "restart_needed": new_config is not None,
+        "cri_reads_hosts_dir": reads,
+    }
+    if module._diff:
+        result["diff"] = [diff_entry(change) for change in changes]
+    return result
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec=dict(
+            registry=dict(type="str", default="docker.io"),
+            mirrors=dict(type="list", elements="str", default=[]),
+            server=dict(type="str"),
+            hosts_dir=dict(type="path"),
+            config_path=dict(type="path", default="/etc/containerd/config.toml"),
+            manage_config_path=dict(type="bool", default=True),
+            capabilities=dict(type="list", elements="str", choices=["pull", "resolve", "push"],
+                              default=["pull", "resolve"]),
+            skip_verify=dict(type="bool", default=False),
+            force=dict(type="bool", default=False),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+        ),
+        supports_check_mode=True,
+        add_file_common_args=True,
+    )
+    try:
+        result = run_module(module)
+    except FileError as exc:
+        module.fail_json(msg=mask_url("%s: %s — the file was left unchanged" % (exc.path, exc.message)),
+                         path=exc.path)
+    except (DaemonConfigError, OSError) as exc:
+        cause = exc.message if isinstance(exc, DaemonConfigError) else (exc.strerror or to_native(exc))
+        path = os.path.join(module.params["hosts_dir"] or ctd.DEFAULT_HOSTS_DIR, str(module.params["registry"]),
+                            HOSTS_FILE)
+        module.fail_json(msg=mask_url("%s: %s — the file was left unchanged" % (path, cause)), path=path)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,358 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) fleetops engineers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: registries_conf
+short_description: Registry mirrors for Podman, Buildah, Skopeo and CRI-O in a registries.conf drop-in
+version_added: 1.1.0
+description:
+  - Writes a containers-registries.conf (version 2) drop-in, by default
+    C(/etc/containers/registries.conf.d/50-fleetops-docker-mirror.conf), with one C([[registry]]) whose
+    C(prefix) and C(location) are O(registry) and one C([[registry.mirror]]) per mirror, tried in order before
+    the registry. Podman, Buildah and Skopeo read it at every invocation; CRI-O on C(SIGHUP).
+  - The module owns that one file and renders it whole. The file starts with a marker comment; a file of that
+    name the module did not write is not replaced unless O(force=true), and never removed.
+  - Mirror URLs are given as for dockerd (the same list as the C(registry-mirrors) of daemon.json) and checked
+    the same way; the scheme-less C(location) is derived, and a C(http://) mirror gets C(insecure = true). A
+    mirror with a path is refused, because registries.conf reads a path as a namespace on the mirror.
+  - Containers read the main file O(main_conf) first, then the C(.conf) files of O(conf_dir) in alpha-numerical
+    order, and a C([[registry]]) with the same prefix (or, without C(prefix), the same C(location)) replaces the
+    earlier one. The module fails, naming the file, when a drop-in read after its own defines O(registry) again,
+    since that would silently undo the mirrors. A file that cannot be parsed fails too (containers refuse it).
+    A C([[registry]]) for a longer prefix (such as C(docker.io/library)) in any file is used instead of ours for
+    its images, and an earlier table for O(registry) is replaced by ours; both are warnings.
+  - Every check runs before anything is written; on failure the file is left unchanged and the message names
+    the file and the cause.
+author:
+  - fleetops engineers (@fleetops)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - action_common_attributes.files
+  - ansible.builtin.files
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details: The diff shows the drop-in's text before and the exact text written after.
+  platform:
+    platforms: posix
+  safe_file_operations:
+    support: full
+  vault:
+    support: none
+options:
+  registry:
+    description:
+      - The registry whose images the mirrors serve, C(host[:port]); the C(prefix) and C(location) of the
+        C([[registry]]) table.
+    type: str
+    default: docker.io
+  mirrors:
+    description:
+      - Mirror URLs (C(https://) or C(http://), no path), tried in this order before O(registry). Duplicates
+        (with or without a trailing slash) are written once.
+      - Ignored with O(state=absent).
+    type: list
+    elements: str
+    default: []
+  conf_dir:
+    description:
+      - The drop-in directory.
+    type: path
+    default: /etc/containers/registries.conf.d
+  dropin:
+    description:
+      - The drop-in's file name in O(conf_dir). It must end in C(.conf); its place in the alpha-numerical order
+        decides which other drop-ins are read after it.
+    type: str
+    default: 50-fleetops-docker-mirror.conf
+  main_conf:
+    description:
+      - The main registries.conf, read before every drop-in (only read by this module).
+    type: path
+    default: /etc/containers/registries.conf
+  force:
+    description:
+      - Replace a file at the drop-in's name that this module did not write (no marker comment).
+    type: bool
+    default: false
+  state:
+    description:
+      - V(absent) removes the drop-in this module wrote, nothing else.
+    type: str
+    choices: [present, absent]
+    default: present
+notes:
+  - Only the Python standard library (3.11 or later, for C(tomllib)) is needed on the managed host.
+  - Per-user files of rootless containers (C($HOME/.config/containers/registries.conf) and C(.d)) are not
+    checked; when the per-user main file exists, rootless containers do not read the system drop-ins at all.
+seealso:
+  - module: fleetops.docker_mirror.daemon_json
+  - module: fleetops.docker_mirror.containerd_hosts
+  - name: containers-registries.conf(5)
+    description: The registries.conf v2 format (prefix, location, mirror, insecure).
+    link: https://github.com/containers/image/blob/main/docs/containers-registries.conf.5.md
+  - name: containers-registries.conf.d(5)
+    description: The order drop-ins are read in and how their C([[registry]]) tables merge.
+    link: https://github.com/containers/image/blob/main/docs/containers-registries.conf.d.5.md
+"""
+
+EXAMPLES = r"""
+- name: Podman, Buildah, Skopeo and CRI-O pull Docker Hub images through a mirror
+  fleetops.docker_mirror.registries_conf:
+    mirrors:
+      - https://mirror.gcr.io
+  become: true
+
+- name: A plain-http mirror on the LAN (written with insecure = true)
+  fleetops.docker_mirror.registries_conf:
+    mirrors:
+      - http://10.0.0.5:5000
+  become: true
+
+- name: Remove the drop-in again
+  fleetops.docker_mirror.registries_conf:
+    state: absent
+  become: true
+"""
+
+RETURN = r"""
+path:
+  description: The drop-in file (after following symbolic links).
+  returned: success
+  type: str
+  sample: /etc/containers/registries.conf.d/50-fleetops-docker-mirror.conf
+diff:
+  description: The drop-in's text before and after.
+  returned: when diff mode is on
+  type: dict
+  contains:
+    before:
+      description: The text before the run, empty when the file did not exist.
+      type: str
+    after:
+      description: The text after the run, empty when removed.
+      type: str
+    before_header:
+      description: The file's name, with C((absent)) when it did not exist.
+      type: str
+    after_header:
+      description: The file's name, with C((absent)) when removed.
+      type: str
+"""
+
+import contextlib
+import fcntl
+import os
+import stat
+import tempfile
+import typing as t
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_native
+
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _registries_conf as rc
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._containerd import validate_registry
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import DaemonConfigError
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry import mask_url
+
+NEW_FILE_MODE = 0o644
+NEW_DIR_MODE = 0o755
+
+
+class FileError(DaemonConfigError):
+    """A failure tied to one file; the message names that file."""
+
+    def __init__(self, path: str, cause: str) -> None:
+        super().__init__(cause)
+        self.path = path
+
+
+# --------------------------------------------------------------------------- files
+
+
+def read_text(path: str) -> str | None:
+    """The file's text, None when missing; anything but a regular UTF-8 file is refused without blocking."""
+    try:
+        fd = os.open(os.path.realpath(path), os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise FileError(path, "cannot read the file: %s" % (exc.strerror or to_native(exc))) from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise FileError(path, "not a regular file")
+        raw = handle.read()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FileError(path, "not valid UTF-8 (byte %d)" % exc.start) from None
+
+
+@contextlib.contextmanager
+def directory_lock(directory: str) -> t.Iterator[None]:
+    """Exclusive flock on an existing directory (none when it does not exist yet)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def write_text(module: AnsibleModule, path: str, text: str) -> None:
+    """Temporary file in the target's directory, then atomic_move (keeps owner, mode, SELinux context)."""
+    directory = os.path.dirname(path)
+    os.makedirs(directory, NEW_DIR_MODE, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text.encode("utf-8"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, NEW_FILE_MODE)
+        module.atomic_move(temporary, path, unsafe_writes=module.params["unsafe_writes"])
+    except Exception as exc:
+        cause = exc.strerror if isinstance(exc, OSError) and exc.strerror else to_native(exc)
+        raise FileError(path, "cannot write the file: %s" % cause) from None
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def other_files(conf_dir: str, main_conf: str, dropin: str) -> list[tuple[str, str, bool]]:
+    """(path, text, read after ours) of the main file and every other ``.conf`` drop-in."""
+    files = []
+    main_text = read_text(main_conf)
+    if main_text is not None:
+        files.append((main_conf, main_text, False))
+    try:
+        names = sorted(os.listdir(conf_dir))
+    except FileNotFoundError:
+        names = []
+    except OSError as exc:
+        raise FileError(conf_dir, "cannot list the directory: %s" % (exc.strerror or to_native(exc))) from None
+    later = set(rc.later_dropins(names, dropin))
+    for name in names:
+        path = os.path.join(conf_dir, name)
+        if name == dropin or not name.endswith(".conf") or not os.path.isfile(path):
+            continue
+        text = read_text(path)
+        if text is not None:
+            files.append((path, text, name in later))
+    return files
+
+
+def check_others(module: AnsibleModule, target: str, registry: str) -> None:
+    params = module.params
+    try:
+        files = other_files(params["conf_dir"], params["main_conf"], params["dropin"])
+        findings = rc.find_overrides(registry, files)
+    except FileError as exc:
+        raise FileError(target, "%s: %s" % (exc.path, exc.message)) from None
+    overriding = [finding.path for finding in findings if finding.kind == "overrides"]
+    if overriding:
+        raise FileError(target, "%s defines [[registry]] prefix \"%s\" again and is read after this drop-in, so "
+                                "it would replace these mirrors; remove that table or rename the drop-in (dropin) "
+                                "to sort after it" % (", ".join(overriding), registry))
+    for finding in findings:
+        if finding.kind == "replaced":
+            module.warn("%s: its [[registry]] \"%s\" is replaced by %s (its settings no longer apply)"
+                        % (finding.path, finding.prefix, target))
+        elif finding.kind == "longer":
+            module.warn("%s: [[registry]] prefix \"%s\" is used instead of %s for the images it matches (they "
+                        "do not go through these mirrors)" % (finding.path, finding.prefix, target))
+
+
+def wanted_text(params: dict[str, t.Any], registry: str) -> str:
+    mirrors = rc.mirrors_from_urls(params["mirrors"])
+    text = rc.render_dropin(registry, mirrors)
+    rc.check_dropin(text, rc.expected_dropin_data(registry, mirrors))
+    return text
+
+
+# --------------------------------------------------------------------------- the module
+
+
+def run_module(module: AnsibleModule) -> dict[str, t.Any]:
+    params = module.params
+    for option in ("conf_dir", "main_conf"):
+        if not os.path.isabs(params[option]):
+            raise DaemonConfigError("%s must be an absolute path, got %s" % (option, params[option]))
+    rc.validate_dropin_name(params["dropin"])
+    registry = validate_registry(params["registry"])
+    target = os.path.realpath(os.path.join(params["conf_dir"], params["dropin"]))
+    wanted = wanted_text(params, registry) if params["state"] == "present" else None
+    with directory_lock(os.path.dirname(target)):
+        current = read_text(target)
+        if params["state"] == "absent":
+            if current is not None and not rc.is_ours(current):
+                module.warn("%s was not written by fleetops.docker_mirror.registries_conf: left in place" % target)
+                wanted = current
+        else:
+            if current is not None and not rc.is_ours(current) and not params["force"]:
+                raise FileError(target, "not written by this module (no marker comment): set force: true to "
+                                        "replace it (its content is lost)")
+            check_others(module, target, registry)
+        changed = current != wanted
+        if changed and not module.check_mode:
+            if wanted is None:
+                os.unlink(target)
+            else:
+                write_text(module, target, wanted)
+    if not module.check_mode and params["state"] == "present" and os.path.exists(target):
+        file_args = module.load_file_common_arguments(params, path=target)
+        changed = module.set_fs_attributes_if_different(file_args, changed)
+    result: dict[str, t.Any] = {"changed": changed, "path": target}
+    if module._diff:
+        result["diff"] = {
+            "before": mask_url(current or ""), "after": mask_url(wanted or ""),
+            "before_header": target if current is not None else "%s (absent)" % target,
+            "after_header": target if wanted is not None else "%s (absent)" % target,
+        }
+    return result
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec=dict(
+            registry=dict(type="str", default="docker.io"),
+            mirrors=dict(type="list", elements="str", default=[]),
+            conf_dir=dict(type="path", default="/etc/containers/registries.conf.d"),
+            dropin=dict(type="str", default=rc.DEFAULT_DROPIN),
+            main_conf=dict(type="path", default="/etc/containers/registries.conf"),
+            force=dict(type="bool", default=False),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+        ),
+        supports_check_mode=True,
+        add_file_common_args=True,
+    )
+    params = module.params
+    path = os.path.join(params["conf_dir"], str(params["dropin"]))
+    try:
+        result = run_module(module)
+    except FileError as exc:
+        module.fail_json(msg=mask_url("%s: %s — the file was left unchanged" % (exc.path, exc.message)),
+                         path=exc.path)
+    except (DaemonConfigError, OSError) as exc:
+        cause = exc.message if isinstance(exc, DaemonConfigError) else (exc.strerror or to_native(exc))
+        module.fail_json(msg=mask_url("%s: %s — the file was left unchanged" % (path, cause)), path=path)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

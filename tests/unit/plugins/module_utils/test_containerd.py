@@ -1,0 +1,257 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""hosts.toml rendering and the surgical config_path edit of config.toml, as tables of cases."""
+
+from __future__ import annotations
+
+import tomllib
+import typing as t
+
+import pytest
+
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _containerd as ctd
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import DaemonConfigError
+
+V2 = '"io.containerd.grpc.v1.cri"'
+V3 = '"io.containerd.cri.v1.images"'
+# Debian 12's and 13's /etc/containerd/config.toml, as the containerd package ships it.
+DEBIAN = ('version = 2\n\n[plugins]\n  [plugins."io.containerd.grpc.v1.cri"]\n'
+          '    [plugins."io.containerd.grpc.v1.cri".cni]\n      bin_dir = "/usr/lib/cni"\n'
+          '      conf_dir = "/etc/cni/net.d"\n  [plugins."io.containerd.internal.v1.opt"]\n'
+          '    path = "/var/lib/containerd/opt"\n')
+DIR = "/etc/containerd/certs.d"
+
+
+# --------------------------------------------------------------------------- hosts.toml
+
+
+@pytest.mark.parametrize("name, ok", [
+    ("docker.io", True), ("registry.example.com:5000", True), ("_default", True), ("10.0.0.5:5000", True),
+    ("[::1]:5000", True), ("../etc", False), ("docker.io/library", False), ("", False), ("a b", False),
+    ("host:70000", False), ("-bad.example", False),
+])
+def test_validate_registry(name: str, ok: bool) -> None:
+    if ok:
+        assert ctd.validate_registry(name) == name
+    else:
+        with pytest.raises(DaemonConfigError, match="invalid registry"):
+            ctd.validate_registry(name)
+
+
+@pytest.mark.parametrize("registry, server", [
+    ("docker.io", "https://registry-1.docker.io"), ("quay.io", "https://quay.io"),
+    ("10.0.0.5:5000", "https://10.0.0.5:5000"), ("_default", None),
+])
+def test_default_server(registry: str, server: str | None) -> None:
+    assert ctd.default_server(registry) == server
+
+
+@pytest.mark.parametrize("mirrors, skip_verify, hosts", [
+    (["https://mirror.gcr.io"], False, [ctd.Host("https://mirror.gcr.io", False)]),
+    (["https://mirror.gcr.io/", "https://mirror.gcr.io"], False, [ctd.Host("https://mirror.gcr.io", False)]),
+    (["http://10.0.0.5:5000", "https://m.example/sub/"], True,
+     [ctd.Host("http://10.0.0.5:5000", False), ctd.Host("https://m.example/sub", True)]),
+    ([], False, []),
+])
+def test_hosts_from_mirrors(mirrors: list[str], skip_verify: bool, hosts: list[ctd.Host]) -> None:
+    assert ctd.hosts_from_mirrors(mirrors, skip_verify) == hosts
+
+
+@pytest.mark.parametrize("mirror, fragment", [
+    ("mirror.gcr.io", "no scheme"), ("ftp://m.example", "unsupported scheme"),
+    ("https://user:secret@m.example", "username/password"), ("https://m.example?x=1", "query"),
+])
+def test_hosts_from_mirrors_refuses(mirror: str, fragment: str) -> None:
+    with pytest.raises(DaemonConfigError) as info:
+        ctd.hosts_from_mirrors([mirror])
+    assert fragment in info.value.message and "secret" not in info.value.message
+
+
+def test_render_hosts_toml_reads_back() -> None:
+    hosts = [ctd.Host("https://mirror.gcr.io", False), ctd.Host("http://10.0.0.5:5000", False),
+             ctd.Host("https://self.example", True)]
+    text = ctd.render_hosts_toml("https://registry-1.docker.io", hosts)
+    assert text.startswith(ctd.MARKER + "\n") and ctd.is_ours(text)
+    assert tomllib.loads(text) == {
+        "server": "https://registry-1.docker.io",
+        "host": {"https://mirror.gcr.io": {"capabilities": ["pull", "resolve"]},
+                 "http://10.0.0.5:5000": {"capabilities": ["pull", "resolve"]},
+                 "https://self.example": {"capabilities": ["pull", "resolve"], "skip_verify": True}},
+    }
+    ctd.check_hosts_toml(text, ctd.expected_hosts_data("https://registry-1.docker.io", hosts))
+    assert list(tomllib.loads(text)["host"]) == [host.url for host in hosts]  # order = try order
+
+
+def test_render_without_server_or_hosts() -> None:
+    text = ctd.render_hosts_toml(None, [], ["pull"])
+    assert tomllib.loads(text) == {} and ctd.expected_hosts_data(None, []) == {}
+
+
+def test_check_hosts_toml_catches_mismatch() -> None:
+    with pytest.raises(DaemonConfigError, match="does not read back"):
+        ctd.check_hosts_toml('server = "https://x"\n', {})
+
+
+@pytest.mark.parametrize("capabilities, ok", [
+    (["pull"], True), (["pull", "resolve", "push"], True), ([], False), (["pull", "fly"], False),
+])
+def test_validate_capabilities(capabilities: list[str], ok: bool) -> None:
+    if ok:
+        assert ctd.validate_capabilities(capabilities) == capabilities
+    else:
+        with pytest.raises(DaemonConfigError, match="capabilities"):
+            ctd.validate_capabilities(capabilities)
+
+
+@pytest.mark.parametrize("value, rendered", [
+    ("/etc/containerd/certs.d", '"/etc/containerd/certs.d"'), ('a"b\\c', '"a\\"b\\\\c"'), ("é", '"é"'),
+])
+def test_toml_string(value: str, rendered: str) -> None:
+    assert ctd.toml_string(value) == rendered and tomllib.loads("k = " + rendered)["k"] == value
+
+
+def test_toml_string_refuses_control_characters() -> None:
+    with pytest.raises(DaemonConfigError, match="control"):
+        ctd.toml_string("a\nb")
+
+
+# --------------------------------------------------------------------------- config.toml: reading
+
+
+@pytest.mark.parametrize("text, version, dirs", [
+    ("", 1, []),
+    ("version = 2\n", 2, []),
+    ('version = 2\n[plugins.%s.registry]\n  config_path = ""\n' % V2, 2, []),
+    ('version = 2\n[plugins.%s.registry]\n  config_path = "/a:/b"\n' % V2, 2, ["/a", "/b"]),
+    ('[plugins.cri.registry]\nconfig_path = "/v1"\n', 1, ["/v1"]),
+    ("version = 3\n", 3, ["/etc/containerd/certs.d", "/etc/docker/certs.d"]),
+    ('version = 3\n[plugins.%s.registry]\nconfig_path = "/x"\n' % V3, 3, ["/x"]),
+    ('version = 2\n[plugins.%s.registry]\nconfig_path = "/wrong-version"\n' % V3, 2, []),
+])
+def test_configured_dirs(text: str, version: int, dirs: list[str]) -> None:
+    data = ctd.parse_toml(text)
+    assert ctd.config_version(data) == version
+    assert ctd.configured_dirs(data, version) == dirs
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("version = 4\n", "unsupported config version 4"),
+    ('version = "2"\n', "unsupported config version"),
+    ("version = true\n", "unsupported config version"),
+    ("version = 2\n[plugins\n", "cannot parse config.toml as TOML"),
+])
+def test_bad_config(text: str, fragment: str) -> None:
+    with pytest.raises(DaemonConfigError, match=fragment):
+        ctd.config_version(ctd.parse_toml(text))
+
+
+def test_config_path_not_a_string() -> None:
+    data = ctd.parse_toml('version = 2\n[plugins.%s.registry]\nconfig_path = 3\n' % V2)
+    with pytest.raises(DaemonConfigError, match="is not a string"):
+        ctd.configured_dirs(data, 2)
+
+
+@pytest.mark.parametrize("text, found", [
+    ('version = 2\n[plugins.%s.registry.mirrors."docker.io"]\nendpoint = ["https://m"]\n' % V2,
+     ['plugins."io.containerd.grpc.v1.cri".registry.mirrors']),
+    ('version = 2\n[plugins.%s.registry.configs."r.example".tls]\ninsecure_skip_verify = true\n' % V2,
+     ['plugins."io.containerd.grpc.v1.cri".registry.configs."r.example".tls']),
+    ('version = 2\n[plugins.%s.registry.configs."r.example".auth]\nusername = "u"\n' % V2, []),
+    ('version = 2\n[plugins.%s.registry.mirrors]\n' % V2, []),
+    (DEBIAN, []),
+])
+def test_legacy_conflicts(text: str, found: list[str]) -> None:
+    assert ctd.legacy_conflicts(ctd.parse_toml(text), 2) == found
+
+
+# --------------------------------------------------------------------------- config.toml: the edit
+
+DEBIAN_AFTER = DEBIAN.replace(
+    '      conf_dir = "/etc/cni/net.d"\n',
+    '      conf_dir = "/etc/cni/net.d"\n    [plugins."io.containerd.grpc.v1.cri".registry]\n'
+    '      config_path = "/etc/containerd/certs.d"\n')
+
+EDITS: list[tuple[str, str, str]] = [
+    ("debian-shipped", DEBIAN, DEBIAN_AFTER),
+    ("empty file", "", 'version = 2\n\n[plugins."io.containerd.grpc.v1.cri".registry]\n'
+                       '  config_path = "/etc/containerd/certs.d"\n'),
+    ("comments only", "# nothing\n", '# nothing\nversion = 2\n\n[plugins."io.containerd.grpc.v1.cri".registry]\n'
+                                     '  config_path = "/etc/containerd/certs.d"\n'),
+    ("empty value replaced", 'version = 2\n[plugins.%s.registry]\n  config_path = ""  # unset\n  x = 1\n' % V2,
+     'version = 2\n[plugins.%s.registry]\n  config_path = "/etc/containerd/certs.d"\n  x = 1\n' % V2),
+    ("table exists, key added in its indentation",
+     'version = 2\n[plugins.%s.registry]\n    [plugins.%s.registry.auths]\n' % (V2, V2),
+     'version = 2\n[plugins.%s.registry]\n  config_path = "/etc/containerd/certs.d"\n'
+     '    [plugins.%s.registry.auths]\n' % (V2, V2)),
+    ("table exists with keys", "version = 2\n[plugins.%s.registry]\n\tfoo = 1\n" % V2,
+     'version = 2\n[plugins.%s.registry]\n\tconfig_path = "/etc/containerd/certs.d"\n\tfoo = 1\n' % V2),
+    ("version 1 file", "[plugins.cri]\n  sandbox_image = \"pause\"\n[metrics]\n  address = \"\"\n",
+     '[plugins.cri]\n  sandbox_image = "pause"\n[plugins.cri.registry]\n  config_path = "/etc/containerd/certs.d"\n'
+     '[metrics]\n  address = ""\n'),
+    ("version 3 file", "version = 3\n[plugins.%s]\n  x = 1\n\n[grpc]\n  uid = 0\n" % V3,
+     'version = 3\n[plugins.%s]\n  x = 1\n[plugins.%s.registry]\n  config_path = "/etc/containerd/certs.d"\n'
+     '\n[grpc]\n  uid = 0\n' % (V3, V3)),
+    ("no plugin table: appended", "version = 2\nroot = \"/var/lib/containerd\"",
+     'version = 2\nroot = "/var/lib/containerd"\n\n[plugins."io.containerd.grpc.v1.cri".registry]\n'
+     '  config_path = "/etc/containerd/certs.d"\n'),
+    ("CRLF kept", "version = 2\r\n[plugins.%s]\r\n  a = 1\r\n" % V2,
+     'version = 2\r\n[plugins.%s]\r\n  a = 1\r\n[plugins.%s.registry]\r\n'
+     '  config_path = "/etc/containerd/certs.d"\r\n' % (V2, V2)),
+    ("header in a multi-line string is not a header",
+     'version = 2\nnote = """\n[plugins.%s.registry]\n"""\n' % V2,
+     'version = 2\nnote = """\n[plugins.%s.registry]\n"""\n\n[plugins.%s.registry]\n'
+     '  config_path = "/etc/containerd/certs.d"\n' % (V2, V2)),
+    ("literal-quoted header", "version = 2\n[ plugins . 'io.containerd.grpc.v1.cri' . registry ] # c\n",
+     "version = 2\n[ plugins . 'io.containerd.grpc.v1.cri' . registry ] # c\n"
+     '  config_path = "/etc/containerd/certs.d"\n'),
+]
+
+
+@pytest.mark.parametrize("name, before, after", EDITS, ids=[case[0] for case in EDITS])
+def test_set_config_path(name: str, before: str, after: str) -> None:
+    result = ctd.set_config_path(before, DIR)
+    assert result == after
+    data = tomllib.loads(result)
+    version = ctd.config_version(data)
+    assert ctd.configured_dirs(data, version) == [DIR]
+
+
+@pytest.mark.parametrize("text", [
+    'version = 2\n[plugins.%s]\nregistry.config_path = ""\n' % V2,
+    'version = 2\n[plugins.%s]\nregistry = { auths = {} }\n' % V2,
+])
+def test_set_config_path_refuses_forms_it_cannot_edit(text: str) -> None:
+    with pytest.raises(DaemonConfigError) as info:
+        ctd.set_config_path(text, DIR)
+    assert "surgically" in info.value.message and 'set it to "/etc/containerd/certs.d" by hand' in info.value.message
+
+
+@pytest.mark.parametrize("text, major, new_text, dirs", [
+    (None, None, 'version = 2\n\n[plugins."io.containerd.grpc.v1.cri".registry]\n'
+                 '  config_path = "/etc/containerd/certs.d"\n', []),
+    (None, 1, 'version = 2\n\n[plugins."io.containerd.grpc.v1.cri".registry]\n'
+              '  config_path = "/etc/containerd/certs.d"\n', []),
+    (None, 2, None, ["/etc/containerd/certs.d", "/etc/docker/certs.d"]),
+    (DEBIAN, None, DEBIAN_AFTER, []),
+    ('version = 2\n[plugins.%s.registry]\nconfig_path = "/other"\n' % V2, None, None, ["/other"]),
+    ("version = 3\n", None, None, ["/etc/containerd/certs.d", "/etc/docker/certs.d"]),
+])
+def test_plan_config_path(text: str | None, major: int | None, new_text: str | None, dirs: list[str]) -> None:
+    plan = ctd.plan_config_path(text, DIR, major)
+    assert plan.text == new_text and plan.dirs == dirs
+
+
+def test_plan_refuses_legacy_mirrors() -> None:
+    text = 'version = 2\n[plugins.%s.registry.mirrors."docker.io"]\nendpoint = ["https://m"]\n' % V2
+    with pytest.raises(DaemonConfigError, match="refuse to load"):
+        ctd.plan_config_path(text, DIR, None)
+
+
+def test_parse_header() -> None:
+    cases: dict[str, t.Any] = {
+        '[plugins."io.containerd.grpc.v1.cri".registry]': ("plugins", "io.containerd.grpc.v1.cri", "registry"),
+        '  [a . "b.c" . \'d\']  # x': ("a", "b.c", "d"),
+        "[[registry]]": None, "[a.]": None, "[a b]": None, "key = 1": None,
+    }
+    for line, path in cases.items():
+        assert ctd.parse_header(line) == path, line

@@ -1,0 +1,243 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Run the real registries_conf module in-process against a temporary /etc/containers.
+
+The rendering and the override rules have their own tables (module_utils/test_registries_conf.py); these check
+the module's I/O: the drop-in written or left alone, the other files read, check and diff mode, failures.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tomllib
+import typing as t
+
+import pytest
+
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _registries_conf as rc
+from ansible_collections.fleetops.docker_mirror.plugins.modules import registries_conf
+
+MIRROR = "https://mirror.gcr.io"
+LEFT_UNCHANGED = " — the file was left unchanged"
+DOCKER = '[[registry]]\nprefix = "docker.io"\nlocation = "docker.io"\n'
+
+
+class Tree(t.NamedTuple):
+    etc: str
+    conf_dir: str
+    main_conf: str
+    dropin: str
+
+
+@pytest.fixture
+def tree(host) -> Tree:
+    etc = os.path.join(host.root, "etc", "containers")
+    conf_dir = os.path.join(etc, "registries.conf.d")
+    main_conf = os.path.join(etc, "registries.conf")
+    host.write(main_conf, 'unqualified-search-registries = ["docker.io"]\n')
+    os.makedirs(conf_dir)
+    return Tree(etc, conf_dir, main_conf, os.path.join(conf_dir, rc.DEFAULT_DROPIN))
+
+
+def run(host, tree: Tree, check_mode: bool = False, diff: bool = False, **params: t.Any) -> dict[str, t.Any]:
+    params.setdefault("conf_dir", tree.conf_dir)
+    params.setdefault("main_conf", tree.main_conf)
+    return host.run(registries_conf.main, check_mode=check_mode, diff=diff, **params)
+
+
+def snapshot(root: str) -> dict[str, bytes]:
+    files = {}
+    for directory, dummy, names in os.walk(root):
+        for name in names:
+            with open(os.path.join(directory, name), "rb") as handle:
+                files[os.path.relpath(os.path.join(directory, name), root)] = handle.read()
+    return files
+
+
+def assert_failed_unchanged(result: dict[str, t.Any], before: dict[str, bytes], root: str, fragment: str) -> None:
+    assert result["failed"], result
+    assert result["msg"].endswith(LEFT_UNCHANGED) and fragment in result["msg"], result["msg"]
+    assert result["msg"].startswith(result["path"] + ": ")
+    assert snapshot(root) == before
+
+
+@pytest.fixture
+def warnings(monkeypatch) -> list[str]:
+    found: list[str] = []
+    monkeypatch.setattr(registries_conf.AnsibleModule, "warn", lambda module, text: found.append(text))
+    return found
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def test_writes_dropin(host, tree) -> None:
+    result = run(host, tree, mirrors=[MIRROR, "http://10.0.0.5:5000/"])
+    assert set(result) == {"changed", "failed", "path"} and result["changed"] and result["path"] == tree.dropin
+    assert tomllib.loads(host.read(tree.dropin).decode()) == {"registry": [{
+        "prefix": "docker.io", "location": "docker.io",
+        "mirror": [{"location": "mirror.gcr.io"}, {"location": "10.0.0.5:5000", "insecure": True}]}]}
+    assert stat.S_IMODE(os.stat(tree.dropin).st_mode) == 0o644
+    assert os.listdir(tree.conf_dir) == [rc.DEFAULT_DROPIN]
+
+
+def test_creates_missing_directory(host, tree) -> None:
+    conf_dir = os.path.join(host.root, "new", "registries.conf.d")
+    result = run(host, tree, conf_dir=conf_dir, mirrors=[MIRROR])
+    assert result["changed"] and stat.S_IMODE(os.stat(conf_dir).st_mode) == 0o755
+
+
+def test_second_run_changes_nothing(host, tree) -> None:
+    run(host, tree, mirrors=[MIRROR])
+    mtime = os.stat(tree.dropin).st_mtime_ns
+    result = run(host, tree, mirrors=[MIRROR + "/"], diff=True)
+    assert not result["changed"] and os.stat(tree.dropin).st_mtime_ns == mtime
+    assert result["diff"]["before"] == result["diff"]["after"]
+
+
+def test_check_mode_and_diff(host, tree) -> None:
+    result = run(host, tree, check_mode=True, diff=True, mirrors=[MIRROR])
+    assert result["changed"] and not os.path.exists(tree.dropin)
+    assert result["diff"]["before"] == "" and result["diff"]["before_header"] == tree.dropin + " (absent)"
+    real = run(host, tree, diff=True, mirrors=[MIRROR])
+    assert real["diff"] == result["diff"] and host.read(tree.dropin).decode() == result["diff"]["after"]
+
+
+def test_other_dropin_name_and_registry(host, tree) -> None:
+    result = run(host, tree, dropin="99-mirror.conf", registry="quay.io", mirrors=["https://quay-mirror.example"])
+    data = tomllib.loads(host.read(os.path.join(tree.conf_dir, "99-mirror.conf")).decode())
+    assert result["changed"] and data["registry"][0]["prefix"] == "quay.io"
+
+
+def test_earlier_and_main_tables_are_warnings(host, tree, warnings) -> None:
+    host.write(tree.main_conf, DOCKER)
+    host.write(os.path.join(tree.conf_dir, "10-early.conf"), DOCKER)
+    host.write(os.path.join(tree.conf_dir, "90-lib.conf"),
+               '[[registry]]\nprefix = "docker.io/library"\nlocation = "elsewhere.example"\n')
+    result = run(host, tree, mirrors=[MIRROR])
+    assert result["changed"] and len(warnings) == 3
+    assert "registries.conf: its [[registry]] \"docker.io\" is replaced by" in warnings[0]
+    assert "10-early.conf" in warnings[1] and "90-lib.conf" in warnings[2] and "used instead of" in warnings[2]
+
+
+def test_non_conf_files_are_ignored(host, tree) -> None:
+    host.write(os.path.join(tree.conf_dir, "99-later.conf.disabled"), DOCKER)
+    host.write(os.path.join(tree.conf_dir, "99-broken.txt"), "[[[")
+    os.makedirs(os.path.join(tree.conf_dir, "99-dir.conf"))
+    assert run(host, tree, mirrors=[MIRROR])["changed"]
+
+
+def test_missing_main_conf_is_fine(host, tree) -> None:
+    os.unlink(tree.main_conf)
+    assert run(host, tree, mirrors=[MIRROR])["changed"]
+
+
+# --------------------------------------------------------------------------- overrides and foreign files
+
+
+@pytest.mark.parametrize("name, text", [
+    ("60-later.conf", DOCKER),
+    ("zz.conf", '[[registry]]\nlocation = "docker.io"\n'),
+    ("A.conf", DOCKER),  # byte order: read after 50-...
+])
+def test_later_dropin_with_same_prefix_fails(host, tree, name: str, text: str) -> None:
+    host.write(os.path.join(tree.conf_dir, name), text)
+    before = snapshot(tree.etc)
+    result = run(host, tree, mirrors=[MIRROR])
+    assert_failed_unchanged(result, before, tree.etc, "%s defines [[registry]] prefix \"docker.io\" again" % name)
+    assert result["path"] == tree.dropin
+
+
+def test_later_dropin_overriding_in_check_mode_fails_too(host, tree) -> None:
+    host.write(os.path.join(tree.conf_dir, "60-later.conf"), DOCKER)
+    result = run(host, tree, check_mode=True, mirrors=[MIRROR])
+    assert result["failed"] and "60-later.conf" in result["msg"]
+
+
+@pytest.mark.parametrize("broken", ["registries.conf", "registries.conf.d/70-broken.conf"])
+def test_unparsable_other_file_fails_naming_it(host, tree, broken: str) -> None:
+    host.write(os.path.join(tree.etc, broken), "[[registry]\n")
+    before = snapshot(tree.etc)
+    result = run(host, tree, mirrors=[MIRROR])
+    assert_failed_unchanged(result, before, tree.etc, os.path.join(tree.etc, broken))
+    assert "refuse it as well" in result["msg"]
+
+
+def test_foreign_file_at_our_name_is_not_replaced(host, tree) -> None:
+    host.write(tree.dropin, DOCKER)
+    before = snapshot(tree.etc)
+    result = run(host, tree, mirrors=[MIRROR])
+    assert_failed_unchanged(result, before, tree.etc, "not written by this module")
+
+
+def test_force_replaces_foreign_file(host, tree) -> None:
+    host.write(tree.dropin, DOCKER)
+    result = run(host, tree, mirrors=[MIRROR], force=True)
+    assert result["changed"] and rc.is_ours(host.read(tree.dropin).decode())
+
+
+def test_absent_removes_our_dropin_only(host, tree) -> None:
+    run(host, tree, mirrors=[MIRROR])
+    host.write(os.path.join(tree.conf_dir, "10-other.conf"), DOCKER)
+    before_main = host.read(tree.main_conf)
+    result = run(host, tree, state="absent", diff=True)
+    assert result["changed"] and not os.path.exists(tree.dropin)
+    assert result["diff"]["after_header"] == tree.dropin + " (absent)" and result["diff"]["after"] == ""
+    assert os.listdir(tree.conf_dir) == ["10-other.conf"] and host.read(tree.main_conf) == before_main
+    assert not run(host, tree, state="absent")["changed"]
+
+
+def test_absent_check_mode(host, tree) -> None:
+    run(host, tree, mirrors=[MIRROR])
+    assert run(host, tree, state="absent", check_mode=True)["changed"] and os.path.exists(tree.dropin)
+
+
+def test_absent_ignores_later_overrides(host, tree) -> None:
+    run(host, tree, mirrors=[MIRROR])
+    host.write(os.path.join(tree.conf_dir, "60-later.conf"), DOCKER)
+    assert run(host, tree, state="absent")["changed"]
+
+
+def test_absent_leaves_foreign_file(host, tree, warnings) -> None:
+    host.write(tree.dropin, DOCKER)
+    result = run(host, tree, state="absent", diff=True)
+    assert not result["changed"] and host.read(tree.dropin) == DOCKER.encode() and "left in place" in warnings[0]
+
+
+# --------------------------------------------------------------------------- bad input: nothing written
+
+
+@pytest.mark.parametrize("params, fragment", [
+    ({"mirrors": ["mirror.gcr.io"]}, "no scheme"),
+    ({"mirrors": ["https://user:secret@m.example"]}, "username/password"),
+    ({"mirrors": ["https://m.example/path"]}, "has a path"),
+    ({"registry": "docker.io/library"}, "invalid registry"),
+    ({"dropin": "50-mirror.toml"}, "invalid dropin"),
+    ({"dropin": "../evil.conf"}, "invalid dropin"),
+    ({"conf_dir": "relative/dir"}, "must be an absolute path"),
+])
+def test_bad_input_fails_before_writing(host, tree, params: dict[str, t.Any], fragment: str) -> None:
+    before = snapshot(tree.etc)
+    result = run(host, tree, **dict({"mirrors": [MIRROR]}, **params))
+    assert_failed_unchanged(result, before, tree.etc, fragment)
+    assert "secret" not in result["msg"]
+
+
+@pytest.mark.parametrize("raw, fragment", [(b"\xff", "not valid UTF-8"), (None, "not a regular file")])
+def test_unreadable_dropin(host, tree, raw: bytes | None, fragment: str) -> None:
+    if raw is None:
+        os.mkfifo(tree.dropin)
+    else:
+        host.write(tree.dropin, raw)
+    result = run(host, tree, mirrors=[MIRROR])
+    assert result["failed"] and fragment in result["msg"]
+
+
+def test_write_failure_leaves_no_temporary(host, tree, monkeypatch) -> None:
+    def atomic_move(module, src, dest, unsafe_writes=False):
+        raise Exception("Could not replace file")
+
+    monkeypatch.setattr(registries_conf.AnsibleModule, "atomic_move", atomic_move)
+    result = run(host, tree, mirrors=[MIRROR])
+    assert_failed_unchanged(result, {"registries.conf": host.read(tree.main_conf)}, tree.etc, "cannot write")

@@ -430,7 +430,12 @@ def flags_in_argv(argv: list[str], source: str, flags: t.Sequence[str]) -> list[
 
 
 def unit_texts() -> list[tuple[str, str]]:
-    """The docker.service unit followed by its drop-ins, in the order systemd applies them."""
+    """The docker.service unit followed by its drop-ins, in the order systemd applies them.
+
+    None without systemd (a container, a sysvinit host): an installed unit file never starts dockerd there.
+    """
+    if service_manager() != "systemd":
+        return []
     texts = []
     for path in UNIT_FILES:
         text = read_text(path)

@@ -234,6 +234,7 @@ def check_keys(values: dict[str, t.Any], docker_version: str | None) -> None:
         else:
             _check_type(json.dumps(key), KEY_TYPES.get(key), value)
             _check_minimum(key, value)
+            _check_labels(key, value)
 
 
 def check_text(text: str, docker_version: str | None) -> None:
@@ -272,6 +273,16 @@ def _check_minimum(key: str, value: t.Any) -> None:
     minimum = _MINIMUM.get(key)
     if minimum is not None and isinstance(value, int) and value < minimum:
         raise DaemonConfigError("%s must be %d or more for dockerd, found %d" % (json.dumps(key), minimum, value))
+
+
+def _check_labels(key: str, value: t.Any) -> None:
+    """dockerd's opts.ValidateLabel, run on every start and reload: each label is key=value."""
+    if key != "labels" or not isinstance(value, list):
+        return
+    for label in value:
+        if isinstance(label, str) and "=" not in label:
+            raise DaemonConfigError('"labels": %s is not KEY=VALUE (dockerd: "bad attribute format")'
+                                    % json.dumps(label, ensure_ascii=False))
 
 
 def _type_ok(kind: str, value: t.Any) -> bool:

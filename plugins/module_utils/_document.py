@@ -19,7 +19,8 @@ import typing as t
 
 __all__ = [
     "DaemonConfigError", "Document", "Plan", "parse", "plan", "render", "redact", "redact_values",
-    "mask_url", "canonical", "changed_keys", "json_type_name", "MIRRORS_KEY", "INSECURE_KEY",
+    "redact_arguments", "mask_url", "mask_userinfo", "canonical", "changed_keys", "json_type_name",
+    "MIRRORS_KEY", "INSECURE_KEY",
     "MANAGED_KEYS", "MAX_DEPTH",
 ]
 
@@ -46,6 +47,17 @@ _COLON_RE = re.compile(r"[ \t\n\r]*:")
 def mask_url(text: str) -> str:
     """Replace the userinfo of every URL in ``text`` by ``xxxxx`` (``https://xxxxx@host``)."""
     return _URL_USERINFO_RE.sub(lambda match: match.group(1) + REDACTED + "@", text)
+
+
+def mask_userinfo(entry: str) -> str:
+    """``entry`` with URL userinfo masked, and also a ``user:password@`` before a host without a scheme
+    (an insecure-registries entry, or a mirror missing its scheme)."""
+    masked = mask_url(entry)
+    if "://" in masked:
+        return masked
+    authority, slash, rest = masked.partition("/")
+    dummy, at_sign, host = authority.rpartition("@")
+    return REDACTED + "@" + host + slash + rest if at_sign else masked
 
 
 class DaemonConfigError(Exception):
@@ -498,6 +510,26 @@ _SECRET_MEMBER_RE = re.compile(
 def redact(text: str) -> str:
     """``text`` with URL userinfo masked and the values of credential-bearing keys replaced by xxxxx."""
     return _SECRET_MEMBER_RE.sub(lambda match: match.group(1) + '"%s"' % REDACTED, mask_url(text))
+
+
+def redact_arguments(params: dict[str, t.Any]) -> dict[str, t.Any]:
+    """Module arguments as Ansible shows them with -vvv (``invocation``): userinfo and proxy values masked,
+    lone surrogates escaped (the controller refuses a result that is not valid UTF-8)."""
+    redacted = redact_values(params)
+    for name, value in redacted.items():
+        if name.endswith(("registries", "mirrors")) and isinstance(value, list):
+            redacted[name] = [mask_userinfo(item) if isinstance(item, str) else item for item in value]
+    return _printable(redacted)
+
+
+def _printable(value: t.Any) -> t.Any:
+    if isinstance(value, dict):
+        return {_printable(key): _printable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_printable(item) for item in value]
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return value
 
 
 def redact_values(value: t.Any, name: str | None = None) -> t.Any:

@@ -19,10 +19,11 @@ import typing as t
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import (
     DaemonConfigError,
     mask_url,
+    mask_userinfo,
 )
 
 __all__ = [
-    "MIRRORS_KEY", "INSECURE_KEY", "MANAGED_KEYS", "mask_url", "mirror_key", "validate_mirror",
+    "MIRRORS_KEY", "INSECURE_KEY", "MANAGED_KEYS", "mask_url", "mask_userinfo", "mirror_key", "validate_mirror",
     "insecure_key", "validate_insecure_registry", "merge_list", "normalize_mirrors",
     "http_mirrors_missing_insecure", "is_loopback_host",
 ]
@@ -147,7 +148,7 @@ def _go_unescape(text: str, mode: str) -> str:
 # --------------------------------------------------------------------------
 
 def _quote(url: t.Any) -> str:
-    return json.dumps(mask_url(url) if isinstance(url, str) else url, ensure_ascii=False)
+    return json.dumps(mask_userinfo(url) if isinstance(url, str) else url, ensure_ascii=False)
 
 
 def mirror_key(url: str) -> str:

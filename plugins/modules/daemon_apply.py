@@ -16,12 +16,17 @@ description:
     (C(SIGHUP)) or restarts Docker, then polls C(docker info) until the live daemon reports exactly the
     registry mirrors O(mirrors) (compared the way dockerd normalises them, in order).
   - A reload returns before dockerd has re-read its file, and a reload dockerd rejects only logs an error, so
-    the exit status of the reload is not trusted; only the live daemon is.
+    the exit status of the reload is not trusted; only the live daemon is, and on systemd hosts dockerd's own
+    verdict on the reload in the journal. A rejected reload is a failure even when the live mirrors already
+    equal O(mirrors) (dockerd keeps its previous mirrors then), because the refused file would stop Docker at
+    its next restart.
   - When Docker does not take the change within O(timeout) seconds and O(rollback=true), the previous file is
     put back (O(rollback_file) renamed onto O(path), keeping the file's mode and owner; or O(path) removed when
     O(created=true)), systemd's failed state of the unit is cleared, Docker is reloaded or restarted again and
     the module waits until dockerd answers. The host then fails with dockerd's own error lines from the
     journal.
+  - A restart first clears systemd's failed state of the unit, so a unit that hit its start limit (a bad file
+    before this run) can be started again.
   - The service manager is found on the host, systemd when C(/run/systemd/system) exists, else C(service).
 author:
   - fleetops engineers (@fleetops)
@@ -45,7 +50,9 @@ options:
     choices: [reload, restart]
     required: true
   path:
-    description: The daemon.json file dockerd reads, the one to restore on rollback.
+    description:
+      - The daemon.json file dockerd reads, the one to restore on rollback. A symbolic link is followed.
+      - A relative path is refused before anything is signalled.
     type: path
     default: /etc/docker/daemon.json
   mirrors:
@@ -68,12 +75,18 @@ options:
     default: true
   rollback_file:
     description:
-      - The copy of the previous file to restore onto O(path) on rollback, normally the C(rollback_file)
-        returned by M(fleetops.docker_mirror.daemon_json) with C(keep_previous=true). Removed on success.
+      - The copy of the previous file to restore onto O(path) on rollback, the C(rollback_file) returned by
+        M(fleetops.docker_mirror.daemon_json) with C(keep_previous=true). Removed on success.
+      - Only that copy is restored or removed, C(<directory of the real file>/.<name>.docker_mirror-previous),
+        and only when it is a regular file holding a JSON object; any other file is left alone and the rollback
+        says why (the new file stays), so a mistaken value can neither consume a file of yours nor restore a
+        truncated copy that would keep Docker down.
       - When null and O(created=false) there is nothing to restore; Docker is still brought back.
     type: path
   created:
-    description: This run created O(path); on rollback it is removed.
+    description:
+      - This run created O(path); on rollback it is removed, but only when it holds a JSON object (a mistaken
+        V(true) never deletes another kind of file).
     type: bool
     default: false
   service:
@@ -136,7 +149,9 @@ stage:
   type: str
   sample: apply
 rolled_back:
-  description: True when the previous file was restored (or the created file removed) and Docker signalled again.
+  description:
+    - True when the previous file was restored (or the created file removed) before Docker was signalled again.
+    - False when there was nothing to restore or the copy was refused; Docker was still signalled again.
   returned: failure
   type: bool
   sample: true
@@ -161,6 +176,8 @@ journal:
 """
 
 import os
+import re
+import stat
 import time
 import typing as t
 
@@ -168,10 +185,24 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon as daemon
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry import mask_url, normalize_mirrors
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import (
+    DaemonConfigError,
+    parse,
+    redact_arguments,
+)
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry import (
+    mask_url,
+    mask_userinfo,
+    normalize_mirrors,
+)
 
 POLL_INTERVAL = 1.0
 JOURNAL_LINES = 50
+# What dockerd logs after "Got signal to reload configuration" (20.10 ... 28.x): taken, or the file refused.
+RELOAD_VERDICT = re.compile(r"Reloaded configuration|unable to configure the Docker daemon")
+RELOAD_REFUSED = re.compile(r"unable to configure the Docker daemon")
+# dockerd logs its verdict within milliseconds of the signal; without one in this time, the mirrors decide.
+RELOAD_VERDICT_WAIT = 5.0
 
 
 class Host:
@@ -215,13 +246,22 @@ class Host:
             return daemon.DockerInfo(False, None, None, "%s.service is not active" % self.service)
         return daemon.docker_info(self.run, self.bins.get("docker"), self.bins.get("timeout"), max(1, int(seconds)))
 
-    def journal(self, since: float) -> list[str]:
+    def journal_lines(self, since: float) -> list[str] | None:
+        """The service's journal since ``since``; None without systemd or journalctl."""
         journalctl = self.bins.get("journalctl")
         if self.manager != "systemd" or not journalctl:
-            return []
+            return None
         rc, out, dummy = self.run([journalctl, "--unit", self.service, "--since", "@%d" % int(since),
                                    "--lines", str(JOURNAL_LINES), "--no-pager", "--output", "cat"])
-        return daemon.dockerd_error_lines(out.splitlines()) if rc == 0 else []
+        return out.splitlines() if rc == 0 else None
+
+    def journal(self, since: float) -> list[str]:
+        return daemon.dockerd_error_lines(self.journal_lines(since) or [])
+
+    def reload_verdicts(self, since: float) -> list[str] | None:
+        """dockerd's verdict lines on reloads since ``since`` (taken, or the file refused), oldest first."""
+        lines = self.journal_lines(since)
+        return None if lines is None else [line for line in lines if RELOAD_VERDICT.search(line)]
 
 
 class Outcome(t.NamedTuple):
@@ -241,14 +281,40 @@ def wait_for(host: Host, timeout: float, done: t.Callable[[daemon.DockerInfo], b
 
 
 def describe(mirrors: list[str] | None) -> str:
-    return ", ".join(mask_url(mirror) for mirror in mirrors or []) or "no mirror"
+    return ", ".join(mask_userinfo(mirror) for mirror in mirrors or []) or "no mirror"
+
+
+def reload_refusal(host: Host, since: float, seen: list[str] | None, timeout: float) -> str | None:
+    """dockerd's own line refusing the reload, or None (taken, or no journal to tell).
+
+    A rejected reload only logs an error and keeps the old mirrors, so when those already equal the wanted
+    ones the live daemon looks right while the file on disk would stop Docker at its next restart."""
+    if seen is None:
+        return None
+    deadline = time.monotonic() + timeout
+    while True:
+        verdicts = host.reload_verdicts(since) or []
+        if len(verdicts) > len(seen):
+            return verdicts[-1] if RELOAD_REFUSED.search(verdicts[-1]) else None
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(POLL_INTERVAL)
 
 
 def apply(host: Host, action: str, wanted: list[str], timeout: float) -> Outcome:
-    """Signal dockerd, then trust only the live daemon."""
+    """Signal dockerd, then trust only the live daemon (and, on a reload, its verdict in the journal)."""
+    if action == "restart":
+        # A unit that failed too often (a bad file before this run) is refused by systemd until this.
+        host.reset_failed()
+    since = time.time() - 1
+    seen = host.reload_verdicts(since) if action == "reload" else None
     problem = host.signal(action)
     if problem:
         return Outcome(False, problem, None)
+    refusal = reload_refusal(host, since, seen, min(timeout, RELOAD_VERDICT_WAIT))
+    if refusal:
+        return Outcome(False, "dockerd rejected the new file on reload (it keeps running on its previous "
+                       "configuration)", None)
     wanted_key = normalize_mirrors(wanted)
     info = wait_for(host, timeout, lambda info: info.answered and normalize_mirrors(info.mirrors) == wanted_key)
     if not info.answered:
@@ -259,58 +325,124 @@ def apply(host: Host, action: str, wanted: list[str], timeout: float) -> Outcome
     return Outcome(True, None, info.mirrors)
 
 
-def restore_file(module: AnsibleModule) -> str:
-    """Put the previous file back; returns what was done, for the message."""
+PREVIOUS_SUFFIX = ".docker_mirror-previous"
+
+
+def expected_copy_name(target: str) -> str:
+    """The private copy daemon_json's keep_previous makes next to ``target``."""
+    return os.path.join(os.path.dirname(target), "." + os.path.basename(target) + PREVIOUS_SUFFIX)
+
+
+def not_a_daemon_json(name: str) -> str | None:
+    """Why the file ``name`` is not a daemon.json (a regular file holding a JSON object), or None."""
+    if not stat.S_ISREG(os.lstat(name).st_mode):
+        return "is not a regular file"
+    with open(name, "rb") as handle:
+        raw = handle.read()
+    try:
+        parse(raw.decode("utf-8"))
+    except (UnicodeDecodeError, DaemonConfigError) as exc:
+        cause = exc.message if isinstance(exc, DaemonConfigError) else "not valid UTF-8"
+        return "is not a daemon.json dockerd reads (%s)" % cause
+    return None
+
+
+def untrusted_copy(rollback_file: str, target: str) -> str | None:
+    """Why ``rollback_file`` must not be moved onto ``target``, or None.
+
+    Only daemon_json's own copy, holding a JSON object: anything else would be consumed by the move (a file of
+    the user's) or would keep Docker down after the rollback (garbage, a truncated copy)."""
+    if not is_own_copy(rollback_file, target):
+        return "is not the copy daemon_json keeps for %s (%s)" % (target, expected_copy_name(target))
+    return not_a_daemon_json(rollback_file)
+
+
+def forget_copy(rollback_file: str | None, target: str) -> None:
+    """Docker took the change: remove daemon_json's copy (never another file named by mistake)."""
+    if rollback_file and os.path.lexists(rollback_file) and is_own_copy(rollback_file, target):
+        os.unlink(rollback_file)
+
+
+def is_own_copy(rollback_file: str, target: str) -> bool:
+    return (os.path.realpath(os.path.dirname(rollback_file)) == os.path.dirname(target)
+            and os.path.basename(rollback_file) == os.path.basename(expected_copy_name(target)))
+
+
+def remove_created(target: str) -> tuple[bool, str]:
+    if not os.path.lexists(target):
+        return True, "the daemon.json this run created is already gone"
+    reason = not_a_daemon_json(target)
+    if reason:
+        return False, "%s %s: not removed (created: true may be a mistake)" % (target, reason)
+    try:
+        os.unlink(target)
+    except OSError as exc:
+        return False, "the daemon.json this run created could NOT be removed (%s)" % exc.strerror
+    return True, "the daemon.json this run created removed"
+
+
+def restore_file(module: AnsibleModule) -> tuple[bool, str]:
+    """Put the previous file back: (done, what was done, for the message)."""
     params = module.params
     target = os.path.realpath(params["path"])
     if params["created"]:
-        try:
-            if os.path.lexists(target):
-                os.unlink(target)
-        except OSError as exc:
-            return "the daemon.json this run created could NOT be removed (%s)" % exc.strerror
-        return "the daemon.json this run created removed"
+        return remove_created(target)
     rollback_file = params["rollback_file"]
-    if not rollback_file or not os.path.exists(rollback_file):
-        return "no previous copy of daemon.json to restore (the new one stays)"
+    if not rollback_file or not os.path.lexists(rollback_file):
+        return False, "no previous copy of daemon.json to restore (the new one stays)"
+    reason = untrusted_copy(rollback_file, target)
+    if reason:
+        return False, "the previous copy %s %s: not restored (the new one stays)" % (rollback_file, reason)
     try:
         # atomic_move gives the copy the current file's owner, mode and SELinux context before the rename.
         module.atomic_move(rollback_file, target, unsafe_writes=False)
     except Exception as exc:  # atomic_move raises a plain Exception; the rollback goes on to bring Docker back
-        return "the previous daemon.json could NOT be restored from %s (%s)" % (rollback_file, to_native(exc))
-    return "previous daemon.json restored"
+        return False, "the previous daemon.json could NOT be restored from %s (%s)" % (rollback_file, to_native(exc))
+    return True, "previous daemon.json restored"
 
 
-def roll_back(module: AnsibleModule, host: Host, action: str, timeout: float) -> tuple[str, daemon.DockerInfo]:
+def roll_back(module: AnsibleModule, host: Host, action: str, timeout: float) -> tuple[bool, str, daemon.DockerInfo]:
     """Restore, clear systemd's failed state, signal again, wait until dockerd answers."""
-    restored = restore_file(module)
+    restored, what = restore_file(module)
     # A failed start may have used up systemd's start limit (docker.service allows 3 starts a minute), and a
     # restart it scheduled itself may still be pending: clear both, or systemd would refuse or undo the start.
     host.reset_failed()
     # A reload cannot bring back a dockerd that died: then start it again.
     host.signal(action if host.active() else "restart")
     info = wait_for(host, timeout, lambda info: info.answered)
-    return restored, info
+    return restored, what, info
+
+
+def shown_arguments(module: AnsibleModule) -> dict[str, t.Any]:
+    """What Ansible echoes with -vvv (``invocation``): never a password given in a mirror."""
+    return {"module_args": redact_arguments(module.params)}
+
+
+def succeed(module: AnsibleModule, **result: t.Any) -> t.NoReturn:
+    module.exit_json(changed=True, action=module.params["action"], invocation=shown_arguments(module), **result)
 
 
 def fail(module: AnsibleModule, message: str, **result: t.Any) -> t.NoReturn:
-    module.fail_json(msg=mask_url(message), stage="apply", action=module.params["action"], **result)
+    module.fail_json(msg=mask_url(message), stage="apply", action=module.params["action"],
+                     invocation=shown_arguments(module), **result)
 
 
 def run_module(module: AnsibleModule) -> None:
     params = module.params
     action, path, timeout = params["action"], params["path"], params["timeout"]
     if module.check_mode:
-        module.exit_json(changed=True, action=action, live_mirrors=None)
+        succeed(module, live_mirrors=None)
+    if not os.path.isabs(path):
+        fail(module, "%s: path must be absolute, starting with / (for example /etc/docker/daemon.json); nothing "
+             "was signalled" % path, rolled_back=False, docker_running=None, live_mirrors=None, journal=[])
     if not daemon.is_root():
         fail(module, daemon.NeedsRoot().message, rolled_back=False, docker_running=None, live_mirrors=None, journal=[])
     started = time.time() - 1
     host = Host(module)
     outcome = apply(host, action, params["mirrors"], timeout)
     if outcome.ok:
-        if params["rollback_file"] and os.path.exists(params["rollback_file"]):
-            os.unlink(params["rollback_file"])
-        module.exit_json(changed=True, action=action, live_mirrors=outcome.live_mirrors)
+        forget_copy(params["rollback_file"], os.path.realpath(path))
+        succeed(module, live_mirrors=outcome.live_mirrors)
     journal = host.journal(started)
     said = " dockerd said: %s" % " | ".join(journal) if journal else " (nothing from dockerd in the journal)"
     if not params["rollback"]:
@@ -318,10 +450,10 @@ def run_module(module: AnsibleModule) -> None:
         fail(module, "Docker did not take the new %s: %s; rollback is off: %s holds the new configuration.%s"
              % (path, outcome.cause, path, said), rolled_back=False, docker_running=info.answered,
              live_mirrors=info.mirrors if info.answered else outcome.live_mirrors, journal=journal)
-    restored, info = roll_back(module, host, action, timeout)
+    restored, what, info = roll_back(module, host, action, timeout)
     running = "Docker running again" if info.answered else "but DOCKER IS NOT RUNNING (%s)" % info.error
-    fail(module, "Docker did not take the new %s: %s; %s, %s.%s" % (path, outcome.cause, restored, running, said),
-         rolled_back=True, docker_running=info.answered, live_mirrors=info.mirrors, journal=journal)
+    fail(module, "Docker did not take the new %s: %s; %s, %s.%s" % (path, outcome.cause, what, running, said),
+         rolled_back=restored, docker_running=info.answered, live_mirrors=info.mirrors, journal=journal)
 
 
 def main() -> None:

@@ -18,16 +18,20 @@ description:
     C(https://mirror.gcr.io/) are the same mirror; re-running with either spelling changes nothing.
   - Every check runs before anything is written, and the file is written only when its content changes,
     atomically (temporary file in the same directory, then rename), under an exclusive lock on its directory,
-    so concurrent runs on one host lose no entry.
+    so concurrent runs on one host lose no entry. A run waits at most 60 seconds for that lock, then fails.
   - A symbolic link at O(path) is followed and its target written; the link stays. Anything but a regular file
     (a directory, FIFO, device or socket) is refused without being opened.
+  - A file the final rename cannot replace is refused before anything (a backup, the previous copy) is written.
+    That is an immutable or append-only file (C(chattr +i), C(chattr +a)), a file in an immutable directory, and
+    a file that is a mount point (a single bind-mounted file, common in containers) unless
+    O(unsafe_writes=true), which then writes it in place.
   - Checks each mirror URL like dockerd (Go's C(url.ParseRequestURI) and dockerd's C(ValidateMirror)), requires
     every plain-C(http) mirror that is not on a loopback address to be listed in C(insecure-registries), and
     with O(dockerd_check=true) refuses keys the host's Docker release does not know and runs
     C(dockerd --validate) on the candidate file where Docker 23.0 or later is installed.
   - Fails before writing when a key written is also given to dockerd as a command-line flag (the host's dockerd
-    command line, C(docker.service), its drop-ins and the files they name with C(EnvironmentFile=),
-    C(/etc/default/docker), C(/etc/sysconfig/docker)), because dockerd refuses to start then.
+    command line, C(docker.service), its drop-ins and the files they name with C(EnvironmentFile=) when systemd
+    runs the host, C(/etc/default/docker), C(/etc/sysconfig/docker)), because dockerd refuses to start then.
   - Fails before writing when the host's dockerd reads another file (its C(--config-file), the snap package's
     or rootless Docker's file), naming that file.
   - Asks the running dockerd which mirrors it uses (RV(live_mirrors)), but never when C(docker.service) is
@@ -121,8 +125,10 @@ options:
     default: false
   require_daemon:
     description:
-      - Fail, before anything is written (also in check mode), unless dockerd runs and answers
-        C(docker info) (RV(daemon_state=running)).
+      - Fail, before anything is written (also in check mode), when Docker is not installed or dockerd
+        runs but does not answer C(docker info) (RV(daemon_state) V(not-installed) or V(not-answering)).
+      - A stopped C(docker.service) is not a failure: the file is written for its next start, and
+        RV(daemon_state) is V(stopped). The module never starts a stopped Docker.
       - With V(false), the module works on the file alone and RV(daemon_state) says what it found.
     type: bool
     default: false
@@ -130,7 +136,8 @@ options:
     description:
       - Check the resulting document the way the host's dockerd would, before writing it. Keys this
         Docker release does not know are refused (with a "did you mean" hint), values of the wrong type
-        too, and C(dockerd --validate) runs on the candidate file when the host has Docker 23.0 or later.
+        too, a UTF-8 byte order mark kept from the file when Docker is older than 23.0 (which refuses it),
+        and C(dockerd --validate) runs on the candidate file when the host has Docker 23.0 or later.
       - Mirror URL rules and flag conflicts are always checked.
       - Was named C(validate) in 1.0.0; that name is a deprecated alias (removed in 2.0.0), because core modules use C(validate)
         for a command that checks a file.
@@ -142,7 +149,8 @@ notes:
   - Editing C(/etc/docker) needs root. When the module runs as another user that cannot write the file or
     reach the Docker socket, it fails with "needs root on this host"; run it with C(become=true).
   - Secrets do not leave the host. The userinfo of URLs and the values of C(proxies) are masked in the
-    diff, the messages and the results; the previous text is not returned (see O(keep_previous)).
+    diff, the messages and the results, and in the module arguments Ansible echoes with C(-vvv); the previous
+    text is not returned (see O(keep_previous)).
 seealso:
   - module: fleetops.docker_mirror.daemon_apply
   - name: dockerd reference, daemon configuration file
@@ -290,8 +298,11 @@ diff:
 import contextlib
 import fcntl
 import os
+import re
 import stat
+import struct
 import tempfile
+import time
 import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
@@ -302,6 +313,7 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils._daemon_opt
     DOCKERD_VALIDATE_MIN_VERSION,
     MIRROR_PATH_MIN_VERSION,
     check_keys,
+    check_text,
     reload_sufficient,
     version_at_least,
 )
@@ -310,6 +322,7 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document i
     parse,
     plan,
     redact,
+    redact_arguments,
     render,
 )
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry import (
@@ -321,6 +334,14 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry i
     validate_mirror,
 )
 
+MOUNTINFO = "/proc/self/mountinfo"
+# How long a run waits for another one editing the same directory (each holds the lock well under a second).
+LOCK_TIMEOUT = 60.0
+LOCK_POLL = 0.05
+# linux/fs.h: FS_IOC_GETFLAGS and the chattr flags that make a rename over the file fail with EPERM.
+FS_IOC_GETFLAGS = 0x80086601
+FS_IMMUTABLE_FL = 0x10
+FS_APPEND_FL = 0x20
 NEW_FILE_MODE = 0o644
 NEW_DIR_MODE = 0o755
 PREVIOUS_SUFFIX = ".docker_mirror-previous"
@@ -418,10 +439,24 @@ def directory_lock(directory: str) -> t.Iterator[None]:
     except OSError as exc:
         raise_os_error("cannot open the directory %s" % directory, exc)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        wait_for_lock(fd, directory)
         yield
     finally:
         os.close(fd)
+
+
+def wait_for_lock(fd: int, directory: str) -> None:
+    """flock, but bounded: a stuck run (or someone's ``flock``) holding the lock must not hang the play."""
+    deadline = time.monotonic() + LOCK_TIMEOUT
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise DaemonConfigError("another process has held the lock on %s for more than %g s (a stuck run?)"
+                                        % (directory, LOCK_TIMEOUT)) from None
+            time.sleep(LOCK_POLL)
 
 
 def ensure_directory(directory: str) -> None:
@@ -445,6 +480,48 @@ def check_can_write(target: str) -> None:
     directory = nearest_existing(os.path.dirname(target))
     if not os.access(directory, os.W_OK | os.X_OK) or (os.path.exists(target) and not os.access(target, os.W_OK)):
         raise daemon.NeedsRoot()
+
+
+def inode_flags(path: str) -> int:
+    """The chattr flags of ``path``; 0 where the file system has none or they cannot be read."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return 0
+    try:
+        # The kernel writes an int into a buffer declared as long: 8 bytes are room enough on every platform.
+        return struct.unpack("i", fcntl.ioctl(fd, FS_IOC_GETFLAGS, bytes(8))[:4])[0]
+    except OSError:
+        return 0
+    finally:
+        os.close(fd)
+
+
+def mount_points() -> set[str]:
+    """Every mount point of this mount namespace (octal escapes of /proc/self/mountinfo decoded)."""
+    try:
+        with open(MOUNTINFO, encoding="utf-8", errors="surrogateescape") as handle:
+            fields = [line.split(" ") for line in handle.read().splitlines()]
+    except OSError:
+        return set()
+    return {re.sub(r"\\([0-7]{3})", lambda match: chr(int(match.group(1), 8)), line[4])
+            for line in fields if len(line) > 4}
+
+
+def check_replaceable(target: str, unsafe_writes: bool) -> None:
+    """Refuse, before anything is written (a backup, a previous copy), a file the final rename cannot replace."""
+    if not os.path.exists(target):
+        return
+    flags = inode_flags(target)
+    for flag, what in ((FS_IMMUTABLE_FL, "immutable (chattr +i)"), (FS_APPEND_FL, "append-only (chattr +a)")):
+        if flags & flag:
+            raise DaemonConfigError("the file is %s: remove the flag first (chattr -%s)" % (what, what[-2]))
+    if inode_flags(os.path.dirname(target)) & FS_IMMUTABLE_FL:
+        raise DaemonConfigError("the directory %s is immutable (chattr +i): remove the flag first (chattr -i)"
+                                % os.path.dirname(target))
+    if not unsafe_writes and target in mount_points():
+        raise DaemonConfigError("is a mount point (a bind-mounted file): a rename cannot replace it; "
+                                "set unsafe_writes: true to write it in place")
 
 
 # --------------------------------------------------------------------------- checks on the document
@@ -478,8 +555,9 @@ def check_result(values: dict[str, t.Any], keys: list[str], docker_version: str 
                 "insecure-registries (add it to insecure_registries)" % (mask_url(mirror), mask_url(netloc))
                 for mirror, netloc in missing))
     if full:
-        # Only the keys written: a key another team keeps in the file is dockerd's business, not a reason to fail.
-        check_keys({key: values[key] for key in keys if key in values}, docker_version)
+        # The whole document, as dockerd reads it: a key already in the file that this release refuses would make
+        # the file we write one dockerd cannot start with (on 23+ `dockerd --validate` says the same).
+        check_keys(values, docker_version)
 
 
 def keys_to_check_for_flags(params: dict[str, t.Any], values: dict[str, t.Any], changed: list[str]) -> list[str]:
@@ -512,6 +590,8 @@ def prepare(params: dict[str, t.Any], target: str, status: daemon.DaemonStatus) 
         check_result(result.values, changed, status.version, params["dockerd_check"])
         after_text = render(document, result.values)
         encode(after_text)
+        if params["dockerd_check"]:
+            check_text(after_text, status.version)
     check_flag_conflicts(keys_to_check_for_flags(params, result.values, changed), status.daemon)
     return Edit(existed, raw, before_text, after_text, result.values, changed)
 
@@ -549,9 +629,10 @@ def keep_previous(target: str, data: bytes) -> str:
     temporary = write_private(os.path.dirname(target), data, "." + os.path.basename(target) + ".previous.")
     try:
         os.rename(temporary, name)
-    except OSError:
+    except OSError as exc:
         remove_quietly(temporary)
-        raise
+        raise DaemonConfigError("cannot keep the previous copy %s: %s" % (name, exc.strerror or to_native(exc))) \
+            from None
     return name
 
 
@@ -562,14 +643,16 @@ def run_dockerd_validate(module: AnsibleModule, candidate: str, status: daemon.D
         return
     ok, message = daemon.dockerd_validate(module.run_command, dockerd, candidate, status.daemon)
     if not ok:
-        raise DaemonConfigError("dockerd --validate rejected the resulting configuration: %s"
-                                % (message or "exit status non-zero, no output"))
+        # dockerd names the temporary candidate; the user knows the file by its own name.
+        message = (message or "exit status non-zero, no output").replace(candidate, "the resulting file")
+        raise DaemonConfigError("dockerd --validate rejected the resulting configuration: %s" % message)
 
 
 def install(module: AnsibleModule, target: str, edit: Edit, status: daemon.DaemonStatus) -> dict[str, str]:
     """dockerd --validate on the candidate, then (not in check mode) backup, previous copy, atomic rename.
 
     Whatever fails, no temporary, backup or previous copy of this run is left behind."""
+    check_replaceable(target, module.params["unsafe_writes"])
     directory = module.tmpdir if module.check_mode else os.path.dirname(target)
     made: dict[str, str] = {}
     candidate = None
@@ -638,7 +721,8 @@ def check_daemon(module: AnsibleModule, target: str, status: daemon.DaemonStatus
     elsewhere = daemon.daemon_reads_elsewhere(target, status.daemon)
     if elsewhere:
         raise DaemonConfigError(elsewhere)
-    if module.params["require_daemon"] and status.state != "running":
+    # A stopped Docker is not broken: an operator stopped it, and its file is written for the next start.
+    if module.params["require_daemon"] and status.state not in ("running", "stopped"):
         raise DaemonConfigError(status.error or "dockerd is not answering")
 
 
@@ -692,7 +776,7 @@ def failure_message(path: str, exc: BaseException) -> str:
     elif isinstance(exc, OSError):
         cause = exc.strerror or to_native(exc)
         if exc.filename:
-            cause = "%s: %s" % (exc.filename, cause)
+            cause = "%s: %s" % (to_native(exc.filename), cause)
     elif isinstance(exc, RecursionError):
         cause = "the document is nested too deeply to process"
     else:
@@ -720,12 +804,14 @@ def main() -> None:
         add_file_common_args=True,
     )
     path = module.params["path"]
+    # What Ansible echoes with -vvv: never a password given in a mirror or a proxy setting.
+    invocation = {"module_args": redact_arguments(module.params)}
     try:
         result = run_module(module)
     except (DaemonConfigError, daemon.NeedsRoot, OSError, RecursionError, UnicodeError, ValueError,
             TypeError) as exc:
-        module.fail_json(msg=failure_message(path, exc), path=path)
-    module.exit_json(**result)
+        module.fail_json(msg=failure_message(path, exc), path=path, invocation=invocation)
+    module.exit_json(invocation=invocation, **result)
 
 
 if __name__ == "__main__":

@@ -226,7 +226,9 @@ def test_flags_in_argv_and_describe_masks() -> None:
     assert "pw" not in hits[0].describe() and hits[0].describe().startswith("pid 1 (dockerd --registry-mirror")
 
 
-def test_find_flag_conflicts_reads_every_source(tmp_path, monkeypatch) -> None:
+@pytest.mark.parametrize("systemd", [True, False], ids=["systemd", "no systemd: units never start dockerd"])
+def test_find_flag_conflicts_reads_every_source(tmp_path, monkeypatch, systemd: bool) -> None:
+    monkeypatch.setattr(daemon, "SYSTEMD_RUN_DIR", str(tmp_path if systemd else tmp_path / "absent"))
     unit, dropins, env, named = tmp_path / "docker.service", tmp_path / "d", tmp_path / "default", tmp_path / "named"
     dropins.mkdir()
     unit.write_text("[Service]\nEnvironmentFile=-%s\nExecStart=/usr/sbin/dockerd $DOCKER_OPTS\n" % named)
@@ -239,7 +241,7 @@ def test_find_flag_conflicts_reads_every_source(tmp_path, monkeypatch) -> None:
     running = daemon.DaemonProcess(7, ["dockerd", "--registry-mirror", "d"], "pidfile")
     hits = daemon.find_flag_conflicts(["registry-mirrors", "debug"], running)
     assert [hit.source for hit in hits] == [
-        "the host's dockerd command line (pid 7)", str(dropins / "x.conf"), str(env), str(named)]
+        "the host's dockerd command line (pid 7)"] + [str(dropins / "x.conf")] * systemd + [str(env), str(named)]
     assert daemon.find_flag_conflicts([], running) == []
 
 

@@ -52,7 +52,7 @@ def test_parse_ok(text: str, expected: t.Any) -> None:
     values = doc.parse(text).values
     if expected is not None:
         assert values == expected
-    assert type(values) is dict
+    assert isinstance(values, dict) and not isinstance(values, list)
 
 
 PARSE_ERRORS = [
@@ -333,6 +333,27 @@ def test_redact_proxies_fixture_keeps_no_password() -> None:
     for shown in (doc.redact(text), doc.redact(written), json.dumps(doc.redact_values(doc.parse(written).values))):
         assert "Pr0xyPW" not in shown and "proxyuser" not in shown
     assert "Pr0xyPW" in written, "the file itself keeps its value"
+
+
+REDACTED_ARGUMENTS = [
+    ({"registry_mirrors": ["https://u:pw@m.example", "u:pw@m.example"]},
+     {"registry_mirrors": ["https://xxxxx@m.example", "xxxxx@m.example"]}),
+    ({"insecure_registries": ["u:pw@reg:5000", "10.0.0.0/8"]},
+     {"insecure_registries": ["xxxxx@reg:5000", "10.0.0.0/8"]}),
+    ({"mirrors": ["u:pw@m.example"]}, {"mirrors": ["xxxxx@m.example"]}),
+    ({"settings": {"proxies": {"http-proxy": "bob:pw@proxy:3128"}, "labels": ["a@b"]}},
+     {"settings": {"proxies": {"http-proxy": "xxxxx"}, "labels": ["a@b"]}}),
+    ({"settings": {"labels": ["\ud800"], "\udc00": 1}}, {"settings": {"labels": ["\\ud800"], "\\udc00": 1}}),
+    ({"registry_mirrors": None, "path": "/etc/docker/daemon.json"},
+     {"registry_mirrors": None, "path": "/etc/docker/daemon.json"}),
+]
+
+
+@pytest.mark.parametrize("params, expected", REDACTED_ARGUMENTS)
+def test_redact_arguments(params: dict, expected: dict) -> None:
+    shown = doc.redact_arguments(params)
+    assert shown == expected
+    json.dumps(shown, ensure_ascii=False).encode("utf-8")
 
 
 def test_redact_values() -> None:

@@ -93,6 +93,16 @@ def test_mask_url(text: str, expected: str) -> None:
     assert reg.mask_url(text) == expected
 
 
+@pytest.mark.parametrize("entry, expected", [
+    ("u:s3cr3t@reg.example:5000", "xxxxx@reg.example:5000"),
+    ("https://u:s3cr3t@reg.example", "https://xxxxx@reg.example"),
+    ("reg.example:5000", "reg.example:5000"),
+    ("10.0.0.0/8", "10.0.0.0/8"),
+])
+def test_mask_userinfo(entry: str, expected: str) -> None:
+    assert reg.mask_userinfo(entry) == expected
+
+
 @pytest.mark.parametrize("raw, expected", [
     ("https://u@h:1/p?q#f", reg.GoURL("https", True, "h:1", "/p", "q", "f")),
     ("HTTP://h", reg.GoURL("http", False, "h", "", "", "")),
@@ -158,6 +168,8 @@ def test_validate_insecure_registry_ok(entry: str, expected: str) -> None:
     ("reg.example:70000", "invalid port 70000"),
     ("-reg.example", "must be host[:port] or a CIDR"),
     ("tcp://u:s3cr3t@reg", "tcp://xxxxx@reg"),
+    ("u:s3cr3t@reg.example", '"xxxxx@reg.example"'),
+    ("http://u:s3cr3t@reg.example:5000", '"http://xxxxx@reg.example:5000"'),
 ])
 def test_validate_insecure_registry_errors(entry: str, fragment: str) -> None:
     with pytest.raises(DaemonConfigError) as info:

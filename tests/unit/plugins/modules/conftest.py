@@ -13,6 +13,7 @@ State (JSON file, ``FakeHost.state``/``FakeHost.set``):
                invalid JSON is rejected (a reload keeps the old mirrors, a restart leaves Docker down)
   denied       docker info: permission denied (a non-root user); nil_info: Docker 20.10's template error
   socket       docker.socket listens: docker info on a stopped docker.service starts it (and logs it)
+  start_limit_hit  systemd refuses to start docker.service until ``systemctl reset-failed``
 Every call is logged as one line "<command> <args>" in ``FakeHost.log``.
 """
 
@@ -118,6 +119,8 @@ def service_action(action):
         print(state["mainpid"] if state["active"] else 0)
         sys.exit(0)
     if action == "reset-failed":
+        state["start_limit_hit"] = False
+        save()
         sys.exit(0)
     error, mirrors = config_error()
     if action == "reload":
@@ -135,6 +138,10 @@ def service_action(action):
         save()
         sys.exit(state.get("reload_rc", 0))
     if action in ("restart", "start"):
+        if state.get("start_limit_hit"):
+            journal("docker.service: Start request repeated too quickly.")
+            print("Job for docker.service failed. See \"systemctl status docker.service\".", file=sys.stderr)
+            sys.exit(1)
         if not start():
             print("Job for docker.service failed because the control process exited with error code.",
                   file=sys.stderr)
@@ -286,14 +293,19 @@ class FakeHost:
 
     def run(self, main: t.Callable[[], None], check_mode: bool = False, diff: bool = False,
             **params: t.Any) -> dict[str, t.Any]:
-        """Run a module's main() in-process; its result, with ``failed`` set."""
+        """Run a module's main() in-process; its result, with ``failed`` set (``invocation`` kept apart in
+        ``self.invocation``: what Ansible shows with -vvv)."""
         args = dict(params, _ansible_check_mode=check_mode, _ansible_diff=diff,
                     _ansible_remote_tmp=os.path.join(self.root, "remote_tmp"), _ansible_keep_remote_files=False)
 
+        host = self
+
         def exit_json(module, **result):
+            host.invocation = result.pop("invocation", None)
             raise ModuleExit(dict(result, failed=False))
 
         def fail_json(module, msg, **result):
+            host.invocation = result.pop("invocation", None)
             raise ModuleExit(dict(result, msg=msg, failed=True))
 
         self.monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)

@@ -61,7 +61,8 @@ def test_success_removes_the_previous_copy(host, action: str) -> None:
     rollback_file = previous_copy(host)
     result = run(host, action=action, rollback_file=rollback_file, mirrors=[MIRROR + "/"])
     assert result == {"changed": True, "action": action, "live_mirrors": [MIRROR], "failed": False}
-    assert service_calls(host) == ["systemctl %s docker" % action]
+    assert service_calls(host) == ["systemctl reset-failed docker"] * (action == "restart") + [
+        "systemctl %s docker" % action]
     assert not os.path.exists(rollback_file) and host.read(host.path) == TAKEN
 
 
@@ -79,8 +80,8 @@ def test_rejected_reload_is_rolled_back(host) -> None:
     result = run(host, action="reload", rollback_file=previous_copy(host))
     assert result["failed"] and result["stage"] == "apply" and result["action"] == "reload"
     assert result["msg"] == (
-        "Docker did not take the new %s: after the reload the live daemon still reports https://old.example/ "
-        "instead of https://m.example; previous daemon.json restored, Docker running again. dockerd said: "
+        "Docker did not take the new %s: dockerd rejected the new file on reload (it keeps running on its "
+        "previous configuration); previous daemon.json restored, Docker running again. dockerd said: "
         'level=error msg="Error reloading the daemon configuration" error="unable to configure the Docker daemon '
         "with file %s: the following directives don't match any configuration option: refuse-me\"" % (
             host.path, host.path))
@@ -103,8 +104,73 @@ def test_failed_restart_is_rolled_back_and_docker_started(host) -> None:
     assert result["journal"] == ["unable to configure the Docker daemon with file %s: the following directives "
                                  "don't match any configuration option: refuse-me" % host.path]
     assert host.read(host.path) == PREVIOUS and host.state()["active"] is True
-    assert service_calls(host) == ["systemctl restart docker", "systemctl reset-failed docker",
-                                   "systemctl restart docker"]
+    assert service_calls(host) == ["systemctl reset-failed docker", "systemctl restart docker",
+                                   "systemctl reset-failed docker", "systemctl restart docker"]
+
+
+def test_restart_after_systemd_start_limit(host) -> None:
+    """A unit that failed too often is refused by systemd until reset-failed: the restart clears it first."""
+    host.write(host.path, TAKEN)
+    host.set(active=False, start_limit_hit=True)
+    result = run(host, action="restart", rollback_file=previous_copy(host))
+    assert result["changed"] and not result["failed"] and result["live_mirrors"] == [MIRROR]
+    assert service_calls(host) == ["systemctl reset-failed docker", "systemctl restart docker"]
+
+
+def test_mirror_password_never_echoed(host) -> None:
+    host.write(host.path, TAKEN)
+    result = run(host, action="reload", mirrors=["https://user:s3cr3tPW@m.example", "user:s3cr3tPW@m.example"])
+    assert host.invocation["module_args"]["mirrors"] == ["https://xxxxx@m.example", "xxxxx@m.example"]
+    assert "s3cr3tPW" not in json.dumps(result) + json.dumps(host.invocation)
+
+
+def other_name(host) -> str:
+    name = os.path.join(os.path.dirname(host.path), "my-own-backup.json")
+    host.write(name, PREVIOUS)
+    return name
+
+
+def garbage_copy(host) -> str:
+    return previous_copy(host, b"garbage{\n")
+
+
+def truncated_copy(host) -> str:
+    return previous_copy(host, PREVIOUS[:5])
+
+
+def linked_copy(host) -> str:
+    name = previous_copy(host)
+    real = name + ".real"
+    os.rename(name, real)
+    os.symlink(real, name)
+    return name
+
+
+def directory_copy(host) -> str:
+    name = previous_copy(host)
+    os.unlink(name)
+    os.mkdir(name)
+    return name
+
+
+ROLLBACK_COPIES_REFUSED = [
+    ("not the private copy", other_name, "is not the copy daemon_json keeps for"),
+    ("garbage", garbage_copy, "is not a daemon.json dockerd reads (cannot parse as JSON"),
+    ("truncated", truncated_copy, "is not a daemon.json dockerd reads (cannot parse as JSON"),
+    ("symlink", linked_copy, "is not a regular file"),
+    ("directory", directory_copy, "is not a regular file"),
+]
+
+
+@pytest.mark.parametrize("name, make, fragment", ROLLBACK_COPIES_REFUSED,
+                         ids=[row[0] for row in ROLLBACK_COPIES_REFUSED])
+def test_rollback_copy_that_cannot_be_trusted_is_not_restored(host, name: str, make, fragment: str) -> None:
+    host.write(host.path, REFUSED)
+    rollback_file = make(host)
+    result = run(host, action="restart", rollback_file=rollback_file)
+    assert result["failed"] and result["rolled_back"] is False, result
+    assert fragment in result["msg"] and "not restored (the new one stays)" in result["msg"], result["msg"]
+    assert host.read(host.path) == REFUSED and os.path.lexists(rollback_file)
 
 
 def test_created_file_is_removed(host) -> None:
@@ -117,7 +183,7 @@ def test_created_file_is_removed(host) -> None:
 def test_nothing_to_restore(host) -> None:
     host.write(host.path, REFUSED)
     result = run(host, action="restart")
-    assert result["failed"] and result["rolled_back"] is True and result["docker_running"] is False
+    assert result["failed"] and result["rolled_back"] is False and result["docker_running"] is False
     assert "no previous copy of daemon.json to restore (the new one stays), but DOCKER IS NOT RUNNING" in result["msg"]
 
 
@@ -128,7 +194,7 @@ def test_rollback_off(host) -> None:
     assert result["failed"] and result["rolled_back"] is False and result["docker_running"] is False
     assert "rollback is off: %s holds the new configuration" % host.path in result["msg"]
     assert host.read(host.path) == REFUSED and os.path.exists(rollback_file)
-    assert service_calls(host) == ["systemctl restart docker"]
+    assert service_calls(host) == ["systemctl reset-failed docker", "systemctl restart docker"]
 
 
 def test_previous_file_refused_too(host) -> None:
@@ -227,3 +293,45 @@ def test_non_root_signals_nothing(host, monkeypatch) -> None:
     result = run(host, action="reload")
     assert result["failed"] and result["msg"] == "needs root on this host (running as deploy): run with become: true (or -b)"
     assert result["rolled_back"] is False and host.calls() == []
+
+
+def test_relative_path_is_refused_before_signalling(host) -> None:
+    result = run(host, action="reload", path="docker/daemon.json", created=True)
+    assert result["failed"] and result["rolled_back"] is False and host.calls() == []
+    assert result["msg"] == "docker/daemon.json: path must be absolute, starting with / (for example " \
+                            "/etc/docker/daemon.json); nothing was signalled"
+
+
+def test_created_removes_only_a_daemon_json(host) -> None:
+    """A mistaken created: true on another file (here not JSON) must not delete it."""
+    host.write(host.path, b"root:x:0:0:root:/root:/bin/bash\n")
+    host.set(active=False)
+    result = run(host, action="restart", created=True)
+    assert result["failed"] and result["rolled_back"] is False
+    assert "is not a daemon.json dockerd reads" in result["msg"] and "not removed" in result["msg"]
+    assert host.read(host.path) == b"root:x:0:0:root:/root:/bin/bash\n"
+
+
+def test_success_removes_only_daemon_json_s_own_copy(host) -> None:
+    host.write(host.path, TAKEN)
+    mine = other_name(host)
+    result = run(host, action="reload", rollback_file=mine)
+    assert result["changed"] and not result["failed"] and os.path.exists(mine)
+
+
+def test_rejected_reload_with_the_mirrors_already_live_is_a_failure(host) -> None:
+    """dockerd keeps its mirrors when it rejects a reload: if they already equal the wanted ones, only its
+    own verdict in the journal tells; the file it refused would stop Docker at the next restart."""
+    host.set(mirrors=[MIRROR])
+    host.write(host.path, REFUSED)
+    result = run(host, action="reload", rollback_file=previous_copy(host))
+    assert result["failed"] and result["rolled_back"] is True, result
+    assert "dockerd rejected the new file on reload (it keeps" in result["msg"] and "refuse-me" in result["msg"]
+    assert host.read(host.path) == PREVIOUS
+
+
+def test_reload_taken_with_the_mirrors_already_live(host) -> None:
+    host.set(mirrors=[MIRROR], journal=['level=error msg="unable to configure the Docker daemon with file x: old"'])
+    host.write(host.path, TAKEN)
+    result = run(host, action="reload", rollback_file=previous_copy(host))
+    assert result["changed"] and not result["failed"], result

@@ -9,6 +9,7 @@ I/O: files, locks, the daemon and its host, every failure path, and what the mod
 from __future__ import annotations
 
 import errno
+import fcntl
 import json
 import os
 import socket
@@ -160,7 +161,7 @@ def test_check_mode_new_file_creates_nothing(host) -> None:
 
 def test_diff_is_the_real_text_before_and_after(host) -> None:
     original = host.write(host.path, '{"debug":false,\r\n "n": 1e3}\r\n')
-    result = run(host, diff=True, registry_mirrors=[MIRROR])
+    result = run(host, diff=True, registry_mirrors=[MIRROR], dockerd_check=False)  # "n": the bytes, not the key
     assert result["diff"]["before"] == original.decode()
     assert result["diff"]["after"] == host.read(host.path).decode()
     assert result["diff"]["before_header"] == result["diff"]["after_header"] == host.path
@@ -178,6 +179,40 @@ def test_diff_and_messages_hide_secrets(host) -> None:
     assert failed["failed"] and "s3cr3tPW" not in json.dumps(failed)
 
 
+SECRET_PARAMS = [
+    ("mirror userinfo", dict(registry_mirrors=["https://user:s3cr3tPW@host.example"]), "s3cr3tPW"),
+    ("mirror userinfo, absent", dict(registry_mirrors=["https://user:s3cr3tPW@host.example"], state="absent"),
+     "s3cr3tPW"),
+    ("insecure userinfo", dict(insecure_registries=["user:s3cr3tPW@reg.example"]), "s3cr3tPW"),
+    ("mirror without scheme", dict(registry_mirrors=["user:s3cr3tPW@reg.example"]), "s3cr3tPW"),
+    ("proxy in settings", dict(settings={"proxies": {"http-proxy": "http://bob:Pr0xyPW@proxy:3128"}},
+                               dockerd_check=False), "Pr0xyPW"),
+    ("proxy without scheme", dict(settings={"proxies": {"https-proxy": "bob:Pr0xyPW@proxy:3128"}},
+                                  dockerd_check=False), "Pr0xyPW"),
+]
+
+
+@pytest.mark.parametrize("name, params, secret", SECRET_PARAMS, ids=[row[0] for row in SECRET_PARAMS])
+def test_secrets_never_in_the_output_even_with_vvv(host, name: str, params: dict, secret: str) -> None:
+    host.write(host.path, "{}\n")
+    result = run(host, diff=True, **params)
+    shown = json.dumps(result) + json.dumps(host.invocation)
+    assert host.invocation["module_args"]["path"] == host.path
+    assert secret not in shown and "xxxxx" in json.dumps(host.invocation), shown
+
+
+def test_lone_surrogate_in_settings_is_one_sentence(host, monkeypatch) -> None:
+    original = host.write(host.path, "{}\n")
+    # ansible-core's own argument decoder may refuse the surrogate first, depending on the serialization profile
+    # other tests left active; hand the parsed arguments over as the controller would, to reach the module's guard.
+    loader = basic._load_params
+    monkeypatch.setattr(basic, "_load_params", lambda: dict(loader(), settings={"labels": ["\ud800"]}))
+    result = run(host, settings={"labels": ["placeholder"]})
+    assert_failed_unchanged(host, result, original, "lone surrogate")
+    assert host.invocation is not None, "Ansible would echo the raw arguments, which the controller refuses"
+    (json.dumps(result, ensure_ascii=False) + json.dumps(host.invocation, ensure_ascii=False)).encode("utf-8")
+
+
 def test_backup_only_when_changed(host) -> None:
     original = host.write(host.path, EXISTING)
     result = run(host, registry_mirrors=[MIRROR], backup=True)
@@ -193,6 +228,16 @@ def test_keep_previous(host) -> None:
     assert stat.S_IMODE(os.stat(previous).st_mode) == 0o600
     assert leftovers(os.path.dirname(host.path)) == [".daemon.json.docker_mirror-previous"]
     assert "rollback_file" not in run(host, registry_mirrors=[MIRROR], keep_previous=True), "unchanged"
+
+
+def test_keep_previous_blocked_by_a_directory(host) -> None:
+    original = host.write(host.path, EXISTING)
+    previous = os.path.join(os.path.dirname(host.path), ".daemon.json.docker_mirror-previous")
+    os.mkdir(previous)
+    result = run(host, registry_mirrors=[MIRROR], keep_previous=True, backup=True)
+    assert result["failed"] and host.read(host.path) == original
+    assert "cannot keep the previous copy %s: Is a directory" % previous in result["msg"], result["msg"]
+    assert leftovers(os.path.dirname(host.path)) == [".daemon.json.docker_mirror-previous"]
 
 
 def test_keep_previous_not_for_a_created_file(host) -> None:
@@ -292,6 +337,91 @@ def test_failed_rename_leaves_no_backup_nor_previous_copy(host, monkeypatch) -> 
                             "cannot replace the file: Could not replace")
 
 
+def test_lock_held_too_long_is_one_sentence(host, monkeypatch) -> None:
+    """A stuck run (or an operator's flock) holding the directory's lock must not hang the play."""
+    original = host.write(host.path, EXISTING)
+    monkeypatch.setattr(daemon_json, "LOCK_TIMEOUT", 0.3)
+    holder = os.open(os.path.dirname(host.path), os.O_RDONLY)
+    try:
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        result = run(host, registry_mirrors=[MIRROR])
+    finally:
+        os.close(holder)
+    assert_failed_unchanged(host, result, original, "another process has held the lock on %s for more than 0.3 s"
+                            % os.path.dirname(host.path))
+
+
+INODE_FLAGS_REFUSED = [
+    ("immutable file", "file", daemon_json.FS_IMMUTABLE_FL, "the file is immutable (chattr +i)"),
+    ("append-only file", "file", daemon_json.FS_APPEND_FL, "the file is append-only (chattr +a)"),
+    ("immutable directory", "directory", daemon_json.FS_IMMUTABLE_FL, "is immutable (chattr +i)"),
+]
+
+
+@pytest.mark.parametrize("check_mode", [False, True], ids=["real", "check"])
+@pytest.mark.parametrize("name, where, flag, fragment", INODE_FLAGS_REFUSED, ids=[r[0] for r in INODE_FLAGS_REFUSED])
+def test_immutable_is_refused_before_any_backup(host, monkeypatch, name, where, flag, fragment, check_mode) -> None:
+    original = host.write(host.path, EXISTING)
+    flagged = host.path if where == "file" else os.path.dirname(host.path)
+    monkeypatch.setattr(daemon_json, "inode_flags", lambda path: flag if path == flagged else 0)
+    result = run(host, check_mode=check_mode, registry_mirrors=[MIRROR], backup=True, keep_previous=True)
+    assert_failed_unchanged(host, result, original, fragment)
+
+
+def test_real_immutable_file(host) -> None:
+    original = host.write(host.path, EXISTING)
+    if subprocess.run(["chattr", "+i", host.path], capture_output=True).returncode != 0:
+        pytest.skip("chattr +i not permitted here")
+    try:
+        result = run(host, registry_mirrors=[MIRROR], backup=True, keep_previous=True)
+    finally:
+        subprocess.run(["chattr", "-i", host.path], check=True)
+    assert_failed_unchanged(host, result, original, "the file is immutable (chattr +i)")
+
+
+def mountinfo_with(host, mount_point: str) -> None:
+    name = os.path.join(host.root, "mountinfo")
+    escaped = mount_point.replace(" ", "\\040")
+    host.write(name, "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
+                     "90 22 8:1 /srv/daemon.json %s rw,relatime shared:1 - ext4 /dev/sda1 rw\n" % escaped)
+    host.monkeypatch.setattr(daemon_json, "MOUNTINFO", name)
+
+
+@pytest.mark.parametrize("check_mode", [False, True], ids=["real", "check"])
+def test_bind_mounted_file_needs_unsafe_writes(host, check_mode: bool) -> None:
+    original = host.write(host.path, EXISTING)
+    mountinfo_with(host, host.path)
+    result = run(host, check_mode=check_mode, registry_mirrors=[MIRROR], backup=True, keep_previous=True)
+    assert_failed_unchanged(host, result, original, "is a mount point (a bind-mounted file): a rename cannot "
+                                                     "replace it; set unsafe_writes: true to write it in place")
+
+
+def test_bind_mounted_file_with_unsafe_writes(host) -> None:
+    host.write(host.path, EXISTING)
+    mountinfo_with(host, host.path)
+    result = run(host, registry_mirrors=[MIRROR], unsafe_writes=True)
+    assert result["changed"] and MIRROR in host.read(host.path).decode()
+
+
+def test_mount_point_with_a_space_in_its_name(host) -> None:
+    path = os.path.join(host.root, "my docker", "daemon.json")
+    original = host.write(path, EXISTING)
+    mountinfo_with(host, path)
+    result = run(host, path=path, registry_mirrors=[MIRROR])
+    assert result["failed"] and "is a mount point" in result["msg"] and host.read(path) == original
+
+
+@pytest.mark.parametrize("version, refused", [("20.10.24+dfsg1", True), ("26.1.5+dfsg1", False)])
+def test_byte_order_mark_on_docker_older_than_23(host, version: str, refused: bool) -> None:
+    original = host.write(host.path, b'\xef\xbb\xbf{"debug": true}\n')
+    host.set(version=version)
+    result = run(host, registry_mirrors=[MIRROR])
+    if refused:
+        assert_failed_unchanged(host, result, original, "byte order mark, which dockerd %s refuses" % version)
+    else:
+        assert result["changed"] and host.read(host.path).startswith(b'\xef\xbb\xbf{"debug": true, ')
+
+
 def test_unsafe_writes_is_passed_to_atomic_move(host, monkeypatch) -> None:
     seen = []
     real_move = basic.AnsibleModule.atomic_move
@@ -311,6 +441,7 @@ def test_unsafe_writes_is_passed_to_atomic_move(host, monkeypatch) -> None:
     (UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed"), "cannot process the file (Unicode"),
     (TypeError("unhashable type: 'list'"), "cannot process the file (TypeError: unhashable"),
     (OSError(28, "No space left on device", "/x"), "/x: No space left on device"),
+    (PermissionError(1, "Operation not permitted", b"/x"), " /x: Operation not permitted"),
 ])
 def test_unexpected_errors_are_one_sentence(host, monkeypatch, error: Exception, fragment: str) -> None:
     original = host.write(host.path, EXISTING)
@@ -414,6 +545,27 @@ def test_pidfile_names_the_daemon_without_systemd(host) -> None:
     host.write(host.pidfile, "99\n")
     assert_failed_unchanged(host, run(host, registry_mirrors=[MIRROR]), original,
                             "the host's dockerd command line (pid 99)")
+
+
+def test_unit_file_does_not_count_without_systemd(host) -> None:
+    """No systemd (a container, a sysvinit host): the installed docker.service never starts dockerd, so its
+    -H fd:// is no conflict; the running daemon's own command line and /etc/default/docker still are."""
+    host.write(host.path, "{}")
+    host.no_systemd()
+    host.add_process(99, ["dockerd"])
+    host.write(host.pidfile, "99\n")
+    result = run(host, settings={"hosts": ["unix:///run/other.sock"]})
+    assert result["changed"] and not result["failed"], result
+    host.write(host.default_docker, 'DOCKER_OPTS="-H unix:///run/docker.sock"\n')
+    result = run(host, settings={"hosts": ["unix:///run/third.sock"]})
+    assert result["failed"] and "default-docker line 1" in result["msg"], result["msg"]
+
+
+def test_unit_config_file_does_not_count_without_systemd(host) -> None:
+    host.no_systemd()
+    host.write(host.unit, "[Service]\nExecStart=/usr/sbin/dockerd --config-file /etc/docker/other.json\n")
+    result = run(host, registry_mirrors=[MIRROR])
+    assert result["changed"] and not result["failed"], result
 
 
 def test_commented_flag_is_ignored(host) -> None:
@@ -532,7 +684,6 @@ def test_docker_not_installed(host) -> None:
 
 REQUIRE_DAEMON_FAILURES = [
     ("not installed", "Docker is not installed (no docker command)"),
-    ("stopped", "Docker is stopped (docker.service is not active)"),
     ("not answering", "dockerd is not answering: " + "Cannot connect to the Docker daemon"),
 ]
 
@@ -548,6 +699,16 @@ def test_require_daemon_fails_before_writing(host, case, reason, check_mode, exi
     original = host.write(host.path, EXISTING) if existing else None
     result = run(host, check_mode=check_mode, registry_mirrors=[MIRROR], require_daemon=True, backup=True)
     assert_failed_unchanged(host, result, original, reason)
+    assert "SOCKET-ACTIVATED" not in host.state()["journal"]
+
+
+def test_require_daemon_writes_for_a_stopped_docker(host) -> None:
+    """An operator stopped Docker: the file is written for its next start, and Docker stays stopped."""
+    host.set(active=False)
+    result = run(host, registry_mirrors=[MIRROR], require_daemon=True)
+    assert not result.get("failed"), result
+    assert result["changed"] and result["daemon_state"] == "stopped" and result["live_mirrors"] is None
+    assert MIRROR in json.loads(host.read(host.path))["registry-mirrors"]
     assert "SOCKET-ACTIVATED" not in host.state()["journal"]
 
 
@@ -661,7 +822,7 @@ def test_key_check_refusal_leaves_file(host, monkeypatch) -> None:
 
     monkeypatch.setattr(daemon_json, "check_keys", refuse)
     assert_failed_unchanged(host, run(host, settings={"live_restore": True}), original, 'did you mean "live-restore"')
-    assert seen == [{"live_restore": True}], "only the keys written are checked"
+    assert seen == [{"other-team-key": 1, "live_restore": True}], "the whole document is checked, as dockerd reads it"
 
 
 @pytest.mark.parametrize("version, allowed", [("26.1.5+dfsg1", True), ("25.0.3", True), ("24.0.7", False)])

@@ -15,7 +15,7 @@ EXPECTED_MESSAGE = {
     "mol-failure-json": r"/etc/docker/daemon\.json.*(line 2, column|line 2 column).*left unchanged",
     "mol-failure-url": r"mirror\.gcr\.io.*scheme",
     "mol-failure-flag": r"/etc/default/docker.*--registry-mirror",
-    "mol-failure-reload": r"specified default runtime .no-such-runtime. does not exist",
+    "mol-failure-reload": r"specified default runtime\s+'*no-such-runtime'*\s+does not exist",
     "mol-failure-start": r"systemctl restart docker failed.*site policy: this host may not use a mirror",
 }
 

@@ -16,7 +16,8 @@ export PY_COLORS := 0
 help:
 	@echo "make demo   - a local three-host fleet, and the main job run on it"
 	@echo "make test   - every test suite: unit, lint, sanity, build, Molecule (real Debian 12 and 13 hosts)"
-	@echo "make bench  - the fleet benchmark (BENCH_SIZES=5,10,20 for the scaling curve)"
+	@echo "make bench  - the fleet benchmark over the Docker socket and SSH (BENCH_SIZES=5,10,20 for the scaling curve)"
+	@echo "make runner-test - the configure playbook through ansible-runner (AWX's job runner)"
 	@echo "make setup  - only install/start what the two need (venv, Docker engine, host images)"
 
 setup: venv engine images
@@ -38,7 +39,7 @@ images: engine
 
 # Fast checks first: unit tests, lint, changelog; then the release checks; then Molecule on real hosts.
 test: setup
-	@tools/suites unit lint changelog-lint sanity units build-test ee-check molecule
+	@tools/suites unit lint changelog-lint sanity units build-test runner-test ee-check molecule
 
 unit: venv
 	@$(TIMED) "unit tests" $(BIN)/python -m pytest tests/unit -q -p no:cacheprovider
@@ -59,7 +60,7 @@ demo-down:
 # Figures in bench/results/ (table, bench.json, bench.png); the bench fleet is removed at the end, also on failure.
 BENCH_SIZES ?= 10
 BENCH_REPS ?= 3
-BENCH_VARIANTS ?= ping,role,slurp,whole
+BENCH_VARIANTS ?= ping,role,role1,slurp,whole
 BENCH_ARGS ?=
 .PHONY: bench
 
@@ -101,6 +102,11 @@ build: venv
 # Build, install into a clean virtualenv with only ansible-core, run the module and the role by FQCN.
 build-test: venv
 	@$(TIMED) "build, install and run the collection from its tarball" tests/integration/test_build_install.sh
+
+# The configure playbook through ansible-runner (AWX's job runner) from the tarball, on a two-host test fleet.
+.PHONY: runner-test
+runner-test: setup
+	@$(TIMED) "ansible-runner job on a two-host fleet (Debian 12 + 13)" tests/integration/test_runner.sh
 
 # Check the execution environment definition (ansible-builder create: a build context, no image).
 ee-check: venv

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import os
 import subprocess
 
 APP_IMAGE = "bench/app:1"
@@ -140,3 +141,52 @@ def compare_fleet(before: dict[str, dict], after: dict[str, dict], mirror: str) 
         "mirror_live": sum(o["mirror_live"] for o in per_host.values()),
         "keys_lost": lost,
     }
+
+
+# --- memory: what each host container costs the machine (its cgroup: systemd, dockerd, containerd, registry,
+# sshd, the app container's shim; page cache included, as the kernel charges it) -------------------------------
+
+CGROUP_V1 = "/sys/fs/cgroup/memory/docker/{id}"
+CGROUP_V2 = "/sys/fs/cgroup/system.slice/docker-{id}.scope"
+
+
+def read_int(path: str) -> int | None:
+    try:
+        with open(path, encoding="ascii") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def memory_stat(path: str, key: str) -> int | None:
+    try:
+        with open(path, encoding="ascii") as f:
+            return next((int(line.split()[1]) for line in f if line.split()[0] == key), None)
+    except OSError:
+        return None
+
+
+def memory_host(host: str) -> dict:
+    """Bytes charged to the host container's cgroup now, its peak, and its resident (anonymous) part."""
+    container_id = subprocess.run(["docker", "inspect", "-f", "{{.Id}}", host], capture_output=True,
+                                  text=True, check=True).stdout.strip()
+    v1, v2 = CGROUP_V1.format(id=container_id), CGROUP_V2.format(id=container_id)
+    if os.path.isdir(v1):
+        return {"usage": read_int(f"{v1}/memory.usage_in_bytes"), "peak": read_int(f"{v1}/memory.max_usage_in_bytes"),
+                "rss": memory_stat(f"{v1}/memory.stat", "total_rss")}
+    return {"usage": read_int(f"{v2}/memory.current"), "peak": read_int(f"{v2}/memory.peak"),
+            "rss": memory_stat(f"{v2}/memory.stat", "anon")}
+
+
+def memory_fleet(hosts: list[str]) -> dict:
+    """Per host (mean over the fleet, MiB): cgroup usage now, peak since the host started, resident part."""
+    per_host = on_all(hosts, memory_host)
+
+    def mean_mib(key: str) -> float:
+        values = [m[key] for m in per_host.values() if m[key] is not None]
+        return round(sum(values) / len(values) / 2**20, 1) if values else 0.0
+
+    return {"per_host_mib": mean_mib("usage"), "peak_per_host_mib": mean_mib("peak"),
+            "rss_per_host_mib": mean_mib("rss"), "hosts": len(hosts),
+            "source": "cgroup v1 memory.usage_in_bytes / max_usage_in_bytes / total_rss"
+            if os.path.isdir("/sys/fs/cgroup/memory/docker") else "cgroup v2 memory.current / memory.peak / anon"}

@@ -1,16 +1,21 @@
 #!/usr/bin/env python3
-"""Fleet benchmark (issue #5): our configure playbook against the common playbook patterns, same fleet, one run.
+"""Fleet benchmark (issues #5, #12): our configure playbook against the common playbook patterns, same fleet.
 
 For each fleet size N: start N Debian 12 hosts (tools/fleet.py, prefix `bench`), seed each with a running
-container and a daemon.json of unrelated keys, then time, repeatedly and interleaved:
+container and a daemon.json of unrelated keys, then time, repeatedly and interleaved, over each connection:
   ping    ansible.builtin.ping: the floor of any playbook
   role    ansible-playbook fleetops.docker_mirror.configure: first apply, then a re-run with nothing to change
+  role1   the same with docker_mirror_serial=100% (one batch instead of the default canary host + the rest)
   slurp   bench/patterns/slurp_merge.yml: slurp + from_json|combine + copy + restart handler + docker info
   whole   bench/patterns/whole_file.yml: copy of the whole file from a dict + restart handler
-The fleet is reset between variants (seeded daemon.json, dockerd restarted, container recreated).
-Writes bench/results/{bench.json,bench.png,README-section.md} and prints the table; --publish copies the
-figures to bench/figures/ and writes the section into README.md (the only copy of that text). The fleet is
-removed at the end, also on failure.
+Connections (--transport): docker = the Docker socket (community.docker.docker, root); ssh = SSH as the non-root
+`deploy` user with sudo (tools/fleet.py up --transport ssh), measured twice: with and without ANSIBLE_PIPELINING,
+ControlPersist on in both (each run starts with no master connection: a fresh ControlPath directory).
+The fleet is reset between variants (seeded daemon.json, dockerd restarted, container recreated). Each host's
+memory (its container's cgroup) is sampled after the runs of each size.
+Writes bench/results/{bench.json,bench.png,README-section.md} and prints the tables and the targets with
+PASS/FAIL; --publish copies the figures to bench/figures/ and writes the section into README.md (the only copy
+of that text). The fleet is removed at the end, also on failure.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 import hosts
@@ -47,10 +53,19 @@ VARIANTS = {
     "role": (ROLE_PLAYBOOK, {}, True),
     "slurp": (os.path.join(BENCH, "patterns", "slurp_merge.yml"), {}, True),
     "whole": (os.path.join(BENCH, "patterns", "whole_file.yml"), {}, True),
-    # Diagnostic, not in the default set: our playbook in one batch instead of canary host + rest.
+    # Our playbook in one batch instead of canary host + rest (the re-run target is reported for both).
     "role1": (ROLE_PLAYBOOK, {"docker_mirror_serial": "100%"}, True),
 }
-DEFAULT_VARIANTS = "ping,role,slurp,whole"
+DEFAULT_VARIANTS = "ping,role,role1,slurp,whole"
+# connection -> (tools/fleet.py transport, ANSIBLE_PIPELINING)
+CONNECTIONS = {
+    "docker": ("docker", True),
+    "ssh": ("ssh", True),
+    "ssh-nopipe": ("ssh", False),
+}
+# --transport names -> connections measured
+TRANSPORTS = {"docker": ["docker"], "ssh": ["ssh", "ssh-nopipe"]}
+SSH_ARGS = "-C -o ControlMaster=auto -o ControlPersist=60s"
 
 
 def log(message: str) -> None:
@@ -61,7 +76,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--sizes", default="10", help="fleet sizes, comma-separated (default 10)")
     parser.add_argument("--reps", type=int, default=3, help="repetitions of each variant (median reported)")
-    parser.add_argument("--variants", default=DEFAULT_VARIANTS, help="subset of: " + ",".join(VARIANTS))
+    parser.add_argument("--variants", default=DEFAULT_VARIANTS,
+                        help="subset of: " + ",".join(VARIANTS) + " (role brings role1 along: the re-run "
+                             "target is judged with both rollouts)")
+    parser.add_argument("--transport", default="docker,ssh",
+                        help="docker and/or ssh, comma-separated (default both; ssh is measured with and "
+                             "without pipelining)")
     parser.add_argument("--publish", action="store_true",
                         help="also copy the figures to bench/figures/ and write the section into README.md")
     parser.add_argument("--check-readme", action="store_true",
@@ -73,9 +93,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
     args.variants = [v for v in args.variants.split(",") if v]
-    unknown = set(args.variants) - set(VARIANTS)
-    if unknown or not args.variants or args.reps < 1 or not args.sizes or min(args.sizes) < 1:
-        parser.error(f"bad --variants/--reps/--sizes (unknown variants: {sorted(unknown)})")
+    if "role" in args.variants and "role1" not in args.variants:
+        args.variants.insert(args.variants.index("role") + 1, "role1")
+    transports = [t for t in args.transport.split(",") if t]
+    unknown = set(args.variants) - set(VARIANTS) | set(transports) - set(TRANSPORTS)
+    if unknown or not args.variants or not transports or args.reps < 1 or not args.sizes or min(args.sizes) < 1:
+        parser.error(f"bad --variants/--transport/--reps/--sizes (unknown: {sorted(unknown)})")
+    args.connections = [c for t in TRANSPORTS if t in transports for c in TRANSPORTS[t]]
     return args
 
 
@@ -89,27 +113,36 @@ def preflight(variants: list[str]) -> None:
             "        Measure only the patterns with: make bench BENCH_VARIANTS=ping,slurp,whole")
 
 
-def fleet_up(size: int, replace: bool) -> tuple[list[str], str]:
-    """Start (replace=True: afresh) or grow the bench fleet to `size` hosts; returns names and inventory path."""
-    inventory = os.path.join(RESULTS, f"inventory-{size}.yml")
-    subprocess.run([*FLEET, "up", "--prefix", PREFIX, "--count", str(size), "--images", "debian12",
-                    "--inventory", inventory, *(["--replace"] if replace else [])],
-                   check=True, stdout=subprocess.DEVNULL)
+def fleet_up(size: int, replace: bool, connections: list[str]) -> tuple[list[str], dict[str, str]]:
+    """Start (replace=True: afresh) or grow the bench fleet to `size` hosts; returns the names and one inventory
+    per transport ({transport: path}): the same hosts, reached through the Docker socket or over SSH."""
+    inventories = {}
+    for transport in dict.fromkeys(CONNECTIONS[c][0] for c in connections):
+        inventory = os.path.join(RESULTS, f"inventory-{size}-{transport}.yml")
+        subprocess.run([*FLEET, "up", "--prefix", PREFIX, "--count", str(size), "--images", "debian12",
+                        "--inventory", inventory, "--transport", transport,
+                        *(["--replace"] if replace and not inventories else [])],
+                       check=True, stdout=subprocess.DEVNULL)
+        inventories[transport] = inventory
     names = [f"{PREFIX}-{i + 1}" for i in range(size)]
-    return names, inventory
+    return names, inventories
 
 
 def fleet_down() -> None:
     subprocess.run([*FLEET, "down", "--prefix", PREFIX], check=False)
 
 
-def ansible_env(forks: int) -> dict:
-    """The same Ansible settings for every variant."""
+def ansible_env(forks: int, pipelining: bool, control_dir: str) -> dict:
+    """The same Ansible settings for every variant; pipelining as the connection says."""
     return dict(
         os.environ,
         ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
         ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".collections"),
-        ANSIBLE_PIPELINING="True",
+        ANSIBLE_PIPELINING=str(pipelining),
+        ANSIBLE_SSH_PIPELINING=str(pipelining),
+        ANSIBLE_SSH_ARGS=SSH_ARGS,
+        ANSIBLE_SSH_CONTROL_PATH_DIR=control_dir,
+        ANSIBLE_HOST_KEY_CHECKING="False",
         ANSIBLE_FORKS=str(forks),
         # One JSON document on stdout: per-host stats and every task's start/end time (warnings go to stderr).
         ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
@@ -123,14 +156,26 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def close_masters(control_dir: str) -> None:
+    """End the SSH master connections ControlPersist kept open, so the next run starts cold as well."""
+    for name in os.listdir(control_dir):
+        subprocess.run(["ssh", "-o", f"ControlPath={os.path.join(control_dir, name)}", "-O", "exit", "bench"],
+                       capture_output=True, check=False, timeout=10)
+
+
 def run_playbook(playbook: str, extra_vars: dict, fleet: dict, log_path: str) -> dict:
     """Run one playbook; returns wall and controller CPU seconds, exit code, task counts and per-task times."""
     extra_vars = {"docker_mirror_registry_mirrors": [MIRROR], **extra_vars}
-    argv = [os.path.join(BIN, "ansible-playbook"), playbook, "-i", fleet["inventory"], "-e", json.dumps(extra_vars)]
+    transport, pipelining = CONNECTIONS[fleet["connection"]]
+    argv = [os.path.join(BIN, "ansible-playbook"), playbook, "-i", fleet["inventories"][transport],
+            "-e", json.dumps(extra_vars)]
     load = os.getloadavg()[0]
-    cpu, started = children_cpu(), time.monotonic()
-    result = subprocess.run(argv, cwd=ROOT, env=ansible_env(fleet["forks"]), text=True, capture_output=True)
-    seconds, cpu = time.monotonic() - started, children_cpu() - cpu
+    with tempfile.TemporaryDirectory(prefix="bench-cp-") as control_dir:
+        cpu, started = children_cpu(), time.monotonic()
+        result = subprocess.run(argv, cwd=ROOT, env=ansible_env(fleet["forks"], pipelining, control_dir),
+                                text=True, capture_output=True)
+        seconds, cpu = time.monotonic() - started, children_cpu() - cpu
+        close_masters(control_dir)
     with open(log_path, "w", encoding="utf-8") as f:
         f.write(f"$ {' '.join(argv)}\n# exit {result.returncode}, {seconds:.2f}s\n# stderr:\n{result.stderr}"
                 f"# stdout (ansible.posix.json):\n{result.stdout}")
@@ -167,12 +212,12 @@ def parse_output(stdout: str, fleet_hosts: list[str]) -> dict:
 
 def measured_run(label: str, playbook: str, extra_vars: dict, fleet: dict, rep: int) -> dict:
     before = hosts.snapshot_fleet(fleet["hosts"])
-    log_path = os.path.join(RESULTS, "logs", f"n{len(fleet['hosts'])}-{label}-{rep + 1}.log")
+    log_path = os.path.join(RESULTS, "logs", f"n{len(fleet['hosts'])}-{fleet['connection']}-{label}-{rep + 1}.log")
     run = run_playbook(playbook, extra_vars, fleet, log_path)
     after = hosts.snapshot_fleet(fleet["hosts"])
     run.update(hosts.compare_fleet(before, after, MIRROR))
     status = "ok" if run["rc"] == 0 else f"FAILED (exit {run['rc']}, see {run['log']})"
-    log(f"  N={len(fleet['hosts'])} rep {rep + 1} {label:<12} {run['seconds']:6.2f}s "
+    log(f"  N={len(fleet['hosts'])} {fleet['connection']:<10} rep {rep + 1} {label:<12} {run['seconds']:6.2f}s "
         f"(controller CPU {run['controller_cpu_s']:5.1f}s, load {run['load_before']:4.1f})  {status}")
     return run
 
@@ -189,20 +234,25 @@ def run_variant(name: str, fleet: dict, rep: int) -> dict[str, dict]:
     return runs
 
 
-def measure_size(size: int, args: argparse.Namespace) -> dict[str, list[dict]]:
-    names, inventory = fleet_up(size, replace=size == min(args.sizes))
-    fleet = {"hosts": names, "inventory": inventory, "forks": min(size, MAX_FORKS)}
+def measure_size(size: int, args: argparse.Namespace) -> tuple[dict[str, dict[str, list[dict]]], dict]:
+    """{connection: {row label: [runs]}} and the hosts' memory after the runs."""
+    names, inventories = fleet_up(size, replace=size == min(args.sizes), connections=args.connections)
     started = time.monotonic()
     hosts.reset_fleet(names)
-    log(f"N={size}: fleet ready and seeded in {time.monotonic() - started:.1f}s; "
-        f"{args.reps} repetition(s) of {', '.join(args.variants)}")
-    runs: dict[str, list[dict]] = {}
+    log(f"N={size}: fleet ready and seeded in {time.monotonic() - started:.1f}s; {args.reps} repetition(s) "
+        f"of {', '.join(args.variants)} over {', '.join(args.connections)}")
+    runs: dict[str, dict[str, list[dict]]] = {}
     for rep in range(args.reps):
         order = args.variants[rep % len(args.variants):] + args.variants[:rep % len(args.variants)]
-        for name in order:
-            for label, run in run_variant(name, fleet, rep).items():
-                runs.setdefault(label, []).append(run)
-    return runs
+        for connection in args.connections:
+            fleet = {"hosts": names, "inventories": inventories, "forks": min(size, MAX_FORKS),
+                     "connection": connection}
+            for name in order:
+                for label, run in run_variant(name, fleet, rep).items():
+                    runs.setdefault(connection, {}).setdefault(label, []).append(run)
+    memory = hosts.memory_fleet(names)
+    log(f"N={size}: memory per host {memory['per_host_mib']:.0f} MiB (peak {memory['peak_per_host_mib']:.0f} MiB)")
+    return runs, memory
 
 
 def summarise_row(runs: list[dict]) -> dict:
@@ -279,12 +329,14 @@ def main(argv: list[str] | None = None) -> int:
     install_signal_handlers()
     os.makedirs(os.path.join(RESULTS, "logs"), exist_ok=True)
     started = time.monotonic()
-    sizes: dict[int, dict] = {}
+    sizes: dict[int, dict] = {}  # N -> {connection: {row label: row}}
+    memory: dict[int, dict] = {}
     aborted = None
     try:
         for size in args.sizes:
-            runs = measure_size(size, args)
-            sizes[size] = {label: summarise_row(rs) for label, rs in runs.items()}
+            runs, memory[size] = measure_size(size, args)
+            sizes[size] = {connection: {label: summarise_row(rs) for label, rs in rows.items()}
+                           for connection, rows in runs.items()}
     except (subprocess.CalledProcessError, RuntimeError) as error:
         aborted = f"stopped at N={size}: {error}"
         log(f"{aborted}; reporting the sizes measured so far")
@@ -293,12 +345,15 @@ def main(argv: list[str] | None = None) -> int:
             fleet_down()
     if not sizes:
         return 1
-    results = report.build(sizes, args, time.monotonic() - started)
+    results = report.build(sizes, memory, args, time.monotonic() - started)
     paths = report.write_all(results, RESULTS)
     print(report.text_tables(results), flush=True)
-    if args.publish:
+    failed = [f"N={n} {connection} {label}" for n, by_connection in sizes.items()
+              for connection, rows in by_connection.items() for label, row in rows.items() if row["failed_runs"]]
+    if args.publish and (aborted or failed):
+        log("not published: the published figures come from one complete run without failures only")
+    elif args.publish:
         publish(paths)
-    failed = [f"N={n} {label}" for n, rows in sizes.items() for label, row in rows.items() if row["failed_runs"]]
     if aborted:
         log(aborted)
         return 1

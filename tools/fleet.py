@@ -2,14 +2,18 @@
 """The local test fleet: one tool for Molecule, the demo and the benchmark.
 
 Test hosts are containers running systemd as PID 1 with their own dockerd and a registry mirror on their
-own loopback. They are reached only through the Docker socket (``docker exec``), and run with
-``--network none``, so nothing in a test can send traffic anywhere but the Docker socket and a host's own
-loopback.
+own loopback. They run with ``--network none``, so nothing in a test can send traffic anywhere but the Docker
+socket and a host's own loopback. Two ways to reach them (``up --transport``):
+  docker  (default) the Docker socket: ``community.docker.docker`` as root
+  ssh     as a user would: SSH as ``deploy`` (passwordless sudo, key generated on the controller under
+          $FLEETOPS_FLEET_STATE, default ~/.local/state/fleetops-fleet), to an sshd listening on the host's
+          127.0.0.1 only, tunnelled by ``ProxyCommand="docker exec -i HOST socat - TCP:127.0.0.1:22"``
 
 Subcommands:
   engine                     use the reachable Docker daemon, or install docker.io and start dockerd
   image [NAME ...]           build the test-host images (debian12, debian13) unless cached for this recipe
   up --prefix P --count N    start N hosts (images round-robin from --images) and write an inventory
+                             (--transport docker|ssh)
   down --prefix P            remove the hosts of fleet P and their volumes
   status --prefix P          print each host's Docker version and live registry mirrors
 
@@ -33,7 +37,7 @@ IMAGE_REPO = "fleetops-host"
 FLEET_LABEL = "fleetops.fleet"
 DOCKERD_LOG = "/var/log/fleetops-dockerd.log"
 # The command each Debian package we install on the engine's machine provides (to skip what is there).
-APT_COMMANDS = {"docker.io": "dockerd", "debootstrap": "debootstrap"}
+APT_COMMANDS = {"docker.io": "dockerd", "debootstrap": "debootstrap", "openssh-client": "ssh-keygen"}
 
 BASE_PACKAGES = [
     "systemd", "systemd-sysv", "dbus", "python3", "docker.io", "docker-registry",
@@ -86,6 +90,9 @@ PermitRootLogin no
 UseDNS no
 """
 SUDOERS = f"{SSH_USER} ALL=(ALL:ALL) NOPASSWD: ALL\n"
+# The controller's side: never inside the repository, so a key is never committed.
+STATE_DIR = os.environ.get("FLEETOPS_FLEET_STATE") or os.path.expanduser("~/.local/state/fleetops-fleet")
+SSH_KEY = os.path.join(STATE_DIR, "id_ed25519")
 
 # Units that have nothing to do in a container and would only make systemd report "degraded".
 MASKED_UNITS = [
@@ -287,7 +294,7 @@ def fleet_members(prefix: str) -> list[str]:
     return sorted(out.stdout.split())
 
 
-def wait_ready(name: str, timeout: float = 180) -> None:
+def wait_ready(name: str, transport: str = "docker", timeout: float = 180) -> None:
     """Wait until systemd has booted and the host's dockerd and mirror answer; never longer than timeout."""
     deadline = time.monotonic() + timeout
     checks = [
@@ -295,6 +302,8 @@ def wait_ready(name: str, timeout: float = 180) -> None:
         ["docker", "info", "--format", "{{.ServerVersion}}"],
         ["systemctl", "is-active", "docker-registry"],
     ]
+    if transport == "ssh":
+        checks.append(["systemctl", "is-active", "ssh"])
     for check in checks:
         while True:
             result = run(["docker", "exec", name, *check], check=False, timeout=30)
@@ -314,23 +323,58 @@ def start_host(prefix: str, name: str, image: str) -> None:
     wait_ready(name)
 
 
-def write_inventory(path: str, prefix: str, hosts: dict[str, str]) -> None:
+def ssh_key() -> str:
+    """The controller's key for the deploy user (made once, kept outside the repository); returns its path."""
+    if not os.path.exists(SSH_KEY):
+        apt_install(["openssh-client"])
+        os.makedirs(STATE_DIR, mode=0o700, exist_ok=True)
+        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "fleetops-fleet", "-f", SSH_KEY])
+        log(f"SSH key for the fleet's {SSH_USER} user: {SSH_KEY}")
+    return SSH_KEY
+
+
+def authorize_key(name: str, key: str) -> None:
+    with open(f"{key}.pub", encoding="utf-8") as f:
+        public_key = f.read()
+    home = f"/home/{SSH_USER}/.ssh"
+    run(["docker", "exec", "-i", name, "sh", "-ec",
+         f"install -d -m 700 -o {SSH_USER} -g {SSH_USER} {home}; cat > {home}/authorized_keys; "
+         f"chown {SSH_USER}:{SSH_USER} {home}/authorized_keys; chmod 600 {home}/authorized_keys"],
+        input=public_key)
+
+
+def proxy_command(name: str) -> str:
+    """SSH to the host's loopback sshd through the Docker socket: no IP traffic leaves the engine host."""
+    return f"docker exec -i {name} socat - TCP:127.0.0.1:22"
+
+
+def ssh_host_vars(name: str) -> dict[str, str]:
+    return {"ansible_ssh_common_args": f'-o ProxyCommand="{proxy_command(name)}" '
+                                       "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"}
+
+
+def connection_vars(transport: str) -> dict[str, str]:
+    if transport == "ssh":
+        return {"ansible_connection": "ssh", "ansible_user": SSH_USER, "ansible_ssh_private_key_file": SSH_KEY}
+    return {"ansible_connection": "community.docker.docker"}
+
+
+def write_inventory(path: str, prefix: str, hosts: dict[str, str], transport: str = "docker") -> None:
     groups: dict[str, list[str]] = {}
     for name, image in hosts.items():
         groups.setdefault(image, []).append(name)
     inventory = {
         prefix: {
-            "hosts": {name: {} for name in hosts},
-            "vars": {
-                "ansible_connection": "community.docker.docker",
-                "ansible_python_interpreter": "/usr/bin/python3",
-            },
+            "hosts": {name: ssh_host_vars(name) if transport == "ssh" else {} for name in hosts},
+            "vars": {**connection_vars(transport), "ansible_python_interpreter": "/usr/bin/python3"},
             "children": {image: {"hosts": {n: {} for n in names}} for image, names in groups.items()},
         }
     }
+    how = {"docker": "through the Docker socket",
+           "ssh": f"over SSH as {SSH_USER} (sudo), tunnelled through the Docker socket"}[transport]
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
-        f.write("# Written by tools/fleet.py: the hosts are reached through the Docker socket.\n")
+        f.write(f"# Written by tools/fleet.py: the hosts are reached {how}.\n")
         json.dump(inventory, f, indent=2)  # JSON is valid YAML: Ansible's yaml inventory reads it
         f.write("\n")
     log(f"inventory written to {path}")
@@ -354,6 +398,7 @@ def cmd_up(args: argparse.Namespace) -> None:
     if args.replace:
         remove_hosts(args.prefix)
     existing = set(fleet_members(args.prefix))
+    key = ssh_key() if args.transport == "ssh" else None
     started = time.monotonic()
     log(f"starting {len(hosts)} host(s) for fleet '{args.prefix}'")
     with concurrent.futures.ThreadPoolExecutor(max_workers=min(8, len(hosts))) as pool:
@@ -361,9 +406,13 @@ def cmd_up(args: argparse.Namespace) -> None:
                    for name, image in hosts.items() if name not in existing]
         for future in futures:
             future.result()
+    if key:
+        for name in hosts:  # also the hosts that were already up
+            wait_ready(name, "ssh")
+            authorize_key(name, key)
     log(f"fleet '{args.prefix}' ready in {time.monotonic() - started:.0f}s")
     if args.inventory:
-        write_inventory(args.inventory, args.prefix, hosts)
+        write_inventory(args.inventory, args.prefix, hosts, args.transport)
 
 
 def remove_hosts(prefix: str) -> None:
@@ -405,6 +454,8 @@ def main(argv: list[str] | None = None) -> None:
     up.add_argument("--host", action="append", metavar="NAME=IMAGE", help="explicit hosts (repeatable)")
     up.add_argument("--inventory")
     up.add_argument("--replace", action="store_true", help="remove an existing fleet of that prefix first")
+    up.add_argument("--transport", choices=["docker", "ssh"], default="docker",
+                    help="how the inventory reaches the hosts (ssh: as deploy with sudo, see above)")
     up.set_defaults(func=cmd_up)
     for name, func in (("down", cmd_down), ("status", cmd_status)):
         p = sub.add_parser(name)

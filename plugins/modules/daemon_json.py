@@ -127,7 +127,7 @@ options:
     description:
       - Fail, before anything is written (also in check mode), when Docker is not installed or dockerd
         runs but does not answer C(docker info) (RV(daemon_state) V(not-installed) or V(not-answering)).
-      - A stopped C(docker.service) is not a failure: the file is written for its next start, and
+      - A stopped C(docker.service) is not a failure. The file is written for its next start, and
         RV(daemon_state) is V(stopped). The module never starts a stopped Docker.
       - With V(false), the module works on the file alone and RV(daemon_state) says what it found.
     type: bool

@@ -9,6 +9,11 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: containerd_hosts
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - action_common_attributes.files
+  - ansible.builtin.files
+  - fleetops.docker_mirror.file_attributes
 short_description: Point containerd at registry mirrors with a hosts.toml file
 version_added: 1.1.0
 description:
@@ -38,22 +43,9 @@ description:
     the file and the cause.
 author:
   - fleetops engineers (@fleetops)
-extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - action_common_attributes.files
-  - ansible.builtin.files
 attributes:
-  check_mode:
-    support: full
   diff_mode:
-    support: full
     details: One diff per file changed (hosts.toml, config.toml), with the exact text before and after.
-  platform:
-    platforms: posix
-  safe_file_operations:
-    support: full
-  vault:
-    support: none
 options:
   registry:
     description:
@@ -209,110 +201,24 @@ diff:
 """
 
 import contextlib
-import fcntl
 import os
 import re
-import stat
-import tempfile
 import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _containerd as ctd
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _files
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import DaemonConfigError
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry import mask_url
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._files import FileError
 
-NEW_FILE_MODE = 0o644
-NEW_DIR_MODE = 0o755
 HOSTS_FILE = "hosts.toml"
-
-
-class FileError(DaemonConfigError):
-    """A failure tied to one file; the message names that file."""
-
-    def __init__(self, path: str, cause: str) -> None:
-        super().__init__(cause)
-        self.path = path
 
 
 class Change(t.NamedTuple):
     path: str
     before: str | None  # None: the file does not exist
     after: str | None  # None: remove the file
-
-
-# --------------------------------------------------------------------------- files
-
-
-def read_text(path: str) -> str | None:
-    """The file's text, None when missing; anything but a regular UTF-8 file is refused without blocking."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise FileError(path, "cannot read the file: %s" % (exc.strerror or to_native(exc))) from None
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            raise FileError(path, "not a regular file")
-        raw = handle.read()
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise FileError(path, "not valid UTF-8 (byte %d)" % exc.start) from None
-
-
-def real_path(path: str, option: str) -> str:
-    if not os.path.isabs(path):
-        raise DaemonConfigError("%s must be an absolute path, got %s" % (option, path))
-    return os.path.realpath(path)
-
-
-@contextlib.contextmanager
-def directory_lock(directory: str) -> t.Iterator[None]:
-    """Exclusive flock on an existing directory (none when it does not exist yet)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    except OSError:
-        yield
-        return
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
-
-
-def write_text(module: AnsibleModule, path: str, text: str) -> None:
-    """Temporary file in the target's directory, then atomic_move (keeps owner, mode, SELinux context)."""
-    directory = os.path.dirname(path)
-    os.makedirs(directory, NEW_DIR_MODE, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, NEW_FILE_MODE)
-        module.atomic_move(temporary, path, unsafe_writes=module.params["unsafe_writes"])
-    except Exception as exc:
-        cause = exc.strerror if isinstance(exc, OSError) and exc.strerror else to_native(exc)
-        raise FileError(path, "cannot write the file: %s" % cause) from None
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-
-
-def remove_file(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        raise FileError(path, "cannot remove the file: %s" % (exc.strerror or to_native(exc))) from None
-    with contextlib.suppress(OSError):
-        os.rmdir(os.path.dirname(path))  # only when empty: certificates stay
 
 
 # --------------------------------------------------------------------------- planning
@@ -397,7 +303,7 @@ def hosts_text(params: dict[str, t.Any]) -> str:
 
 def plan_hosts(module: AnsibleModule, target: str, wanted: str | None) -> Change | None:
     """The hosts.toml change; None when nothing changes. A file without our marker is not ours."""
-    current = read_text(target)
+    current = _files.read_text(target)
     if module.params["state"] == "absent":
         if current is None:
             return None
@@ -414,43 +320,34 @@ def plan_hosts(module: AnsibleModule, target: str, wanted: str | None) -> Change
 # --------------------------------------------------------------------------- the module
 
 
-def diff_entry(change: Change) -> dict[str, str]:
-    return {
-        "before": mask_url(change.before or ""),
-        "after": mask_url(change.after or ""),
-        "before_header": change.path if change.before is not None else "%s (absent)" % change.path,
-        "after_header": change.path if change.after is not None else "%s (absent)" % change.path,
-    }
-
-
 def apply(module: AnsibleModule, changes: list[Change]) -> None:
     """Write hosts.toml, then config.toml; when the second fails, the first is put back as it was."""
     done: list[Change] = []
     try:
         for change in changes:
             if change.after is None:
-                remove_file(change.path)
+                _files.remove_file(change.path)
             else:
-                write_text(module, change.path, change.after)
+                _files.write_text(module, change.path, change.after)
             done.append(change)
     except FileError:
         for change in reversed(done):
             with contextlib.suppress(DaemonConfigError, OSError):
                 if change.before is None:
-                    remove_file(change.path)
+                    _files.remove_file(change.path)
                 else:
-                    write_text(module, change.path, change.before)
+                    _files.write_text(module, change.path, change.before)
         raise
 
 
 def run_module(module: AnsibleModule) -> dict[str, t.Any]:
     params = module.params
-    config = real_path(params["config_path"], "config_path")
-    wanted_dir = real_path(params["hosts_dir"], "hosts_dir") if params["hosts_dir"] else None
+    config = _files.real_path(params["config_path"], "config_path")
+    wanted_dir = _files.real_path(params["hosts_dir"], "hosts_dir") if params["hosts_dir"] else None
     ctd.validate_registry(params["registry"])
     wanted = hosts_text(params) if params["state"] == "present" else None
-    with directory_lock(os.path.dirname(config)):
-        config_text = read_text(config)
+    with _files.directory_lock(os.path.dirname(config)):
+        config_text = _files.read_text(config)
         hosts_dir, new_config, reads = plan_config(module, config, config_text, wanted_dir)
         target = os.path.realpath(os.path.join(hosts_dir, params["registry"], HOSTS_FILE))
         changes = []
@@ -459,7 +356,7 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
             check_not_shadowed(hosts_dir, ctd.configured_dirs(data, ctd.config_version(data)),
                                params["registry"], config)
         same_directory = os.path.dirname(target) == os.path.dirname(config)
-        with directory_lock(os.path.dirname(target)) if not same_directory else contextlib.nullcontext():
+        with _files.directory_lock(os.path.dirname(target)) if not same_directory else contextlib.nullcontext():
             hosts_change = plan_hosts(module, target, wanted)
             changes = [change for change in (hosts_change,) if change]
             if new_config is not None:
@@ -467,9 +364,8 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
             if not module.check_mode:
                 apply(module, changes)
     changed = bool(changes)
-    if not module.check_mode and params["state"] == "present" and os.path.exists(target):
-        file_args = module.load_file_common_arguments(params, path=target)
-        changed = module.set_fs_attributes_if_different(file_args, changed)
+    if params["state"] == "present":
+        changed = _files.apply_file_attributes(module, target, changed)
     result = {
         "changed": changed,
         "path": target,
@@ -479,7 +375,7 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
         "cri_reads_hosts_dir": reads,
     }
     if module._diff:
-        result["diff"] = [diff_entry(change) for change in changes]
+        result["diff"] = [_files.diff_entry(*change) for change in changes]
     return result
 
 
@@ -501,17 +397,9 @@ def main() -> None:
         supports_check_mode=True,
         add_file_common_args=True,
     )
-    try:
-        result = run_module(module)
-    except FileError as exc:
-        module.fail_json(msg=mask_url("%s: %s — the file was left unchanged" % (exc.path, exc.message)),
-                         path=exc.path)
-    except (DaemonConfigError, OSError) as exc:
-        cause = exc.message if isinstance(exc, DaemonConfigError) else (exc.strerror or to_native(exc))
-        path = os.path.join(module.params["hosts_dir"] or ctd.DEFAULT_HOSTS_DIR, str(module.params["registry"]),
-                            HOSTS_FILE)
-        module.fail_json(msg=mask_url("%s: %s — the file was left unchanged" % (path, cause)), path=path)
-    module.exit_json(**result)
+    default_path = os.path.join(module.params["hosts_dir"] or ctd.DEFAULT_HOSTS_DIR, str(module.params["registry"]),
+                                HOSTS_FILE)
+    _files.exit_or_fail(module, run_module, default_path)
 
 
 if __name__ == "__main__":

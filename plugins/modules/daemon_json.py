@@ -9,6 +9,11 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: daemon_json
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - action_common_attributes.files
+  - ansible.builtin.files
+  - fleetops.docker_mirror.file_attributes
 short_description: Merge registry mirrors and settings into Docker's daemon.json
 version_added: 1.0.0
 description:
@@ -41,22 +46,9 @@ description:
   - On failure the message names the file and the cause, and the file is left unchanged.
 author:
   - fleetops engineers (@fleetops)
-extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - action_common_attributes.files
-  - ansible.builtin.files
 attributes:
-  check_mode:
-    support: full
   diff_mode:
-    support: full
     details: The diff shows the file's text before and the exact text written after, with secrets masked.
-  platform:
-    platforms: posix
-  safe_file_operations:
-    support: full
-  vault:
-    support: none
 options:
   path:
     description:
@@ -161,20 +153,18 @@ seealso:
 EXAMPLES = r"""
 - name: Add a pull-through cache, keeping every other key of daemon.json
   fleetops.docker_mirror.daemon_json:
+    keep_previous: true
     registry_mirrors:
       - https://mirror.gcr.io
-    keep_previous: true
   become: true
   register: __docker_mirror_daemon_json
 
-- name: Make Docker take it, rolling back if it does not
-  fleetops.docker_mirror.daemon_apply:
-    action: "{{ 'reload' if __docker_mirror_daemon_json.reload_sufficient else 'restart' }}"
-    mirrors: "{{ __docker_mirror_daemon_json.registry_mirrors }}"
-    rollback_file: "{{ __docker_mirror_daemon_json.rollback_file | default(omit) }}"
-    created: "{{ __docker_mirror_daemon_json.created }}"
-  become: true
-  when: __docker_mirror_daemon_json is changed
+# Docker takes the file with fleetops.docker_mirror.daemon_apply (see its examples), which rolls back to
+# the rollback_file kept above if Docker does not take it.
+- name: Say which changes need a restart of Docker rather than a reload
+  ansible.builtin.debug:
+    msg: "A restart is needed for: {{ __docker_mirror_daemon_json.changed_keys | join(', ') }}"
+  when: __docker_mirror_daemon_json is changed and not __docker_mirror_daemon_json.reload_sufficient
 
 - name: Use exactly one mirror, an http one on the LAN
   fleetops.docker_mirror.daemon_json:
@@ -296,13 +286,7 @@ diff:
 """
 
 import contextlib
-import fcntl
 import os
-import re
-import stat
-import struct
-import tempfile
-import time
 import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
@@ -325,6 +309,20 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document i
     redact_arguments,
     render,
 )
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._files import (
+    NEW_FILE_MODE,
+    check_can_write,
+    check_file_type,
+    check_replaceable,
+    decode,
+    directory_lock,
+    encode,
+    ensure_directory,
+    raise_os_error,
+    read_bytes,
+    remove_quietly,
+    write_private,
+)
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry import (
     INSECURE_KEY,
     MIRRORS_KEY,
@@ -334,19 +332,7 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry i
     validate_mirror,
 )
 
-MOUNTINFO = "/proc/self/mountinfo"
-# How long a run waits for another one editing the same directory (each holds the lock well under a second).
-LOCK_TIMEOUT = 60.0
-LOCK_POLL = 0.05
-# linux/fs.h: FS_IOC_GETFLAGS and the chattr flags that make a rename over the file fail with EPERM.
-FS_IOC_GETFLAGS = 0x80086601
-FS_IMMUTABLE_FL = 0x10
-FS_APPEND_FL = 0x20
-NEW_FILE_MODE = 0o644
-NEW_DIR_MODE = 0o755
 PREVIOUS_SUFFIX = ".docker_mirror-previous"
-FILE_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
-              (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
 
 
 class Edit(t.NamedTuple):
@@ -368,160 +354,13 @@ def absolute_path(path: str) -> str:
     return os.path.realpath(path)
 
 
-def file_kind_refused(mode: int) -> str | None:
-    for test, name in FILE_KINDS:
-        if test(mode):
-            return name
-    return None
-
-
-def check_file_type(target: str) -> None:
-    """Refuse anything but a regular file without opening it (a FIFO would block forever)."""
-    try:
-        mode = os.lstat(target).st_mode
-    except FileNotFoundError:
-        return
-    except NotADirectoryError:
-        raise DaemonConfigError("cannot create the file: %s is not a directory"
-                                % nearest_existing(os.path.dirname(target))) from None
-    except OSError as exc:
-        raise_os_error("cannot look at the file", exc)
-    kind = file_kind_refused(mode)
-    if kind:
-        raise DaemonConfigError("is %s, not a regular file" % kind)
-
-
-def raise_os_error(what: str, exc: OSError) -> t.NoReturn:
-    if isinstance(exc, PermissionError) and not daemon.is_root():
-        raise daemon.NeedsRoot() from None
-    raise DaemonConfigError("%s: %s" % (what, exc.strerror or to_native(exc))) from None
-
-
 def read_current(target: str) -> tuple[bool, bytes]:
     """(existed, bytes) of the file, opened without following links or blocking."""
     try:
-        fd = os.open(target, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
-    except FileNotFoundError:
-        return False, b""
+        raw = read_bytes(target)
     except OSError as exc:
         raise_os_error("cannot read the file", exc)
-    with os.fdopen(fd, "rb") as handle:
-        kind = file_kind_refused(os.fstat(handle.fileno()).st_mode)
-        if kind:
-            raise DaemonConfigError("is %s, not a regular file" % kind)
-        return True, handle.read()
-
-
-def decode(raw: bytes) -> str:
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise DaemonConfigError("not valid UTF-8 (byte %d)" % exc.start) from None
-
-
-def encode(text: str) -> bytes:
-    try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise DaemonConfigError("the result cannot be written as UTF-8 (%s at character %d)"
-                                % (exc.reason, exc.start)) from None
-
-
-@contextlib.contextmanager
-def directory_lock(directory: str) -> t.Iterator[None]:
-    """Exclusive flock on the directory itself: no lock file is left behind, and every run editing a file in
-    it (the rename included) waits for the others. No lock when the directory does not exist yet."""
-    try:
-        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    except FileNotFoundError:
-        yield
-        return
-    except OSError as exc:
-        raise_os_error("cannot open the directory %s" % directory, exc)
-    try:
-        wait_for_lock(fd, directory)
-        yield
-    finally:
-        os.close(fd)
-
-
-def wait_for_lock(fd: int, directory: str) -> None:
-    """flock, but bounded: a stuck run (or someone's ``flock``) holding the lock must not hang the play."""
-    deadline = time.monotonic() + LOCK_TIMEOUT
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                raise DaemonConfigError("another process has held the lock on %s for more than %g s (a stuck run?)"
-                                        % (directory, LOCK_TIMEOUT)) from None
-            time.sleep(LOCK_POLL)
-
-
-def ensure_directory(directory: str) -> None:
-    try:
-        os.makedirs(directory, NEW_DIR_MODE, exist_ok=True)
-        os.chmod(directory, NEW_DIR_MODE)
-    except OSError as exc:
-        raise_os_error("cannot create directory %s" % directory, exc)
-
-
-def nearest_existing(directory: str) -> str:
-    while not os.path.exists(directory) and os.path.dirname(directory) != directory:
-        directory = os.path.dirname(directory)
-    return directory
-
-
-def check_can_write(target: str) -> None:
-    """Non-root: the directory must take a temporary file and a rename (else: needs root)."""
-    if daemon.is_root():
-        return
-    directory = nearest_existing(os.path.dirname(target))
-    if not os.access(directory, os.W_OK | os.X_OK) or (os.path.exists(target) and not os.access(target, os.W_OK)):
-        raise daemon.NeedsRoot()
-
-
-def inode_flags(path: str) -> int:
-    """The chattr flags of ``path``; 0 where the file system has none or they cannot be read."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError:
-        return 0
-    try:
-        # The kernel writes an int into a buffer declared as long: 8 bytes are room enough on every platform.
-        return struct.unpack("i", fcntl.ioctl(fd, FS_IOC_GETFLAGS, bytes(8))[:4])[0]
-    except OSError:
-        return 0
-    finally:
-        os.close(fd)
-
-
-def mount_points() -> set[str]:
-    """Every mount point of this mount namespace (octal escapes of /proc/self/mountinfo decoded)."""
-    try:
-        with open(MOUNTINFO, encoding="utf-8", errors="surrogateescape") as handle:
-            fields = [line.split(" ") for line in handle.read().splitlines()]
-    except OSError:
-        return set()
-    return {re.sub(r"\\([0-7]{3})", lambda match: chr(int(match.group(1), 8)), line[4])
-            for line in fields if len(line) > 4}
-
-
-def check_replaceable(target: str, unsafe_writes: bool) -> None:
-    """Refuse, before anything is written (a backup, a previous copy), a file the final rename cannot replace."""
-    if not os.path.exists(target):
-        return
-    flags = inode_flags(target)
-    for flag, what in ((FS_IMMUTABLE_FL, "immutable (chattr +i)"), (FS_APPEND_FL, "append-only (chattr +a)")):
-        if flags & flag:
-            raise DaemonConfigError("the file is %s: remove the flag first (chattr -%s)" % (what, what[-2]))
-    if inode_flags(os.path.dirname(target)) & FS_IMMUTABLE_FL:
-        raise DaemonConfigError("the directory %s is immutable (chattr +i): remove the flag first (chattr -i)"
-                                % os.path.dirname(target))
-    if not unsafe_writes and target in mount_points():
-        raise DaemonConfigError("is a mount point (a bind-mounted file): a rename cannot replace it; "
-                                "set unsafe_writes: true to write it in place")
+    return raw is not None, raw or b""
 
 
 # --------------------------------------------------------------------------- checks on the document
@@ -597,26 +436,6 @@ def prepare(params: dict[str, t.Any], target: str, status: daemon.DaemonStatus) 
 
 
 # --------------------------------------------------------------------------- writing
-
-
-def write_private(directory: str, data: bytes, prefix: str) -> str:
-    """A new file (mode 0600) holding ``data``, removed again if writing fails (ENOSPC, EIO)."""
-    fd, name = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except BaseException:
-        remove_quietly(name)
-        raise
-    return name
-
-
-def remove_quietly(name: str | None) -> None:
-    if name:
-        with contextlib.suppress(OSError):
-            os.unlink(name)
 
 
 def previous_copy_name(target: str) -> str:

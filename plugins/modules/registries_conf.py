@@ -9,6 +9,11 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: registries_conf
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - action_common_attributes.files
+  - ansible.builtin.files
+  - fleetops.docker_mirror.file_attributes
 short_description: Registry mirrors for Podman, Buildah, Skopeo and CRI-O in a registries.conf drop-in
 version_added: 1.1.0
 description:
@@ -31,22 +36,9 @@ description:
     the file and the cause.
 author:
   - fleetops engineers (@fleetops)
-extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - action_common_attributes.files
-  - ansible.builtin.files
 attributes:
-  check_mode:
-    support: full
   diff_mode:
-    support: full
     details: The diff shows the drop-in's text before and the exact text written after.
-  platform:
-    platforms: posix
-  safe_file_operations:
-    support: full
-  vault:
-    support: none
 options:
   registry:
     description:
@@ -141,95 +133,23 @@ diff:
       description: The text after the run, empty when removed.
       type: str
     before_header:
-      description: The file's name, with C((absent)) when it did not exist.
+      description: The drop-in's name, with C((absent)) when it did not exist.
       type: str
     after_header:
-      description: The file's name, with C((absent)) when removed.
+      description: The drop-in's name, with C((absent)) when removed.
       type: str
 """
 
-import contextlib
-import fcntl
 import os
-import stat
-import tempfile
 import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _files
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _registries_conf as rc
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._containerd import validate_registry
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import DaemonConfigError
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry import mask_url
-
-NEW_FILE_MODE = 0o644
-NEW_DIR_MODE = 0o755
-
-
-class FileError(DaemonConfigError):
-    """A failure tied to one file; the message names that file."""
-
-    def __init__(self, path: str, cause: str) -> None:
-        super().__init__(cause)
-        self.path = path
-
-
-# --------------------------------------------------------------------------- files
-
-
-def read_text(path: str) -> str | None:
-    """The file's text, None when missing; anything but a regular UTF-8 file is refused without blocking."""
-    try:
-        fd = os.open(os.path.realpath(path), os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise FileError(path, "cannot read the file: %s" % (exc.strerror or to_native(exc))) from None
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            raise FileError(path, "not a regular file")
-        raw = handle.read()
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise FileError(path, "not valid UTF-8 (byte %d)" % exc.start) from None
-
-
-@contextlib.contextmanager
-def directory_lock(directory: str) -> t.Iterator[None]:
-    """Exclusive flock on an existing directory (none when it does not exist yet)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    except OSError:
-        yield
-        return
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
-
-
-def write_text(module: AnsibleModule, path: str, text: str) -> None:
-    """Temporary file in the target's directory, then atomic_move (keeps owner, mode, SELinux context)."""
-    directory = os.path.dirname(path)
-    os.makedirs(directory, NEW_DIR_MODE, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, NEW_FILE_MODE)
-        module.atomic_move(temporary, path, unsafe_writes=module.params["unsafe_writes"])
-    except Exception as exc:
-        cause = exc.strerror if isinstance(exc, OSError) and exc.strerror else to_native(exc)
-        raise FileError(path, "cannot write the file: %s" % cause) from None
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._files import FileError
 
 # --------------------------------------------------------------------------- checks
 
@@ -237,7 +157,7 @@ def write_text(module: AnsibleModule, path: str, text: str) -> None:
 def other_files(conf_dir: str, main_conf: str, dropin: str) -> list[tuple[str, str, bool]]:
     """(path, text, read after ours) of the main file and every other ``.conf`` drop-in."""
     files = []
-    main_text = read_text(main_conf)
+    main_text = _files.read_text(main_conf)
     if main_text is not None:
         files.append((main_conf, main_text, False))
     try:
@@ -251,7 +171,7 @@ def other_files(conf_dir: str, main_conf: str, dropin: str) -> list[tuple[str, s
         path = os.path.join(conf_dir, name)
         if name == dropin or not name.endswith(".conf") or not os.path.isfile(path):
             continue
-        text = read_text(path)
+        text = _files.read_text(path)
         if text is not None:
             files.append((path, text, name in later))
     return files
@@ -291,14 +211,13 @@ def wanted_text(params: dict[str, t.Any], registry: str) -> str:
 def run_module(module: AnsibleModule) -> dict[str, t.Any]:
     params = module.params
     for option in ("conf_dir", "main_conf"):
-        if not os.path.isabs(params[option]):
-            raise DaemonConfigError("%s must be an absolute path, got %s" % (option, params[option]))
+        _files.real_path(params[option], option)
     rc.validate_dropin_name(params["dropin"])
     registry = validate_registry(params["registry"])
     target = os.path.realpath(os.path.join(params["conf_dir"], params["dropin"]))
     wanted = wanted_text(params, registry) if params["state"] == "present" else None
-    with directory_lock(os.path.dirname(target)):
-        current = read_text(target)
+    with _files.directory_lock(os.path.dirname(target)):
+        current = _files.read_text(target)
         if params["state"] == "absent":
             if current is not None and not rc.is_ours(current):
                 module.warn("%s was not written by fleetops.docker_mirror.registries_conf: left in place" % target)
@@ -313,45 +232,30 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
             if wanted is None:
                 os.unlink(target)
             else:
-                write_text(module, target, wanted)
-    if not module.check_mode and params["state"] == "present" and os.path.exists(target):
-        file_args = module.load_file_common_arguments(params, path=target)
-        changed = module.set_fs_attributes_if_different(file_args, changed)
+                _files.write_text(module, target, wanted)
+    if params["state"] == "present":
+        changed = _files.apply_file_attributes(module, target, changed)
     result: dict[str, t.Any] = {"changed": changed, "path": target}
     if module._diff:
-        result["diff"] = {
-            "before": mask_url(current or ""), "after": mask_url(wanted or ""),
-            "before_header": target if current is not None else "%s (absent)" % target,
-            "after_header": target if wanted is not None else "%s (absent)" % target,
-        }
+        result["diff"] = _files.diff_entry(target, current, wanted)
     return result
 
 
 def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
-            registry=dict(type="str", default="docker.io"),
             mirrors=dict(type="list", elements="str", default=[]),
+            registry=dict(type="str", default="docker.io"),
             conf_dir=dict(type="path", default="/etc/containers/registries.conf.d"),
             dropin=dict(type="str", default=rc.DEFAULT_DROPIN),
             main_conf=dict(type="path", default="/etc/containers/registries.conf"),
-            force=dict(type="bool", default=False),
             state=dict(type="str", choices=["present", "absent"], default="present"),
+            force=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
         add_file_common_args=True,
     )
-    params = module.params
-    path = os.path.join(params["conf_dir"], str(params["dropin"]))
-    try:
-        result = run_module(module)
-    except FileError as exc:
-        module.fail_json(msg=mask_url("%s: %s — the file was left unchanged" % (exc.path, exc.message)),
-                         path=exc.path)
-    except (DaemonConfigError, OSError) as exc:
-        cause = exc.message if isinstance(exc, DaemonConfigError) else (exc.strerror or to_native(exc))
-        module.fail_json(msg=mask_url("%s: %s — the file was left unchanged" % (path, cause)), path=path)
-    module.exit_json(**result)
+    _files.exit_or_fail(module, run_module, os.path.join(module.params["conf_dir"], str(module.params["dropin"])))
 
 
 if __name__ == "__main__":

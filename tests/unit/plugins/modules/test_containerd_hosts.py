@@ -16,10 +16,14 @@ import typing as t
 import pytest
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _containerd as ctd
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _files
 from ansible_collections.fleetops.docker_mirror.plugins.modules import containerd_hosts
+from ansible_collections.fleetops.docker_mirror.tests.unit.plugins.modules.file_tree import (
+    assert_failed_unchanged,
+    snapshot,
+)
 
 MIRROR = "https://mirror.gcr.io"
-LEFT_UNCHANGED = " — the file was left unchanged"
 DEBIAN = ('version = 2\n\n[plugins]\n  [plugins."io.containerd.grpc.v1.cri"]\n'
           '    [plugins."io.containerd.grpc.v1.cri".cni]\n      bin_dir = "/usr/lib/cni"\n'
           '      conf_dir = "/etc/cni/net.d"\n  [plugins."io.containerd.internal.v1.opt"]\n'
@@ -60,23 +64,6 @@ def run(host, tree: Tree, check_mode: bool = False, diff: bool = False, **params
     if "hosts_dir" not in params and params.pop("default_dir", False) is False:
         params["hosts_dir"] = tree.hosts_dir
     return host.run(containerd_hosts.main, check_mode=check_mode, diff=diff, **params)
-
-
-def snapshot(root: str) -> dict[str, bytes]:
-    files = {}
-    for directory, dummy, names in os.walk(root):
-        for name in names:
-            path = os.path.join(directory, name)
-            with open(path, "rb") as handle:
-                files[os.path.relpath(path, root)] = handle.read()
-    return files
-
-
-def assert_failed_unchanged(result: dict[str, t.Any], before: dict[str, bytes], root: str, fragment: str) -> None:
-    assert result["failed"], result
-    assert result["msg"].endswith(LEFT_UNCHANGED) and fragment in result["msg"], result["msg"]
-    assert result["msg"].startswith(result["path"] + ": ")
-    assert snapshot(root) == before
 
 
 # --------------------------------------------------------------------------- writing
@@ -323,14 +310,14 @@ def test_unreadable_config_toml(host, tree, raw: bytes | None, fragment: str) ->
 
 
 def test_failed_config_write_restores_hosts_toml(host, tree, monkeypatch) -> None:
-    real_write = containerd_hosts.write_text
+    real_write = _files.write_text
 
     def write_text(module, path, text):
         if path == tree.config:
             raise containerd_hosts.FileError(path, "cannot write the file: No space left on device")
         real_write(module, path, text)
 
-    monkeypatch.setattr(containerd_hosts, "write_text", write_text)
+    monkeypatch.setattr(_files, "write_text", write_text)
     before = snapshot(tree.etc)
     result = run(host, tree, mirrors=[MIRROR])
     assert result["failed"] and "No space left" in result["msg"] and result["path"] == tree.config

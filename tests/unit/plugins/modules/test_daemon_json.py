@@ -23,7 +23,7 @@ import pytest
 
 from ansible.module_utils import basic
 
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon, _files
 from ansible_collections.fleetops.docker_mirror.plugins.modules import daemon_json
 
 
@@ -293,16 +293,21 @@ def test_not_a_regular_file_is_refused_without_opening(host, make, kind: str) ->
     assert result["msg"].endswith(LEFT_UNCHANGED)
 
 
-def test_unreadable_file(host, monkeypatch) -> None:
-    original = host.write(host.path, "{}")
+def deny_open(monkeypatch, denied: str) -> None:
+    """os.open of ``denied`` fails as for a user without read permission."""
     real_open = os.open
 
     def deny(path, *args, **kwargs):
-        if path == host.path:
+        if path == denied:
             raise PermissionError(errno.EACCES, "Permission denied", path)
         return real_open(path, *args, **kwargs)
 
-    monkeypatch.setattr(daemon_json.os, "open", deny)
+    monkeypatch.setattr(os, "open", deny)
+
+
+def test_unreadable_file(host, monkeypatch) -> None:
+    original = host.write(host.path, "{}")
+    deny_open(monkeypatch, host.path)
     assert_failed_unchanged(host, run(host, registry_mirrors=[MIRROR]), original,
                             "cannot read the file: Permission denied")
 
@@ -340,7 +345,7 @@ def test_failed_rename_leaves_no_backup_nor_previous_copy(host, monkeypatch) -> 
 def test_lock_held_too_long_is_one_sentence(host, monkeypatch) -> None:
     """A stuck run (or an operator's flock) holding the directory's lock must not hang the play."""
     original = host.write(host.path, EXISTING)
-    monkeypatch.setattr(daemon_json, "LOCK_TIMEOUT", 0.3)
+    monkeypatch.setattr(_files, "LOCK_TIMEOUT", 0.3)
     holder = os.open(os.path.dirname(host.path), os.O_RDONLY)
     try:
         fcntl.flock(holder, fcntl.LOCK_EX)
@@ -352,9 +357,9 @@ def test_lock_held_too_long_is_one_sentence(host, monkeypatch) -> None:
 
 
 INODE_FLAGS_REFUSED = [
-    ("immutable file", "file", daemon_json.FS_IMMUTABLE_FL, "the file is immutable (chattr +i)"),
-    ("append-only file", "file", daemon_json.FS_APPEND_FL, "the file is append-only (chattr +a)"),
-    ("immutable directory", "directory", daemon_json.FS_IMMUTABLE_FL, "is immutable (chattr +i)"),
+    ("immutable file", "file", _files.FS_IMMUTABLE_FL, "the file is immutable (chattr +i)"),
+    ("append-only file", "file", _files.FS_APPEND_FL, "the file is append-only (chattr +a)"),
+    ("immutable directory", "directory", _files.FS_IMMUTABLE_FL, "is immutable (chattr +i)"),
 ]
 
 
@@ -363,14 +368,14 @@ INODE_FLAGS_REFUSED = [
 def test_immutable_is_refused_before_any_backup(host, monkeypatch, name, where, flag, fragment, check_mode) -> None:
     original = host.write(host.path, EXISTING)
     flagged = host.path if where == "file" else os.path.dirname(host.path)
-    monkeypatch.setattr(daemon_json, "inode_flags", lambda path: flag if path == flagged else 0)
+    monkeypatch.setattr(_files, "inode_flags", lambda path: flag if path == flagged else 0)
     result = run(host, check_mode=check_mode, registry_mirrors=[MIRROR], backup=True, keep_previous=True)
     assert_failed_unchanged(host, result, original, fragment)
 
 
 def test_real_immutable_file(host) -> None:
     original = host.write(host.path, EXISTING)
-    if subprocess.run(["chattr", "+i", host.path], capture_output=True).returncode != 0:
+    if subprocess.run(["chattr", "+i", host.path], capture_output=True, check=False).returncode != 0:
         pytest.skip("chattr +i not permitted here")
     try:
         result = run(host, registry_mirrors=[MIRROR], backup=True, keep_previous=True)
@@ -384,7 +389,7 @@ def mountinfo_with(host, mount_point: str) -> None:
     escaped = mount_point.replace(" ", "\\040")
     host.write(name, "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
                      "90 22 8:1 /srv/daemon.json %s rw,relatime shared:1 - ext4 /dev/sda1 rw\n" % escaped)
-    host.monkeypatch.setattr(daemon_json, "MOUNTINFO", name)
+    host.monkeypatch.setattr(_files, "MOUNTINFO", name)
 
 
 @pytest.mark.parametrize("check_mode", [False, True], ids=["real", "check"])
@@ -393,7 +398,7 @@ def test_bind_mounted_file_needs_unsafe_writes(host, check_mode: bool) -> None:
     mountinfo_with(host, host.path)
     result = run(host, check_mode=check_mode, registry_mirrors=[MIRROR], backup=True, keep_previous=True)
     assert_failed_unchanged(host, result, original, "is a mount point (a bind-mounted file): a rename cannot "
-                                                     "replace it; set unsafe_writes: true to write it in place")
+                                                    "replace it; set unsafe_writes: true to write it in place")
 
 
 def test_bind_mounted_file_with_unsafe_writes(host) -> None:
@@ -746,14 +751,7 @@ def test_non_root_cannot_write_the_directory(host, not_root, monkeypatch) -> Non
 
 def test_non_root_cannot_read_the_file(host, not_root, monkeypatch) -> None:
     original = host.write(host.path, "{}")
-    real_open = os.open
-
-    def deny(path, *args, **kwargs):
-        if path == host.path:
-            raise PermissionError(errno.EACCES, "Permission denied", path)
-        return real_open(path, *args, **kwargs)
-
-    monkeypatch.setattr(daemon_json.os, "open", deny)
+    deny_open(monkeypatch, host.path)
     assert_failed_unchanged(host, run(host, registry_mirrors=[MIRROR]), original, NEEDS_ROOT)
 
 

@@ -17,9 +17,12 @@ import pytest
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _registries_conf as rc
 from ansible_collections.fleetops.docker_mirror.plugins.modules import registries_conf
+from ansible_collections.fleetops.docker_mirror.tests.unit.plugins.modules.file_tree import (
+    assert_failed_unchanged,
+    snapshot,
+)
 
 MIRROR = "https://mirror.gcr.io"
-LEFT_UNCHANGED = " — the file was left unchanged"
 DOCKER = '[[registry]]\nprefix = "docker.io"\nlocation = "docker.io"\n'
 
 
@@ -44,22 +47,6 @@ def run(host, tree: Tree, check_mode: bool = False, diff: bool = False, **params
     params.setdefault("conf_dir", tree.conf_dir)
     params.setdefault("main_conf", tree.main_conf)
     return host.run(registries_conf.main, check_mode=check_mode, diff=diff, **params)
-
-
-def snapshot(root: str) -> dict[str, bytes]:
-    files = {}
-    for directory, dummy, names in os.walk(root):
-        for name in names:
-            with open(os.path.join(directory, name), "rb") as handle:
-                files[os.path.relpath(os.path.join(directory, name), root)] = handle.read()
-    return files
-
-
-def assert_failed_unchanged(result: dict[str, t.Any], before: dict[str, bytes], root: str, fragment: str) -> None:
-    assert result["failed"], result
-    assert result["msg"].endswith(LEFT_UNCHANGED) and fragment in result["msg"], result["msg"]
-    assert result["msg"].startswith(result["path"] + ": ")
-    assert snapshot(root) == before
 
 
 @pytest.fixture

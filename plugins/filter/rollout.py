@@ -32,6 +32,11 @@ LABELS = {OK: "ok", WOULD_CHANGE: "would change", PENDING: "pending", FAILED: "F
 ORDER = (FAILED, UNREACHABLE, STOPPED, NOT_ATTEMPTED, WOULD_CHANGE, PENDING)
 JUNIT_TAGS = {FAILED: "failure", STOPPED: "failure", UNREACHABLE: "error", NOT_ATTEMPTED: "skipped"}
 
+# The verify probe (tasks/probe.yml) bounds `docker info` with coreutils' timeout, which exits 124 then.
+PROBE_TIMEOUT = 30
+TIMEOUT_RC = 124
+# What the docker CLI says to a user the socket refuses (26.x), or Docker 20.10's template error in that case.
+NEEDS_ROOT_SIGNS = ("permission denied while trying to connect", "reflect: indirection through nil pointer")
 DAEMON_PROBLEMS = {"not-installed": "Docker is not installed (no docker command)",
                    "not-answering": "dockerd is not answering (docker info failed)"}
 
@@ -108,6 +113,10 @@ def _from_probe(probe: dict) -> tuple[dict | None, list | None]:
         return _verdict(STOPPED, "verify", "Docker is stopped (left as it is): nothing to verify"), None
     if probe.get("rc") != 0:
         cause = (probe.get("stderr") or probe.get("msg") or "").strip() or "no output"
+        if any(sign in cause for sign in NEEDS_ROOT_SIGNS):
+            return _verdict(FAILED, "verify", "needs root on this host: run with become: true (or -b)"), None
+        if probe.get("rc") == TIMEOUT_RC:
+            cause = f"docker info did not answer within {PROBE_TIMEOUT} s (is dockerd hung?)"
         return _verdict(FAILED, "verify", f"dockerd is not answering: {cause}"), None
     try:
         return None, json.loads(probe.get("stdout") or "null") or []
@@ -193,6 +202,8 @@ def verdict(config, applied=None, wanted=None, state: str = "present", exclusive
         return _verdict(OK, "apply", "not verified (docker_mirror_verify: false)", **facts)
     if facts["live_mirrors"] is None:
         return _verdict(FAILED, "verify", "dockerd did not report its mirrors", **facts)
+    # -e docker_mirror_registry_mirrors=URL (key=value) gives a string; Ansible's own list handling makes it [URL].
+    wanted = [wanted] if isinstance(wanted, str) else wanted
     mismatch = _compare(facts["live_mirrors"], wanted or [], state, exclusive)
     if mismatch:
         return _verdict(FAILED, "verify", f"the running dockerd does not use the wanted mirrors ({mismatch})",

@@ -109,6 +109,16 @@ VERDICTS = [
     ("probe no dockerd", {}, {}, {"rc": 1, "stdout": "", "stderr": "Cannot connect\n"}, {},
      "failed", "verify", "dockerd is not answering: Cannot connect"),
     ("probe unreachable", {}, {}, {"unreachable": True, "msg": "gone"}, {}, "unreachable", "connect", "gone"),
+    ("probe hung dockerd", {}, {}, {"rc": 124, "stdout": "", "stderr": ""}, {},
+     "failed", "verify", "docker info did not answer within 30 s"),
+    ("probe refused socket (26.x)", {}, {}, {"rc": 1, "stderr": "permission denied while trying to connect to the "
+                                            "Docker daemon socket at unix:///var/run/docker.sock"}, {},
+     "failed", "verify", "needs root on this host: run with become: true"),
+    ("probe refused socket (20.10)", {}, {}, {"rc": 1, "stderr": "template: :1:8: executing \"\" at "
+                                             "<.RegistryConfig.Mirrors>: reflect: indirection through nil pointer "
+                                             "to embedded struct field Info"}, {},
+     "failed", "verify", "needs root on this host"),
+    ("wanted as a key=value string", config(), {}, {}, {"wanted": M}, "ok", "verify", MS),
     ("nothing ran", {}, {}, {"skipped": True}, {}, "failed", "role", "no result"),
 ]
 

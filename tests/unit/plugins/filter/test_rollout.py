@@ -15,6 +15,10 @@ from ansible_collections.fleetops.docker_mirror.plugins.filter.rollout import (
 
 M = "http://127.0.0.1:5000"
 MS = M + "/"
+# What the docker CLI prints to a user the socket refuses: Docker 26.x, and Docker 20.10 with a --format.
+SOCKET_DENIED_26 = "permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock"
+SOCKET_DENIED_20 = ('template: :1:8: executing "" at <.RegistryConfig.Mirrors>: reflect: indirection through nil '
+                    "pointer to embedded struct field Info")
 
 
 def config(**kw) -> dict:
@@ -111,12 +115,9 @@ VERDICTS = [
     ("probe unreachable", {}, {}, {"unreachable": True, "msg": "gone"}, {}, "unreachable", "connect", "gone"),
     ("probe hung dockerd", {}, {}, {"rc": 124, "stdout": "", "stderr": ""}, {},
      "failed", "verify", "docker info did not answer within 30 s"),
-    ("probe refused socket (26.x)", {}, {}, {"rc": 1, "stderr": "permission denied while trying to connect to the "
-                                            "Docker daemon socket at unix:///var/run/docker.sock"}, {},
+    ("probe refused socket (26.x)", {}, {}, {"rc": 1, "stderr": SOCKET_DENIED_26}, {},
      "failed", "verify", "needs root on this host: run with become: true"),
-    ("probe refused socket (20.10)", {}, {}, {"rc": 1, "stderr": "template: :1:8: executing \"\" at "
-                                             "<.RegistryConfig.Mirrors>: reflect: indirection through nil pointer "
-                                             "to embedded struct field Info"}, {},
+    ("probe refused socket (20.10)", {}, {}, {"rc": 1, "stderr": SOCKET_DENIED_20}, {},
      "failed", "verify", "needs root on this host"),
     ("wanted as a key=value string", config(), {}, {}, {"wanted": M}, "ok", "verify", MS),
     ("nothing ran", {}, {}, {"skipped": True}, {}, "failed", "role", "no result"),

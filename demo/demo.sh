@@ -14,6 +14,10 @@ $timed "the main job: ansible-playbook fleetops.docker_mirror.configure" \
   ansible-playbook -i $inventory fleetops.docker_mirror.configure
 $timed "after: each host's Docker version and live registry mirrors" python3 tools/fleet.py status --prefix demo
 $timed "proof: a plain 'docker pull hello:1' on every host, served by its mirror" ansible-playbook -i $inventory demo/pull.yml
+$timed "one node, every runtime: docker_mirror_runtimes=auto on demo-2 (Docker, containerd, Podman)" \
+  ansible-playbook -i $inventory fleetops.docker_mirror.configure --limit demo-2 -e docker_mirror_runtimes=auto
+$timed "proof: podman pull, ctr images pull and docker pull of hello:1 on demo-2, all served by its mirror" \
+  ansible-playbook -i $inventory demo/pull_runtimes.yml
 
 cat <<'TEXT'
 
@@ -24,6 +28,9 @@ What you just saw
   - Docker took the change by a reload (SIGHUP): the container that was running on each host was never
     restarted. The role then checked the live daemon (docker info) on every host and printed the fleet summary.
   - 'docker pull hello:1' was served by each host's mirror: the image exists nowhere else.
+  - On demo-2, docker_mirror_runtimes=auto found Docker, containerd and Podman: containerd got a hosts.toml
+    (and config_path in its config.toml, so it restarted once, its containers kept running), Podman a
+    registries.conf drop-in; podman pull, ctr images pull and docker pull were all served by the mirror.
 
 The same against your own fleet:
   ansible-playbook -i YOUR_INVENTORY fleetops.docker_mirror.configure --check --diff     # review first

@@ -289,6 +289,22 @@ def docker_mirror_report(hostvars, play_hosts, run, max_fail_percentage=None, ch
 
 # --- output ------------------------------------------------------------------------------------------------
 
+def _per_runtime(entry: Mapping) -> bool:
+    """A host with a runtime other than Docker gets one line per runtime (Docker alone: one line, as in 1.0)."""
+    runtimes = entry.get("runtimes") or []
+    return len(runtimes) > 1 or any(line.get("runtime") != "docker" for line in runtimes)
+
+
+def _lines(report: Mapping):
+    """(name, verdict) per host, or per host and runtime ('host [containerd]') for hosts with several."""
+    for entry in report["hosts"]:
+        if _per_runtime(entry):
+            for line in entry["runtimes"]:
+                yield f"{entry['host']} [{line['runtime']}]", line
+        else:
+            yield entry["host"], entry
+
+
 def summary(report: Mapping) -> list[str]:
     """Filter: the fleet summary as lines: 'docker_mirror: V/N hosts verified (…)', then one line per host."""
     counts = report.get("counts", {})
@@ -298,9 +314,9 @@ def summary(report: Mapping) -> list[str]:
     if report.get("check_mode"):
         lines[0] += " — check mode: nothing was written or applied"
     width = max(len(label) for label in LABELS.values()) + 1
-    for entry in report["hosts"]:
-        stage = f" ({entry['stage']})" if entry["verdict"] == FAILED and entry.get("stage") else ""
-        lines.append(f"{LABELS[entry['verdict']]:<{width}}{entry['host']}{stage}: {entry['reason']}")
+    for name, line in _lines(report):
+        stage = f" ({line['stage']})" if line["verdict"] == FAILED and line.get("stage") else ""
+        lines.append(f"{LABELS[line['verdict']]:<{width}}{name}{stage}: {line['reason']}")
     if report.get("rollout_stopped"):
         lines.append(f"rollout stopped after batch {report['batch']}: "
                      f"{counts.get(NOT_ATTEMPTED, 0)} host(s) not attempted")
@@ -308,15 +324,17 @@ def summary(report: Mapping) -> list[str]:
 
 
 def junit(report: Mapping) -> str:
-    """Filter: the report as JUnit XML, one test case per host (failed/stopped: failure; unreachable: error;
-    not attempted: skipped)."""
-    counts = report.get("counts", {})
+    """Filter: the report as JUnit XML, one test case per host, or per host and runtime (class
+    docker_mirror.RUNTIME) for hosts with several (failed/stopped: failure; unreachable: error; not attempted:
+    skipped)."""
+    cases = list(_lines(report))
+    tags = [JUNIT_TAGS.get(line["verdict"]) for dummy, line in cases]
     suite = ET.Element("testsuite", {
-        "name": "docker_mirror", "tests": str(report["total"]),
-        "failures": str(counts.get(FAILED, 0) + counts.get(STOPPED, 0)),
-        "errors": str(counts.get(UNREACHABLE, 0)), "skipped": str(counts.get(NOT_ATTEMPTED, 0))})
-    for entry in report["hosts"]:
-        case = ET.SubElement(suite, "testcase", {"classname": "docker_mirror", "name": entry["host"]})
+        "name": "docker_mirror", "tests": str(len(cases)), "failures": str(tags.count("failure")),
+        "errors": str(tags.count("error")), "skipped": str(tags.count("skipped"))})
+    for name, entry in cases:
+        classname = "docker_mirror" + (f".{entry['runtime']}" if "runtime" in entry else "")
+        case = ET.SubElement(suite, "testcase", {"classname": classname, "name": name})
         stage = f" ({entry['stage']})" if entry.get("stage") else ""
         message = f"{entry['verdict']}{stage}: {entry['reason']}"
         tag = JUNIT_TAGS.get(entry["verdict"])

@@ -47,11 +47,6 @@ def selected(runtimes, detect=None, live=None) -> list[str]:
     return [name for name in RUNTIMES if name in chosen]
 
 
-def needs_detection(runtimes) -> bool:
-    """Filter: whether mirrors_info must run before configuring ('auto' is asked for)."""
-    return AUTO in _listed(runtimes)
-
-
 def docker_only(runtimes) -> bool:
     """Filter: docker_mirror_runtimes is Docker alone (the role of 1.0: docker info, no mirrors_info)."""
     return _listed(runtimes) == ["docker"]
@@ -190,7 +185,6 @@ class FilterModule:
     def filters(self):
         return {
             "docker_mirror_runtimes_selected": selected,
-            "docker_mirror_needs_detection": needs_detection,
             "docker_mirror_docker_only": docker_only,
             "docker_mirror_host_verdict": host_verdict,
         }

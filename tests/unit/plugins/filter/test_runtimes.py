@@ -9,7 +9,7 @@ import pytest
 
 from ansible_collections.fleetops.docker_mirror.plugins.filter.rollout import build_report, junit, summary
 from ansible_collections.fleetops.docker_mirror.plugins.filter.runtimes import (
-    FilterModule, docker_only, host_verdict, needs_detection, runtime_verdict, selected)
+    FilterModule, docker_only, host_verdict, runtime_verdict, selected)
 
 M = "http://127.0.0.1:5000"
 G = "https://mirror.gcr.io"
@@ -61,12 +61,11 @@ def test_selected_refuses_an_unknown_runtime() -> None:
         selected(["docker", "cri-o"])
 
 
-@pytest.mark.parametrize(("runtimes", "detection", "alone"), [
-    (["docker"], False, True), ("docker", False, True), (["auto"], True, False),
-    (["docker", "containerd"], False, False), ("docker,auto", True, False), ([], False, False),
+@pytest.mark.parametrize(("runtimes", "alone"), [
+    (["docker"], True), ("docker", True), (" docker ", True), (["auto"], False),
+    (["docker", "containerd"], False), ("docker,auto", False), ([], False),
 ])
-def test_needs_detection_and_docker_only(runtimes, detection, alone) -> None:
-    assert needs_detection(runtimes) is detection
+def test_docker_only(runtimes, alone) -> None:
     assert docker_only(runtimes) is alone
 
 
@@ -227,5 +226,5 @@ def test_junit_has_a_case_per_host_and_runtime() -> None:
 
 
 def test_filters_are_registered() -> None:
-    assert set(FilterModule().filters()) == {"docker_mirror_runtimes_selected", "docker_mirror_needs_detection",
-                                             "docker_mirror_docker_only", "docker_mirror_host_verdict"}
+    assert set(FilterModule().filters()) == {"docker_mirror_runtimes_selected", "docker_mirror_docker_only",
+                                             "docker_mirror_host_verdict"}

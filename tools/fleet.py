@@ -1,9 +1,9 @@
 #!/usr/bin/env python
 """The local test fleet: one tool for Molecule, the demo and the benchmark.
 
-Test hosts are containers running systemd as PID 1 with their own dockerd and a registry mirror on their
-own loopback. They run with ``--network none``, so nothing in a test can send traffic anywhere but the Docker
-socket and a host's own loopback. Two ways to reach them (``up --transport``):
+Test hosts are containers running systemd as PID 1 with their own dockerd, containerd and Podman, and a
+registry mirror on their own loopback. They run with ``--network none``, so nothing in a test can send traffic
+anywhere but the Docker socket and a host's own loopback. Two ways to reach them (``up --transport``):
   docker  (default) the Docker socket: ``community.docker.docker`` as root
   ssh     as a user would: SSH as ``deploy`` (passwordless sudo, key generated on the controller under
           $FLEETOPS_FLEET_STATE, default ~/.local/state/fleetops-fleet), to an sshd listening on the host's
@@ -44,9 +44,14 @@ BASE_PACKAGES = [
     "busybox-static", "ca-certificates", "iproute2", "procps",
     # The SSH flavour (up --transport ssh): sshd on the host's loopback, reached through `docker exec socat`.
     "openssh-server", "sudo", "socat",
+    # The other runtimes of issue #13: containerd (and its ctr) comes with docker.io; Podman reads
+    # /etc/containers/registries.conf(.d) like Buildah, Skopeo and CRI-O. Without its Recommends: no rootless
+    # helpers, and no fuse-overlayfs, since /var/lib/containers is a volume (see RUN_FLAGS).
+    "podman",
 ]
 IMAGES = {
-    "debian12": {"suite": "bookworm", "packages": BASE_PACKAGES},
+    # bookworm's containers-common needs the virtual container-network-stack, which debootstrap cannot resolve.
+    "debian12": {"suite": "bookworm", "packages": BASE_PACKAGES + ["containernetworking-plugins"]},
     "debian13": {"suite": "trixie", "packages": BASE_PACKAGES + ["docker-cli"]},
 }
 
@@ -107,7 +112,10 @@ RUN_FLAGS = [
     "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
     "--cgroupns=host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
     "--tmpfs", "/run", "--tmpfs", "/run/lock",
+    # Anonymous volumes for every runtime's image store: an overlay mount (dockerd's overlay2, containerd's
+    # overlayfs snapshotter, Podman's overlay driver) cannot have its upper layer on the host's own overlay root.
     "-v", "/var/lib/docker", "-v", "/var/lib/docker-registry",
+    "-v", "/var/lib/containerd", "-v", "/var/lib/containers",
     "--stop-signal", "SIGRTMIN+3",
 ]
 

@@ -1,0 +1,194 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) fleetops engineers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""What the other container runtimes say: ``podman info``, ``containerd config dump``, hosts.toml as containerd
+reads it, ``ctr tasks ls``, and a process's start time.
+
+Pure functions on strings (no I/O, no AnsibleModule), standard library only (``tomllib``, Python 3.11+).
+Mirrors are returned in the daemon.json form (``https://host[:port]``, ``http://`` for a plain-http or
+``insecure`` mirror, no trailing slash), so one list can be compared with what dockerd reports.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import typing as t
+
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _containerd as ctd
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import DaemonConfigError
+
+__all__ = [
+    "RUNTIMES", "PODMAN_FAMILY", "PodmanInfo", "Task", "parse_podman_info", "podman_mirrors", "url_form",
+    "parse_namespaces", "parse_tasks", "running_tasks", "interrupted_tasks", "dump_dirs", "hosts_toml_mirrors",
+    "hosts_file_candidates", "start_time", "first_line",
+]
+
+RUNTIMES = ("docker", "containerd", "podman")
+# Any of these reads containers-registries.conf; podman is the one that can show the merged result.
+PODMAN_FAMILY = ("podman", "buildah", "skopeo", "crio")
+RUNNING = "RUNNING"
+
+
+def first_line(text: str | None) -> str:
+    for line in (text or "").splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+def url_form(url: str) -> str:
+    """A mirror URL without the trailing slash dockerd adds (``https://m.example/`` -> ``https://m.example``)."""
+    return url[:-1] if url.endswith("/") and url.count("/") == 3 else url
+
+
+# --------------------------------------------------------------------------- podman info
+
+
+class PodmanInfo(t.NamedTuple):
+    answered: bool
+    version: str | None
+    registries: dict[str, t.Any] | None
+    error: str | None
+
+
+def _noise(line: str) -> bool:
+    """podman's warnings on stderr that say nothing about the answer (cgroups v1 on every call)."""
+    return "level=warning" in line
+
+
+def parse_podman_info(rc: int, stdout: str, stderr: str) -> PodmanInfo:
+    """Interpret ``podman info --format json``: its version and ``registries`` (prefix -> table)."""
+    reason = next((line.strip() for line in (stderr or "").splitlines() if line.strip() and not _noise(line)), "")
+    if rc != 0:
+        return PodmanInfo(False, None, None, reason or first_line(stdout) or "podman info exited with status %d" % rc)
+    try:
+        info = json.loads(stdout)
+    except ValueError as exc:
+        return PodmanInfo(False, None, None, "podman info did not print JSON (%s)" % exc)
+    if not isinstance(info, dict):
+        return PodmanInfo(False, None, None, "podman info did not print a JSON object")
+    version = info.get("version") if isinstance(info.get("version"), dict) else {}
+    registries = info.get("registries")
+    return PodmanInfo(True, version.get("Version") or None, registries if isinstance(registries, dict) else {}, None)
+
+
+def _location_url(location: t.Any, insecure: t.Any) -> str | None:
+    if not isinstance(location, str) or not location:
+        return None
+    return url_form(("http://" if insecure is True else "https://") + location)
+
+
+def podman_mirrors(registries: dict[str, t.Any], registry: str) -> list[str]:
+    """The mirrors of the ``[[registry]]`` whose prefix is ``registry``, as URLs; [] when there is none.
+
+    ``podman info`` lists tables by prefix (``search`` holds the unqualified-search registries, a list)."""
+    entry = registries.get(registry)
+    if not isinstance(entry, dict):
+        entry = next((value for value in registries.values()
+                      if isinstance(value, dict) and value.get("Prefix") == registry), None)
+    if not isinstance(entry, dict) or entry.get("Blocked") is True:
+        return []
+    mirrors = entry.get("Mirrors") if isinstance(entry.get("Mirrors"), list) else []
+    urls = [_location_url(item.get("Location"), item.get("Insecure")) for item in mirrors if isinstance(item, dict)]
+    return [url for url in urls if url]
+
+
+# --------------------------------------------------------------------------- ctr
+
+
+class Task(t.NamedTuple):
+    namespace: str
+    id: str
+    pid: int
+    status: str
+
+    @property
+    def name(self) -> str:
+        return "%s/%s" % (self.namespace, self.id)
+
+
+def parse_namespaces(text: str) -> list[str]:
+    """``ctr namespaces ls -q``: one name a line."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+_TASK_HEADER = re.compile(r"^TASK\s+PID\s+STATUS\s*$")
+
+
+def parse_tasks(namespace: str, text: str) -> list[Task]:
+    """``ctr -n NS tasks ls``: a ``TASK PID STATUS`` header, then one task a line."""
+    lines = [line for line in (text or "").splitlines() if line.strip()]
+    if lines and _TASK_HEADER.match(lines[0].strip()):
+        lines = lines[1:]
+    tasks = []
+    for line in lines:
+        fields = line.split()
+        if len(fields) != 3 or not fields[1].isdigit():
+            raise DaemonConfigError("cannot read ctr tasks ls output in namespace %s: %s"
+                                    % (namespace, json.dumps(line.strip())))
+        tasks.append(Task(namespace, fields[0], int(fields[1]), fields[2].upper()))
+    return tasks
+
+
+def running_tasks(tasks: t.Iterable[Task]) -> dict[str, int]:
+    """``namespace/id`` -> pid of every RUNNING task."""
+    return {task.name: task.pid for task in tasks if task.status == RUNNING}
+
+
+def interrupted_tasks(before: dict[str, int], after: t.Iterable[Task]) -> list[str]:
+    """The tasks RUNNING before that are not RUNNING with the same pid now (a new pid is a new process)."""
+    now = running_tasks(after)
+    return sorted(name for name, pid in before.items() if now.get(name) != pid)
+
+
+# --------------------------------------------------------------------------- containerd's configuration
+
+
+def dump_dirs(text: str) -> list[str]:
+    """The CRI plugin's hosts directories in ``containerd config dump`` (the file as containerd reads it)."""
+    data = ctd.parse_toml(text, "the output of containerd config dump")
+    return ctd.configured_dirs(data, ctd.config_version(data))
+
+
+def hosts_file_candidates(registry: str) -> list[str]:
+    """Directory names containerd tries for ``registry`` under a hosts dir, in order (``_default`` last)."""
+    names = [registry]
+    if ":" in registry and not registry.endswith("]"):
+        host, port = registry.rsplit(":", 1)
+        names.insert(0, "%s_%s_" % (host, port))
+    return names + ["_default"]
+
+
+def _host_url(key: str) -> str:
+    """A ``[host."..."]`` key as containerd reads it: no scheme means https."""
+    return url_form(key if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", key) else "https://" + key)
+
+
+def hosts_toml_mirrors(text: str, path: str) -> list[str]:
+    """The hosts a pull tries before ``server``, in file order: every ``[host]`` table with ``pull`` among its
+    capabilities (containerd's default capabilities are pull, resolve and push)."""
+    data = ctd.parse_toml(text, path)
+    hosts = data.get("host") if isinstance(data.get("host"), dict) else {}
+    mirrors = []
+    for key, table in hosts.items():
+        capabilities = table.get("capabilities", ["pull", "resolve", "push"]) if isinstance(table, dict) else []
+        if isinstance(capabilities, list) and "pull" in capabilities:
+            mirrors.append(_host_url(key))
+    return mirrors
+
+
+# --------------------------------------------------------------------------- processes
+
+
+def start_time(stat_text: str, booted_at: float, ticks_per_second: int) -> float | None:
+    """A process's start (epoch seconds) from ``/proc/PID/stat`` (field 22, clock ticks after boot), truncated
+    to a clock tick; ``booted_at``: when the host booted (epoch seconds)."""
+    # The command name (field 2) is in parentheses and may hold spaces: split after the last ")".
+    tail = (stat_text or "").rpartition(")")[2].split()
+    try:
+        return booted_at + int(tail[19]) / float(ticks_per_second)
+    except (IndexError, ValueError, ZeroDivisionError):
+        return None

@@ -57,6 +57,14 @@ def _normal(mirrors) -> list[str]:
     return [mirror_key(m) for m in mirrors or []]
 
 
+def wanted_list(wanted) -> list[str]:
+    """docker_mirror_registry_mirrors as the modules see it: a string (-e key=value) is split on commas, as
+    Ansible's own list arguments are."""
+    if isinstance(wanted, str):
+        return [part.strip() for part in wanted.split(",") if part.strip()]
+    return [str(item) for item in wanted or []]
+
+
 def _one_line(text) -> str:
     return re.sub(r"\s+", " ", str(text or "")).strip()
 
@@ -202,9 +210,7 @@ def verdict(config, applied=None, wanted=None, state: str = "present", exclusive
         return _verdict(OK, "apply", "not verified (docker_mirror_verify: false)", **facts)
     if facts["live_mirrors"] is None:
         return _verdict(FAILED, "verify", "dockerd did not report its mirrors", **facts)
-    # -e docker_mirror_registry_mirrors=URL (key=value) gives a string; Ansible's own list handling makes it [URL].
-    wanted = [wanted] if isinstance(wanted, str) else wanted
-    mismatch = _compare(facts["live_mirrors"], wanted or [], state, exclusive)
+    mismatch = _compare(facts["live_mirrors"], wanted_list(wanted), state, exclusive)
     if mismatch:
         return _verdict(FAILED, "verify", f"the running dockerd does not use the wanted mirrors ({mismatch})",
                         **facts)

@@ -120,6 +120,11 @@ VERDICTS = [
     ("probe refused socket (20.10)", {}, {}, {"rc": 1, "stderr": SOCKET_DENIED_20}, {},
      "failed", "verify", "needs root on this host"),
     ("wanted as a key=value string", config(), {}, {}, {"wanted": M}, "ok", "verify", MS),
+    ("wanted as a comma-separated string (split as the module splits it)",
+     config(registry_mirrors=[M, "https://m.example"], live_mirrors=[MS, "https://m.example/"]), {}, {},
+     {"wanted": f"{M},https://m.example"}, "ok", "verify", "https://m.example/"),
+    ("comma-separated, one missing", config(), {}, {}, {"wanted": f"{M}, https://m.example"},
+     "failed", "verify", "missing https://m.example/"),
     ("nothing ran", {}, {}, {"skipped": True}, {}, "failed", "role", "no result"),
 ]
 

@@ -62,7 +62,7 @@ def test_selected_refuses_an_unknown_runtime() -> None:
 
 
 @pytest.mark.parametrize(("runtimes", "alone"), [
-    (["docker"], True), ("docker", True), (" docker ", True), (["auto"], False),
+    (["docker"], True), ("docker", True), (" docker ", True), (["docker", "docker"], True), (["auto"], False),
     (["docker", "containerd"], False), ("docker,auto", False), ([], False),
 ])
 def test_docker_only(runtimes, alone) -> None:
@@ -92,11 +92,35 @@ def test_docker_only(runtimes, alone) -> None:
     ("podman", dict(config={"changed": False}, check_mode=True, live=pod()), "ok", "verify", "live mirrors"),
     ("containerd", dict(config={"changed": True, "restart_needed": True}, apply_mode="none"),
      "pending", "apply", "docker_mirror_apply: none"),
+    # A stopped containerd is stopped, whatever the run did (the same verdict on every run, as for Docker).
     ("containerd", dict(config={"changed": True, "restart_needed": True},
-                        applied={"changed": False, "skipped_reason": "containerd is stopped"}),
-     "pending", "apply", "containerd is stopped"),
-    ("containerd", dict(config={"changed": True}, live=ctd(restart_pending=True)), "failed", "verify",
-     "until containerd restarts"),
+                        applied={"changed": False, "skipped_reason": "containerd.service is not active"}),
+     "stopped", "verify", "containerd is stopped (left as it is): hosts.toml written"),
+    ("containerd", dict(config={"changed": False}, live=ctd(state="stopped", mirrors=None)),
+     "stopped", "verify", "hosts.toml already right"),
+    ("containerd", dict(config={"changed": True, "restart_needed": True}, check_mode=True,
+                        live=ctd(state="stopped", mirrors=None)),
+     "stopped", "verify", "hosts.toml would be written"),
+    ("containerd", dict(config={"changed": True}, live=ctd(restart_pending=True, config="/etc/containerd/c.toml")),
+     "failed", "verify", "/etc/containerd/c.toml changed after containerd started, and containerd was not "
+     "restarted since"),
+    ("containerd", dict(config={"changed": False}, live=ctd(restart_pending=True), check_mode=True),
+     "would change", "configure", "hosts.toml already right, then a containerd restart"),
+    ("containerd", dict(config={"changed": False}, live=ctd(restart_pending=True), apply_mode="none"),
+     "pending", "apply", "docker_mirror_apply: none"),
+    ("containerd", dict(config={"changed": True}, state="absent", check_mode=True), "would change", "configure",
+     "hosts.toml would be removed"),
+    ("containerd", dict(config={"changed": True}, live=ctd(problem="containerd runs with --config /x.toml, not "
+                                                                   "/etc/containerd/config.toml")),
+     "failed", "verify", "containerd runs with --config /x.toml"),
+    ("podman", dict(config={"changed": True}, live=pod(problem="images under docker.io/library bypass the mirrors")),
+     "failed", "verify", "images under docker.io/library bypass"),
+    ("podman", dict(config={"changed": True}, state="absent", live=pod([], problem="images under x bypass")),
+     "ok", "verify", "no mirror live"),                                 # nothing to bypass once removed
+    ("containerd", dict(config={"changed": True}, live=ctd(cri_enabled=False, cri_reads_hosts_dir=None)),
+     "ok", "verify", "(ctr --hosts-dir and nerdctl; the CRI plugin is disabled)"),
+    ("containerd", dict(config={}, live=ctd([M, G]), wanted=f"{M}, {G}"), "ok", "verify",
+     f"live mirrors {M}/, {G}/"),                                       # -e a,b: a list, as the modules see it
     ("containerd", dict(config={"changed": True}, live=ctd(cri_reads_hosts_dir=False)), "failed", "verify",
      "does not read"),
     ("containerd", dict(config={"changed": True}, live=ctd(cri_reads_hosts_dir=False), manage_config_path=False),
@@ -105,7 +129,7 @@ def test_docker_only(runtimes, alone) -> None:
      "containerd is stopped"),
     ("podman", dict(config={}, live=pod(state="not-installed", installed=False, mirrors=None,
                                         error="Podman is not installed")),
-     "failed", "verify", "Podman is not installed"),
+     "failed", "detect", "Podman is not installed"),
     ("podman", dict(config={"changed": True}, live=pod(mirrors=None, error="podman info: no such file")),
      "failed", "verify", "podman info: no such file"),
     ("podman", dict(config={"changed": True}, live=None), "failed", "verify", "no live view"),
@@ -126,6 +150,14 @@ def test_runtime_verdict(runtime, kw, verdict, stage, reason) -> None:
     result = runtime_verdict(runtime, **kw)
     assert (result["runtime"], result["verdict"], result["stage"]) == (runtime, verdict, stage), result
     assert reason in result["reason"], result
+
+
+def test_crio_reload_is_podman_s_apply() -> None:
+    reloaded = runtime_verdict("podman", {"changed": True}, {"changed": True}, pod(crio="running"), [M])
+    assert (reloaded["verdict"], reloaded["applied"]) == ("ok", "reload (crio)")
+    failed = runtime_verdict("podman", {"changed": True}, {"failed": True, "msg": "Unable to reload service crio"},
+                             pod(crio="running"), [M])
+    assert (failed["verdict"], failed["stage"]) == ("failed", "apply") and "reload service crio" in failed["reason"]
 
 
 def test_runtime_verdict_records_the_restart_and_the_file() -> None:
@@ -171,15 +203,39 @@ def test_a_failure_outranks_a_stopped_runtime() -> None:
     assert result["verdict"] == "failed" and result["reason"].startswith("containerd:")
 
 
-@pytest.mark.parametrize(("detect", "runtimes", "verdict", "reason"), [
-    ({"unreachable": True, "msg": "Task failed: Failed to connect"}, [], "unreachable", "Failed to connect"),
-    ({"failed": True, "msg": "mirrors_info: boom"}, [], "failed", "boom"),
-    ({"detected": []}, [], "failed", "no container runtime found"),
+@pytest.mark.parametrize(("detect", "asked", "verdict", "reason"), [
+    ({"unreachable": True, "msg": "Task failed: Failed to connect"}, ["auto"], "unreachable", "Failed to connect"),
+    ({"failed": True, "msg": "mirrors_info: boom"}, ["containerd"], "failed", "boom"),
+    ({"detected": []}, ["auto"], "failed", "no container runtime found"),
+    ({"detected": ["docker", "containerd"]}, [], "failed", "docker_mirror_runtimes is empty"),
 ])
-def test_detection_failures(detect, runtimes, verdict, reason) -> None:
-    result = host_verdict(DOCKER_NONE, runtimes, detect, {}, wanted=[M])
+def test_detection_failures(detect, asked, verdict, reason) -> None:
+    result = host_verdict(DOCKER_NONE, [], detect, {}, wanted=[M], asked=asked)
     assert (result["verdict"], result["stage"]) == (verdict, "detect") and reason in result["reason"]
     assert result["runtimes"] == []
+
+
+def test_host_file_changed_counts_every_runtime() -> None:
+    unchanged_docker = {**DOCKER_OK, "file_changed": False}
+    result = host_verdict(unchanged_docker, ["docker", "containerd"], {}, live(containerd=ctd()),
+                          containerd={"changed": True}, wanted=[M])
+    assert result["file_changed"] is True and result["applied"] == "reload"  # applied stays Docker's
+    alone = host_verdict(unchanged_docker, ["docker", "containerd"], {}, live(containerd=ctd()),
+                         containerd={"changed": False}, wanted=[M])
+    assert alone["file_changed"] is False
+
+
+def test_the_live_view_read_again_after_a_second_restart_wins() -> None:
+    stranded = live(containerd=ctd(restart_pending=True))
+    healed = live(containerd=ctd())
+    first = host_verdict(DOCKER_OK, ["containerd"], {}, stranded, containerd={"changed": False}, wanted=[M])
+    assert first["verdict"] == "failed"
+    again = host_verdict(DOCKER_OK, ["containerd"], {}, stranded, containerd={"changed": False},
+                         containerd_applied={"changed": True}, wanted=[M], live_again=healed)
+    assert again["verdict"] == "ok" and again["runtimes"][0]["applied"] == "restart"
+    skipped = host_verdict(DOCKER_OK, ["containerd"], {}, healed, containerd={"changed": False}, wanted=[M],
+                           live_again={"skipped": True, "changed": False})
+    assert skipped["verdict"] == "ok"
 
 
 def test_verify_entry_point_judges_docker_from_mirrors_info() -> None:

@@ -9,15 +9,21 @@ what it answers, where flags are given to it, and how to signal it.
 Commands run through a ``run_command(argv) -> (rc, stdout, stderr)`` callable passed in
 (``AnsibleModule.run_command`` in the modules), so tests can substitute one. The host paths below are
 module-level so tests can point them at a temporary tree; they are not options.
+
+The live daemon is read from the Docker API on its unix socket (``GET /info``, what ``docker info`` asks),
+with the standard library: no docker CLI process per question (a Go binary costing about 40 ms of CPU).
 """
 
 from __future__ import annotations
 
+import errno
 import glob
 import json
 import os
 import pwd
 import re
+import socket
+import time
 import typing as t
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._daemon_options import flags_for_key
@@ -33,6 +39,12 @@ PIDFILE = "/var/run/docker.pid"
 # How long ``docker info`` may take before dockerd counts as not answering; coreutils' timeout exits 124 then.
 DOCKER_INFO_TIMEOUT = 30
 TIMEOUT_EXIT_STATUS = 124
+# The socket the docker CLI talks to when neither DOCKER_HOST nor a context says otherwise.
+DOCKER_SOCKET = "/var/run/docker.sock"
+# The docker CLI's configuration directory (for its current context) when DOCKER_CONFIG is not set.
+DOCKER_CONFIG_DIR = "~/.docker"
+# /info is a few KiB; an answer this large is not dockerd's.
+API_MAX_BYTES = 4 * 1024 * 1024
 # Main unit candidates in systemd's order of precedence (first existing wins).
 UNIT_FILES = (
     "/etc/systemd/system/docker.service",
@@ -164,8 +176,118 @@ def docker_info(run_command: RunCommand, docker: str | None, timeout_bin: str | 
         argv = [timeout_bin, str(max(1, int(seconds)))] + argv
     rc, out, err = run_command(argv)
     if timeout_bin and rc == TIMEOUT_EXIT_STATUS:
-        return DockerInfo(False, None, None, "docker info did not answer within %d s (is dockerd hung?)" % seconds)
+        return hung_info(seconds)
     return parse_docker_info(rc, out, err)
+
+
+def hung_info(seconds: float) -> DockerInfo:
+    return DockerInfo(False, None, None, "docker info did not answer within %d s (is dockerd hung?)" % seconds)
+
+
+# --------------------------------------------------------------------------- the Docker API on its unix socket
+
+
+def cli_context() -> str | None:
+    """The docker CLI's current context (``docker context use``), from its config.json; None when unset."""
+    directory = os.environ.get("DOCKER_CONFIG") or os.path.expanduser(DOCKER_CONFIG_DIR)
+    try:
+        config = json.loads(read_text(os.path.join(directory, "config.json")) or "{}")
+    except ValueError:
+        return None
+    context = config.get("currentContext") if isinstance(config, dict) else None
+    return context if isinstance(context, str) and context else None
+
+
+def docker_socket() -> str | None:
+    """The unix socket ``docker info`` would ask, or None when DOCKER_HOST or a CLI context points elsewhere
+    (a TCP or SSH daemon, another context): then only the docker CLI knows where to go."""
+    host = os.environ.get("DOCKER_HOST")
+    if host:
+        return host[len("unix://"):] if host.startswith("unix://") and len(host) > len("unix://") else None
+    context = os.environ.get("DOCKER_CONTEXT") or cli_context()
+    return DOCKER_SOCKET if context in (None, "default") else None
+
+
+def parse_http_response(data: bytes) -> tuple[int, bytes]:
+    """(status, body) of an HTTP/1.x answer read to its end; ValueError when it is not one, or truncated."""
+    head, separator, body = data.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    status = lines[0].split()
+    if not separator or len(status) < 2 or not status[0].startswith(b"HTTP/") or not status[1].isdigit():
+        raise ValueError("the answer is not HTTP")
+    for line in lines[1:]:
+        name, dummy, value = line.partition(b":")
+        if name.strip().lower() == b"content-length" and value.strip().isdigit() and len(body) < int(value):
+            raise ValueError("the answer was cut short")
+    return int(status[1]), body
+
+
+def unix_http_get(socket_path: str, path: str, seconds: float) -> tuple[int, bytes]:
+    """GET ``path`` from the HTTP server on the unix socket ``socket_path``, all within ``seconds``.
+
+    HTTP/1.0, so dockerd answers without chunked encoding and closes the connection at the end; the socket
+    timeout is the time left, so a hung or trickling dockerd cannot stall the module. Raises OSError
+    (TimeoutError past the deadline) or ValueError (not an HTTP answer)."""
+    deadline = time.monotonic() + seconds
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(seconds)
+        sock.connect(socket_path)
+        sock.sendall(b"GET %s HTTP/1.0\r\nHost: docker\r\n\r\n" % path.encode("ascii"))
+        data = bytearray()
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(errno.ETIMEDOUT, "timed out")
+            sock.settimeout(remaining)
+            chunk = sock.recv(65536)
+            if not chunk:
+                return parse_http_response(bytes(data))
+            data += chunk
+            if len(data) > API_MAX_BYTES:
+                raise ValueError("the answer is larger than %d bytes" % API_MAX_BYTES)
+
+
+def api_message(body: bytes, status: int) -> str:
+    """dockerd's ``{"message": ...}`` of an error answer, else the status."""
+    try:
+        message = json.loads(body.decode("utf-8", "replace")).get("message")
+    except (ValueError, AttributeError):
+        message = None
+    return first_line(message) if isinstance(message, str) and message.strip() else "HTTP status %d" % status
+
+
+def api_info(socket_path: str, seconds: float = DOCKER_INFO_TIMEOUT) -> DockerInfo:
+    """What ``docker info`` says, from ``GET /info`` on dockerd's unix socket; words as the CLI's."""
+    where = "unix://" + socket_path
+    try:
+        status, body = unix_http_get(socket_path, "/info", seconds)
+    except TimeoutError:
+        return hung_info(seconds)
+    except PermissionError:
+        return DockerInfo(False, None, None, "permission denied while trying to connect to the Docker daemon "
+                          "socket at %s" % where, True)
+    except (FileNotFoundError, ConnectionRefusedError):
+        return DockerInfo(False, None, None, "Cannot connect to the Docker daemon at %s. Is the docker daemon "
+                          "running?" % where)
+    except (OSError, ValueError) as exc:
+        cause = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return DockerInfo(False, None, None, "error during connect to %s: %s" % (where, cause))
+    if status != 200:
+        return DockerInfo(False, None, None, mask_url("Error response from daemon: %s" % api_message(body, status)))
+    return parse_docker_info(0, body.decode("utf-8", "replace"), "")
+
+
+def live_info(run_command: RunCommand, bins: dict[str, str | None],
+              seconds: float = DOCKER_INFO_TIMEOUT) -> DockerInfo:
+    """``docker info``: from the API socket, or through the CLI when DOCKER_HOST or a context points elsewhere.
+
+    Not answered without a docker command, as before the API was asked directly. Callers make sure dockerd
+    runs first (see ``probe``): connecting to docker.socket would start a stopped docker.service."""
+    docker = bins.get("docker")
+    socket_path = docker_socket() if docker else None
+    if socket_path is None:
+        return docker_info(run_command, docker, bins.get("timeout"), seconds)
+    return api_info(socket_path, seconds)
 
 
 # --------------------------------------------------------------------------- the host's own dockerd
@@ -196,6 +318,24 @@ def process_argv(pid: int) -> list[str] | None:
     return argv if any(name.startswith("dockerd") for name in names) else None
 
 
+class UnitState(t.NamedTuple):
+    main_pid: int
+    active_state: str  # systemd's ActiveState: active, reloading, activating, deactivating, inactive, failed
+
+
+def unit_state(run_command: RunCommand, systemctl: str | None, service: str) -> UnitState:
+    """The service's MainPID and ActiveState in one ``systemctl show``; (0, "") when systemctl cannot tell."""
+    if not systemctl:
+        return UnitState(0, "")
+    rc, out, dummy = run_command([systemctl, "show", "-p", "MainPID", "-p", "ActiveState", service + ".service"])
+    values = dict(line.strip().partition("=")[::2] for line in out.splitlines()) if rc == 0 else {}
+    try:
+        pid = int(values.get("MainPID", "0") or "0")
+    except ValueError:
+        pid = 0
+    return UnitState(pid, values.get("ActiveState", ""))
+
+
 def main_pid(run_command: RunCommand, systemctl: str | None, service: str) -> int:
     if not systemctl:
         return 0
@@ -219,9 +359,13 @@ def find_daemon(run_command: RunCommand, systemctl: str | None, service: str = "
     Never "a process named dockerd": on a host running Docker-in-Docker, kind or CI runners the first
     one may be a container's daemon, with another command line and another configuration file.
     """
-    candidates = []
-    if service_manager() == "systemd":
-        candidates.append((main_pid(run_command, systemctl, service), "%s.service MainPID" % service))
+    unit_pid = main_pid(run_command, systemctl, service) if service_manager() == "systemd" else None
+    return daemon_at(unit_pid, service)
+
+
+def daemon_at(unit_pid: int | None, service: str = "docker") -> DaemonProcess | None:
+    """The dockerd at the unit's MainPID (None without systemd), else the one in dockerd's pidfile."""
+    candidates = [] if unit_pid is None else [(unit_pid, "%s.service MainPID" % service)]
     candidates.append((pidfile_pid(), PIDFILE))
     for pid, source in candidates:
         argv = process_argv(pid) if pid > 0 else None
@@ -321,30 +465,33 @@ def service_active(run_command: RunCommand, systemctl: str | None, service: str)
     return out.strip() in ACTIVE_STATES
 
 
-def daemon_may_run(run_command: RunCommand, systemctl: str | None, service: str,
-                   daemon: DaemonProcess | None) -> bool:
-    """Whether asking dockerd cannot start a stopped one.
+def may_ask(unit: UnitState | None, daemon: DaemonProcess | None) -> bool:
+    """Whether asking dockerd cannot start a stopped (or stopping) one; ``unit`` is None without systemd.
 
-    On systemd, docker.socket would socket-activate a stopped docker.service: ask only when the unit is
-    active (or a dockerd started outside systemd holds the pidfile). Without systemd, a live pidfile.
-    """
-    if daemon is not None:
-        return True
-    return service_manager() == "systemd" and service_active(run_command, systemctl, service)
+    On systemd, docker.socket would socket-activate docker.service: ask only while the unit is active,
+    reloading or activating (not while it stops: the connection would queue a start after the stop), or when
+    a dockerd started outside systemd holds the pidfile. Without systemd, a live pidfile."""
+    if unit is None or (daemon is not None and daemon.pid != unit.main_pid):
+        return daemon is not None
+    return unit.active_state in ACTIVE_STATES
 
 
 def probe(run_command: RunCommand, bins: dict[str, str | None], service: str = "docker") -> DaemonStatus:
-    """The daemon's state, version and live mirrors; ``bins`` maps docker, dockerd, systemctl, timeout to paths."""
+    """The daemon's state, version and live mirrors; ``bins`` maps docker, dockerd, systemctl, timeout to paths.
+
+    One ``systemctl show`` on systemd hosts and one API request: no docker CLI, and no ``dockerd --version``
+    when the daemon answered (its ServerVersion is the version)."""
     docker, dockerd, systemctl = bins.get("docker"), bins.get("dockerd"), bins.get("systemctl")
     if not docker and not dockerd:
         return DaemonStatus("not-installed", None, None, "Docker is not installed (no docker command)", None)
-    daemon = find_daemon(run_command, systemctl, service)
-    if not daemon_may_run(run_command, systemctl, service, daemon):
+    unit = unit_state(run_command, systemctl, service) if service_manager() == "systemd" else None
+    daemon = daemon_at(None if unit is None else unit.main_pid, service)
+    if not may_ask(unit, daemon):
         return DaemonStatus("stopped", dockerd_version(run_command, dockerd), None,
                             "Docker is stopped (%s)" % ("%s.service is not active" % service
-                                                        if service_manager() == "systemd" else "no dockerd running"),
+                                                        if unit is not None else "no dockerd running"),
                             daemon)
-    info = docker_info(run_command, docker, bins.get("timeout"))
+    info = live_info(run_command, bins)
     if info.answered:
         return DaemonStatus("running", info.version, info.mirrors, None, daemon)
     return DaemonStatus("not-answering", dockerd_version(run_command, dockerd), None,

@@ -15,6 +15,9 @@ description:
   - One round trip to the Docker daemon after M(fleetops.docker_mirror.daemon_json) changed its file. Reloads
     (C(SIGHUP)) or restarts Docker, then polls C(docker info) until the live daemon reports exactly the
     registry mirrors O(mirrors) (compared the way dockerd normalises them, in order).
+  - Polls start 50 ms after the signal and back off to half a second. C(docker info) is read from the Docker API
+    on its unix socket, without starting the C(docker) CLI (the CLI is asked when C(DOCKER_HOST) or a docker CLI
+    context points elsewhere).
   - A reload returns before dockerd has re-read its file, and a reload dockerd rejects only logs an error, so
     the exit status of the reload is not trusted; only the live daemon is, and on systemd hosts dockerd's own
     verdict on the reload in the journal. A rejected reload is a failure even when the live mirrors already
@@ -196,7 +199,10 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry i
     normalize_mirrors,
 )
 
-POLL_INTERVAL = 1.0
+# Polls start FIRST_POLL after the signal and back off (doubling) to POLL_INTERVAL: dockerd logs its verdict on a
+# reload some 30 ms after `systemctl reload` returns, and answers at once after a restart (systemd waits for it).
+FIRST_POLL = 0.05
+POLL_INTERVAL = 0.5
 JOURNAL_LINES = 50
 # What dockerd logs after "Got signal to reload configuration" (20.10 ... 28.x): taken, or the file refused.
 RELOAD_VERDICT = re.compile(r"Reloaded configuration|unable to configure the Docker daemon")
@@ -244,7 +250,7 @@ class Host:
         refused, and each such start counts against systemd's start limit."""
         if not self.active():
             return daemon.DockerInfo(False, None, None, "%s.service is not active" % self.service)
-        return daemon.docker_info(self.run, self.bins.get("docker"), self.bins.get("timeout"), max(1, int(seconds)))
+        return daemon.live_info(self.run, self.bins, max(1, int(seconds)))
 
     def journal_lines(self, since: float) -> list[str] | None:
         """The service's journal since ``since``; None without systemd or journalctl."""
@@ -270,14 +276,23 @@ class Outcome(t.NamedTuple):
     live_mirrors: list[str] | None
 
 
+def pauses() -> t.Iterator[float]:
+    """Seconds to sleep between two polls: FIRST_POLL, doubling up to POLL_INTERVAL."""
+    pause = FIRST_POLL
+    while True:
+        yield min(pause, POLL_INTERVAL)
+        pause *= 2
+
+
 def wait_for(host: Host, timeout: float, done: t.Callable[[daemon.DockerInfo], bool]) -> daemon.DockerInfo:
-    """Poll ``docker info`` until ``done`` or the deadline; the last answer."""
+    """Poll ``docker info`` (the API) until ``done`` or the deadline; the last answer."""
     deadline = time.monotonic() + timeout
+    pause = pauses()
     while True:
         info = host.info(min(daemon.DOCKER_INFO_TIMEOUT, max(1.0, deadline - time.monotonic())))
         if done(info) or time.monotonic() >= deadline:
             return info
-        time.sleep(POLL_INTERVAL)
+        time.sleep(min(next(pause), max(0.0, deadline - time.monotonic())))
 
 
 def describe(mirrors: list[str] | None) -> str:
@@ -292,13 +307,14 @@ def reload_refusal(host: Host, since: float, seen: list[str] | None, timeout: fl
     if seen is None:
         return None
     deadline = time.monotonic() + timeout
+    pause = pauses()
     while True:
         verdicts = host.reload_verdicts(since) or []
         if len(verdicts) > len(seen):
             return verdicts[-1] if RELOAD_REFUSED.search(verdicts[-1]) else None
         if time.monotonic() >= deadline:
             return None
-        time.sleep(POLL_INTERVAL)
+        time.sleep(next(pause))
 
 
 def apply(host: Host, action: str, wanted: list[str], timeout: float) -> Outcome:

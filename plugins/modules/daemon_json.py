@@ -40,7 +40,10 @@ description:
   - Fails before writing when the host's dockerd reads another file (its C(--config-file), the snap package's
     or rootless Docker's file), naming that file.
   - Asks the running dockerd which mirrors it uses (RV(live_mirrors)), but never when C(docker.service) is
-    stopped, because C(docker.socket) would start it; RV(daemon_state) says which case applies.
+    stopped or stopping, because C(docker.socket) would start it; RV(daemon_state) says which case applies.
+  - Reads the live daemon from the Docker API on its unix socket (C(GET /info), what C(docker info) reports), with
+    a 30 second timeout and without starting the C(docker) CLI. The CLI is asked instead when C(DOCKER_HOST) or a
+    docker CLI context points elsewhere.
   - The module does not signal dockerd. M(fleetops.docker_mirror.daemon_apply) does, and rolls back to the
     copy O(keep_previous=true) keeps on the host.
   - On failure the message names the file and the cause, and the file is left unchanged.

@@ -4,8 +4,12 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import socket
+import tempfile
+import threading
 import typing as t
 
 import pytest
@@ -14,6 +18,7 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _dae
 
 INFO = json.dumps({"ServerVersion": "26.1.5", "RegistryConfig": {"Mirrors": ["https://mirror.gcr.io/"]}})
 DOWN = "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"
+BINS = {"docker": "/usr/bin/docker", "dockerd": "/usr/sbin/dockerd", "systemctl": "/bin/systemctl", "timeout": None}
 
 
 class FakeRun:
@@ -288,15 +293,14 @@ def test_dockerd_error_lines(name, lines, expected) -> None:
 # --------------------------------------------------------------------------- state, root, the file dockerd reads
 
 
-def test_probe_never_asks_a_stopped_service(proc) -> None:
+def test_probe_never_asks_a_stopped_service(proc, api) -> None:
     os.mkdir(proc.root / "systemd")
-    run = FakeRun({"systemctl show": (0, "0\n", ""), "systemctl is-active": (3, "inactive\n", ""),
+    run = FakeRun({"systemctl show": (0, "MainPID=0\nActiveState=inactive\n", ""),
                    "dockerd --version": (0, "Docker version 20.10.24+dfsg1, build x", "")})
-    status = daemon.probe(run, {"docker": "/usr/bin/docker", "dockerd": "/usr/sbin/dockerd",
-                                "systemctl": "/bin/systemctl", "timeout": None})
+    status = daemon.probe(run, BINS)
     assert status.state == "stopped" and status.version == "20.10.24+dfsg1"
     assert status.error == "Docker is stopped (docker.service is not active)"
-    assert not [argv for argv in run.calls if os.path.basename(argv[0]) == "docker"]
+    assert not [argv for argv in run.calls if os.path.basename(argv[0]) == "docker"] and api.requests == []
 
 
 @pytest.mark.parametrize("word, asked", [("active", True), ("reloading", True), ("activating", True),
@@ -323,3 +327,307 @@ def test_rootless_daemon_by_its_command_line(monkeypatch, tmp_path) -> None:
     message = daemon.daemon_reads_elsewhere("/etc/docker/daemon.json", found)
     assert message == ("Docker here is rootless, its dockerd reads %s/docker/daemon.json, not this file: point path "
                        "at %s/docker/daemon.json" % (tmp_path, tmp_path))
+
+
+# --------------------------------------------------------------------------- the Docker API on its unix socket
+
+
+class FakeApi:
+    """_daemon.unix_http_get stand-in: answers (status, body), or raises ``error``; records every request."""
+
+    def __init__(self) -> None:
+        self.answer: tuple[int, bytes] = (200, INFO.encode())
+        self.error: Exception | None = None
+        self.requests: list[tuple[str, str, float]] = []
+
+    def __call__(self, socket_path: str, path: str, seconds: float) -> tuple[int, bytes]:
+        self.requests.append((socket_path, path, seconds))
+        if self.error is not None:
+            raise self.error
+        return self.answer
+
+
+@pytest.fixture
+def api(monkeypatch, tmp_path) -> FakeApi:
+    """No test reaches the machine's own dockerd: the socket is faked, DOCKER_* come from the test."""
+    fake = FakeApi()
+    monkeypatch.setattr(daemon, "unix_http_get", fake)
+    for name in ("DOCKER_HOST", "DOCKER_CONTEXT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker-config"))
+    return fake
+
+
+@pytest.fixture
+def server() -> t.Iterator[t.Callable[..., str]]:
+    """A real unix socket in a short directory; ``server(handler)`` serves one connection with ``handler(conn,
+    request)`` in a thread and returns the socket's path."""
+    directory = tempfile.mkdtemp(prefix="api-")
+    path = os.path.join(directory, "d.sock")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(1)
+    done = threading.Event()
+
+    def start(handler: t.Callable[[socket.socket, bytes], None]) -> str:
+        def serve() -> None:
+            conn, dummy = listener.accept()
+            with conn:
+                handler(conn, conn.recv(65536))
+                done.wait(5)
+
+        threading.Thread(target=serve, daemon=True).start()
+        return path
+
+    yield start
+    done.set()
+    listener.close()
+    os.unlink(path)
+    os.rmdir(directory)
+
+
+def test_unix_http_get_asks_http_1_0_and_reads_to_the_end(server) -> None:
+    requests = []
+
+    def answer(conn, request) -> None:
+        requests.append(request)
+        conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n" + INFO[:10].encode())
+        conn.sendall(INFO[10:].encode())
+        conn.shutdown(socket.SHUT_WR)
+
+    assert daemon.unix_http_get(server(answer), "/info", 5) == (200, INFO.encode())
+    assert requests == [b"GET /info HTTP/1.0\r\nHost: docker\r\n\r\n"]
+
+
+def test_unix_http_get_times_out_on_a_hung_daemon(server) -> None:
+    path = server(lambda conn, request: None)  # accepts, never answers
+    with pytest.raises(TimeoutError):
+        daemon.unix_http_get(path, "/info", 0.2)
+
+
+def test_unix_http_get_deadline_covers_a_trickling_daemon(server) -> None:
+    stop = threading.Event()
+
+    def trickle(conn, request) -> None:
+        conn.sendall(b"HTTP/1.0 200 OK\r\n")
+        while not stop.wait(0.05):
+            conn.sendall(b"X")
+
+    path = server(trickle)
+    try:
+        with pytest.raises(TimeoutError):
+            daemon.unix_http_get(path, "/info", 0.3)
+    finally:
+        stop.set()
+
+
+def test_unix_http_get_refuses_an_endless_answer(server, monkeypatch) -> None:
+    monkeypatch.setattr(daemon, "API_MAX_BYTES", 100)
+    path = server(lambda conn, request: conn.sendall(b"HTTP/1.0 200 OK\r\n\r\n" + b"x" * 500))
+    with pytest.raises(ValueError, match="larger than 100 bytes"):
+        daemon.unix_http_get(path, "/info", 5)
+
+
+def test_unix_http_get_connection_errors(tmp_path) -> None:
+    with pytest.raises(FileNotFoundError):
+        daemon.unix_http_get(str(tmp_path / "none.sock"), "/info", 1)
+    directory = tempfile.mkdtemp(prefix="api-")
+    path = os.path.join(directory, "s")
+    bound = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    bound.bind(path)  # bound, not listening: what a dead daemon leaves behind
+    try:
+        with pytest.raises(ConnectionRefusedError):
+            daemon.unix_http_get(path, "/info", 1)
+    finally:
+        bound.close()
+        os.unlink(path)
+        os.rmdir(directory)
+
+
+HTTP_CASES = [
+    ("ok", b"HTTP/1.0 200 OK\r\nA: b\r\n\r\n{}", (200, b"{}")),
+    ("error status", b"HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\n{}", (404, b"{}")),
+    ("empty body", b"HTTP/1.0 204 No Content\r\n\r\n", (204, b"")),
+    ("nothing", b"", ValueError),
+    ("no end of headers", b"HTTP/1.0 200 OK\r\nA: b", ValueError),
+    ("not http", b"SSH-2.0-OpenSSH\r\n\r\n", ValueError),
+    ("no status", b"HTTP/1.0\r\n\r\n", ValueError),
+    ("cut short", b"HTTP/1.0 200 OK\r\nContent-Length: 10\r\n\r\n{}", ValueError),
+]
+
+
+@pytest.mark.parametrize("name, data, expected", HTTP_CASES, ids=[c[0] for c in HTTP_CASES])
+def test_parse_http_response(name, data, expected) -> None:
+    if expected is ValueError:
+        with pytest.raises(ValueError):
+            daemon.parse_http_response(data)
+    else:
+        assert daemon.parse_http_response(data) == expected
+
+
+SOCK = "/var/run/docker.sock"
+API_INFO_CASES = [
+    ("answers", (200, INFO.encode()), daemon.DockerInfo(True, "26.1.5", ["https://mirror.gcr.io/"], None)),
+    ("no server version", (200, b'{"ServerVersion": ""}'),
+     daemon.DockerInfo(False, None, None, "docker info reported no server version")),
+    ("not json", (200, b"<html>"), daemon.DockerInfo(False, None, None, "docker info reported no server version")),
+    ("error answer", (500, b'{"message": "boom at https://u:p@h/\\nmore"}'),
+     daemon.DockerInfo(False, None, None, "Error response from daemon: boom at https://xxxxx@h/")),
+    ("error answer without message", (502, b"bad gateway"),
+     daemon.DockerInfo(False, None, None, "Error response from daemon: HTTP status 502")),
+    ("hung", TimeoutError(errno.ETIMEDOUT, "timed out"),
+     daemon.DockerInfo(False, None, None, "docker info did not answer within 30 s (is dockerd hung?)")),
+    ("permission denied", PermissionError(errno.EACCES, "Permission denied"), daemon.DockerInfo(
+        False, None, None, "permission denied while trying to connect to the Docker daemon socket at unix://" + SOCK,
+        True)),
+    ("no socket", FileNotFoundError(errno.ENOENT, "No such file or directory"),
+     daemon.DockerInfo(False, None, None, "Cannot connect to the Docker daemon at unix://%s. Is the docker daemon "
+                       "running?" % SOCK)),
+    ("refused", ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused"),
+     daemon.DockerInfo(False, None, None, DOWN)),
+    ("reset", ConnectionResetError(errno.ECONNRESET, "Connection reset by peer"),
+     daemon.DockerInfo(False, None, None, "error during connect to unix://%s: Connection reset by peer" % SOCK)),
+    ("not http", ValueError("the answer is not HTTP"),
+     daemon.DockerInfo(False, None, None, "error during connect to unix://%s: the answer is not HTTP" % SOCK)),
+]
+
+
+@pytest.mark.parametrize("name, answer, expected", API_INFO_CASES, ids=[c[0] for c in API_INFO_CASES])
+def test_api_info(api, name, answer, expected) -> None:
+    if isinstance(answer, Exception):
+        api.error = answer
+    else:
+        api.answer = answer
+    assert daemon.api_info(SOCK) == expected
+    assert api.requests == [(SOCK, "/info", 30)]
+
+
+@pytest.mark.parametrize("env, config, expected", [
+    ({}, None, SOCK),
+    ({"DOCKER_HOST": "unix:///run/user/1000/docker.sock"}, None, "/run/user/1000/docker.sock"),
+    ({"DOCKER_HOST": "unix://"}, None, None),
+    ({"DOCKER_HOST": "tcp://10.0.0.1:2376"}, None, None),
+    ({"DOCKER_HOST": "ssh://me@box"}, None, None),
+    ({"DOCKER_CONTEXT": "default"}, None, SOCK),
+    ({"DOCKER_CONTEXT": "remote"}, None, None),
+    ({}, {"currentContext": "remote"}, None),
+    ({}, {"currentContext": "default"}, SOCK),
+    ({}, {"auths": {}}, SOCK),
+    ({}, "not json", SOCK),
+    ({}, ["a list"], SOCK),
+    ({"DOCKER_HOST": "unix:///x.sock"}, {"currentContext": "remote"}, "/x.sock"),  # DOCKER_HOST wins, as in the CLI
+])
+def test_docker_socket(api, monkeypatch, tmp_path, env, config, expected) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    if config is not None:
+        (tmp_path / "docker-config").mkdir()
+        (tmp_path / "docker-config" / "config.json").write_text(config if isinstance(config, str)
+                                                                else json.dumps(config))
+    assert daemon.docker_socket() == expected
+
+
+def test_cli_context_default_directory(monkeypatch, tmp_path) -> None:
+    monkeypatch.delenv("DOCKER_CONFIG", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / ".docker").mkdir()
+    (tmp_path / ".docker" / "config.json").write_text('{"currentContext": "box"}')
+    assert daemon.cli_context() == "box"
+
+
+def test_live_info_asks_the_api_without_a_process(api) -> None:
+    run = FakeRun()
+    assert daemon.live_info(run, BINS).answered and run.calls == [] and api.requests == [(SOCK, "/info", 30)]
+
+
+def test_live_info_uses_the_cli_for_another_docker_host(api, monkeypatch) -> None:
+    monkeypatch.setenv("DOCKER_HOST", "tcp://10.0.0.1:2376")
+    run = FakeRun(default=(0, INFO, ""))
+    info = daemon.live_info(run, dict(BINS, timeout="/usr/bin/timeout"), 7)
+    assert info.answered and api.requests == []
+    assert run.calls == [["/usr/bin/timeout", "7", "/usr/bin/docker", "info", "--format", "{{json .}}"]]
+
+
+def test_live_info_without_a_docker_command(api) -> None:
+    run = FakeRun()
+    info = daemon.live_info(run, dict(BINS, docker=None))
+    assert info.error == "no docker command on this host" and run.calls == [] and api.requests == []
+
+
+# --------------------------------------------------------------------------- the unit, and when dockerd may be asked
+
+
+@pytest.mark.parametrize("answer, expected", [
+    ((0, "MainPID=300\nActiveState=active\n", ""), daemon.UnitState(300, "active")),
+    ((0, "ActiveState=deactivating\nMainPID=300\n", ""), daemon.UnitState(300, "deactivating")),
+    ((0, "MainPID=0\nActiveState=inactive\n", ""), daemon.UnitState(0, "inactive")),
+    ((0, "MainPID=\nActiveState=failed\n", ""), daemon.UnitState(0, "failed")),
+    ((0, "MainPID=garbage\nActiveState=active\n", ""), daemon.UnitState(0, "active")),
+    ((1, "", "Failed to connect to bus"), daemon.UnitState(0, "")),
+])
+def test_unit_state(answer, expected) -> None:
+    run = FakeRun(default=answer)
+    assert daemon.unit_state(run, "/bin/systemctl", "docker") == expected
+    assert run.calls == [["/bin/systemctl", "show", "-p", "MainPID", "-p", "ActiveState", "docker.service"]]
+
+
+def test_unit_state_without_systemctl() -> None:
+    run = FakeRun()
+    assert daemon.unit_state(run, None, "docker") == daemon.UnitState(0, "") and run.calls == []
+
+
+UNIT_DOCKERD = daemon.DaemonProcess(300, ["/usr/sbin/dockerd"], "docker.service MainPID")
+HAND_DOCKERD = daemon.DaemonProcess(77, ["/usr/sbin/dockerd"], "/var/run/docker.pid")
+
+
+@pytest.mark.parametrize("unit, found, expected", [
+    (None, HAND_DOCKERD, True),                                   # no systemd: a live pidfile
+    (None, None, False),
+    (daemon.UnitState(300, "active"), UNIT_DOCKERD, True),
+    (daemon.UnitState(300, "reloading"), UNIT_DOCKERD, True),
+    (daemon.UnitState(300, "deactivating"), UNIT_DOCKERD, False),   # stopping: a connection would queue a start
+    (daemon.UnitState(0, "activating"), None, True),                # starting, no MainPID yet
+    (daemon.UnitState(0, "inactive"), None, False),
+    (daemon.UnitState(0, "failed"), None, False),
+    (daemon.UnitState(0, "inactive"), HAND_DOCKERD, True),          # started by hand on a systemd host
+    (daemon.UnitState(0, ""), None, False),                         # no systemctl
+])
+def test_may_ask(unit, found, expected) -> None:
+    assert daemon.may_ask(unit, found) is expected
+
+
+def test_probe_running_asks_once_without_docker_cli(proc, api) -> None:
+    os.mkdir(proc.root / "systemd")
+    proc(300, ["/usr/sbin/dockerd", "-H", "fd://"])
+    run = FakeRun({"systemctl show": (0, "MainPID=300\nActiveState=active\n", "")})
+    status = daemon.probe(run, BINS)
+    assert status == daemon.DaemonStatus("running", "26.1.5", ["https://mirror.gcr.io/"], None, UNIT_DOCKERD._replace(
+        argv=["/usr/sbin/dockerd", "-H", "fd://"]))
+    assert [os.path.basename(argv[0]) for argv in run.calls] == ["systemctl"] and len(api.requests) == 1
+
+
+def test_probe_stopping_service_is_not_asked(proc, api) -> None:
+    os.mkdir(proc.root / "systemd")
+    proc(300, ["/usr/sbin/dockerd"])
+    run = FakeRun({"systemctl show": (0, "MainPID=300\nActiveState=deactivating\n", ""),
+                   "dockerd --version": (0, "Docker version 26.1.5, build x", "")})
+    status = daemon.probe(run, BINS)
+    assert status.state == "stopped" and status.daemon.pid == 300 and api.requests == []
+
+
+def test_probe_without_systemd_asks_the_pidfile_daemon(proc, api) -> None:
+    proc(300, ["/usr/sbin/dockerd"])
+    (proc.root / "docker.pid").write_text("300\n")
+    run = FakeRun()
+    status = daemon.probe(run, BINS)
+    assert status.state == "running" and status.daemon.source == str(proc.root / "docker.pid") and run.calls == []
+
+
+def test_probe_not_answering_reads_dockerd_version(proc, api) -> None:
+    os.mkdir(proc.root / "systemd")
+    api.error = PermissionError(errno.EACCES, "Permission denied")
+    run = FakeRun({"systemctl show": (0, "MainPID=0\nActiveState=activating\n", ""),
+                   "dockerd --version": (0, "Docker version 26.1.5, build x", "")})
+    status = daemon.probe(run, BINS)
+    assert status.state == "not-answering" and status.version == "26.1.5" and status.denied
+    assert status.error.startswith("dockerd is not answering: permission denied while trying to connect")

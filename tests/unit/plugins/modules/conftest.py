@@ -1,10 +1,13 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """A fake Docker host for the module tests: docker, dockerd, systemctl, service and journalctl on PATH, one
-script acting as a tiny dockerd + systemd state machine, plus a fake /proc, unit tree and pidfile.
+script acting as a tiny dockerd + systemd state machine, plus a fake /proc, unit tree and pidfile. The Docker
+API socket is faked at ``_daemon.unix_http_get``: each request runs the same script (as ``dockerapi``), which
+answers from the state, or says which error the socket would raise.
 
 State (JSON file, ``FakeHost.state``/``FakeHost.set``):
   active       docker.service is active (systemctl is-active); docker info answers only then
+  active_state what systemctl show says as ActiveState while active (default "active"; e.g. "deactivating")
   answers      dockerd answers docker info while active (False: hung/broken daemon)
   version      ServerVersion; dockerd_version is what ``dockerd --version`` says
   mirrors      RegistryConfig.Mirrors of the live daemon
@@ -12,16 +15,20 @@ State (JSON file, ``FakeHost.state``/``FakeHost.set``):
   config       the daemon.json the fake dockerd reads on reload/restart; a file holding "refuse-me" or
                invalid JSON is rejected (a reload keeps the old mirrors, a restart leaves Docker down)
   denied       docker info: permission denied (a non-root user); nil_info: Docker 20.10's template error
+  hung         dockerd accepts on its socket but never answers (the API request times out)
   socket       docker.socket listens: docker info on a stopped docker.service starts it (and logs it)
   start_limit_hit  systemd refuses to start docker.service until ``systemctl reset-failed``
-Every call is logged as one line "<command> <args>" in ``FakeHost.log``.
+Every call is logged as one line "<command> <args>" in ``FakeHost.log`` (an API request as "dockerapi GET /info").
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import subprocess
 import sys
+import tempfile
 import typing as t
 
 import pytest
@@ -96,6 +103,26 @@ def docker():
     sys.exit(0)
 
 
+def dockerapi():
+    """GET args[1] on the Docker socket: "STATUS\nBODY", or the errno name the connection would fail with."""
+    if state.get("denied"):
+        print("EACCES")
+        sys.exit(0)
+    if not state["active"] and state.get("socket"):
+        journal("SOCKET-ACTIVATED")
+        start()
+    if not (state["active"] and state["answers"]):
+        print("ECONNREFUSED")
+    elif state.get("hung"):
+        print("ETIMEDOUT")
+    elif args[1] != "/info":
+        print("404\n" + json.dumps({"message": "page not found"}))
+    else:
+        print("200\n" + json.dumps({"ID": "x", "ServerVersion": state["version"],
+                                     "RegistryConfig": {"Mirrors": state["mirrors"]}}))
+    save()
+
+
 def dockerd():
     if args[:1] == ["--version"]:
         print("Docker version %%s, build 0000000" %% state["dockerd_version"])
@@ -116,7 +143,12 @@ def service_action(action):
         print("active" if state["active"] else state.get("inactive_word", "inactive"))
         sys.exit(0 if state["active"] else 3)
     if action == "show":
-        print(state["mainpid"] if state["active"] else 0)
+        pid = state["mainpid"] if state["active"] else 0
+        if "--value" in args:
+            print(pid)
+        else:
+            print("MainPID=%%s\nActiveState=%%s" %% (pid, state.get("active_state", "active") if state["active"]
+                                                   else state.get("inactive_word", "inactive")))
         sys.exit(0)
     if action == "reset-failed":
         state["start_limit_hit"] = False
@@ -179,7 +211,7 @@ def journalctl():
     print("\n".join(state["journal"]))
 
 
-{"docker": docker, "dockerd": dockerd, "systemctl": systemctl, "service": service,
+{"docker": docker, "dockerapi": dockerapi, "dockerd": dockerd, "systemctl": systemctl, "service": service,
  "journalctl": journalctl}[name]()
 ''' % {"python": sys.executable, "down": DOWN, "denied": DENIED, "nil_info": NIL_INFO}
 
@@ -209,6 +241,8 @@ class FakeHost:
         self.pidfile = os.path.join(self.root, "docker.pid")
         self.state_path = os.path.join(self.root, "state.json")
         self.log = os.path.join(self.root, "calls.log")
+        # Never a real socket: the fake answers at unix_http_get (and a test path may exceed sun_path's 108 bytes).
+        self.socket = os.path.join(tempfile.gettempdir(), "fake-docker-%d.sock" % os.getpid())
         self.path = os.path.join(self.root, "docker", "daemon.json")
         for directory in (self.bin_dir, self.dropin_dir, self.proc, self.systemd_dir, os.path.dirname(self.path)):
             os.makedirs(directory, exist_ok=True)
@@ -216,7 +250,7 @@ class FakeHost:
         with open(script, "w") as handle:
             handle.write(FAKE)
         os.chmod(script, 0o755)
-        for name in ("docker", "dockerd", "systemctl", "service", "journalctl"):
+        for name in ("docker", "dockerapi", "dockerd", "systemctl", "service", "journalctl"):
             os.symlink("fakehost", os.path.join(self.bin_dir, name))
         self.write(self.unit, "[Service]\nEnvironmentFile=-%s\nExecStart=/usr/sbin/dockerd -H fd:// $DOCKER_OPTS\n"
                    % self.default_docker)
@@ -229,11 +263,28 @@ class FakeHost:
         monkeypatch.setenv("FAKE_LOG", self.log)
         for name, value in self.constants().items():
             monkeypatch.setattr(_daemon, name, value)
+        monkeypatch.delenv("DOCKER_HOST", raising=False)
+        monkeypatch.delenv("DOCKER_CONTEXT", raising=False)
+        monkeypatch.setenv("DOCKER_CONFIG", os.path.join(self.root, "docker-config"))
+        monkeypatch.setattr(_daemon, "unix_http_get", self.api_get)
+
+    def api_get(self, socket_path: str, path: str, seconds: float) -> tuple[int, bytes]:
+        """_daemon.unix_http_get on the fake host: the script answers, or names the error to raise."""
+        assert socket_path == self.socket, "the module asked another socket: %s" % socket_path
+        out = subprocess.run([os.path.join(self.bin_dir, "dockerapi"), "GET", path], capture_output=True,
+                             text=True, check=True).stdout
+        first, dummy, body = out.partition("\n")
+        errors = {"EACCES": PermissionError, "ECONNREFUSED": ConnectionRefusedError, "ETIMEDOUT": TimeoutError}
+        if first in errors:
+            code = getattr(errno, first)
+            raise errors[first](code, os.strerror(code))
+        return int(first), body.encode()
 
     def constants(self) -> dict[str, t.Any]:
         """The host paths of _daemon pointed into the fake tree."""
         return {
             "PROC_ROOT": self.proc, "SYSTEMD_RUN_DIR": self.systemd_dir, "PIDFILE": self.pidfile,
+            "DOCKER_SOCKET": self.socket,
             "UNIT_FILES": (self.unit,), "DROPIN_DIRS": (self.dropin_dir,),
             "ENV_FILES": (self.default_docker, os.path.join(self.etc, "sysconfig-docker")),
             "SNAP_MARKERS": (os.path.join(self.root, "snap-bin-dockerd"), os.path.join(self.root, "var-snap-docker")),

@@ -216,6 +216,31 @@ def test_dockerd_stops_answering(host) -> None:
                                  "Reloaded Docker Application Container Engine."]
 
 
+def test_hung_dockerd_after_the_reload(host) -> None:
+    host.write(host.path, TAKEN)
+    host.set(hung=True)
+    result = run(host, action="reload", rollback=False)
+    assert result["failed"] and result["docker_running"] is False
+    assert "dockerd is not answering after the reload (docker info did not answer within 1 s (is dockerd hung?))" \
+        in result["msg"]
+
+
+@pytest.mark.parametrize("action", ["reload", "restart"])
+def test_live_daemon_read_from_the_api(host, action: str) -> None:
+    """No docker CLI, and on a reload the journal read until dockerd's verdict, not a fixed pause."""
+    host.write(host.path, TAKEN)
+    assert run(host, action=action)["live_mirrors"] == [MIRROR]
+    assert host.calls("docker") == [] and host.calls("dockerapi") == ["dockerapi GET /info"]
+    assert len(host.calls("journalctl")) == 2 * (action == "reload")
+
+
+def test_pauses_back_off_to_the_poll_interval(monkeypatch) -> None:
+    monkeypatch.setattr(daemon_apply, "FIRST_POLL", 0.05)
+    monkeypatch.setattr(daemon_apply, "POLL_INTERVAL", 0.5)
+    pauses = daemon_apply.pauses()
+    assert [next(pauses) for dummy in range(7)] == [0.05, 0.1, 0.2, 0.4, 0.5, 0.5, 0.5]
+
+
 def test_empty_journal(host) -> None:
     host.write(host.path, TAKEN)
     host.set(answers=False)

@@ -639,8 +639,9 @@ def test_running_daemon_gives_version_and_live_mirrors(host) -> None:
     assert result["changed"] and result["daemon_state"] == "running"
     assert result["live_mirrors"] == ["https://mirror.gcr.io/"]
     assert result["docker_version"] == "26.1.5+dfsg1", "the running daemon's version allows a mirror path"
-    assert host.calls("docker") == ["docker info --format {{json .}}"]
-    assert "dockerd --version" not in host.calls()
+    assert host.calls()[:2] == ["systemctl show -p MainPID -p ActiveState docker.service", "dockerapi GET /info"]
+    assert [call.split()[:2] for call in host.calls()[2:]] == [["dockerd", "--validate"]], \
+        "no docker CLI and no dockerd --version: the API answered (26.1 validates the changed file)"
 
 
 def test_stopped_docker_is_not_started(host) -> None:
@@ -650,14 +651,14 @@ def test_stopped_docker_is_not_started(host) -> None:
     assert result["changed"] and json.loads(host.read(host.path)) == {"registry-mirrors": [MIRROR]}
     assert result["daemon_state"] == "stopped" and result["live_mirrors"] is None
     assert result["docker_version"] == "20.10.24+dfsg1", "from dockerd --version"
-    assert host.calls("docker") == [] and "SOCKET-ACTIVATED" not in host.state()["journal"]
+    assert host.calls("docker") == host.calls("dockerapi") == [] and "SOCKET-ACTIVATED" not in host.state()["journal"]
     assert host.state()["active"] is False
 
 
 def test_stopped_docker_without_systemd(host) -> None:
     host.no_systemd()
     result = run(host, registry_mirrors=[MIRROR])
-    assert result["daemon_state"] == "stopped" and host.calls("docker") == []
+    assert result["daemon_state"] == "stopped" and host.calls("docker") == host.calls("dockerapi") == []
 
 
 def test_running_docker_without_systemd_found_by_pidfile(host) -> None:
@@ -678,6 +679,30 @@ def test_daemon_not_answering(host) -> None:
     result = run(host, registry_mirrors=[MIRROR])
     assert result["changed"] and result["daemon_state"] == "not-answering" and result["live_mirrors"] is None
     assert result["docker_version"] == "20.10.24+dfsg1"
+
+
+def test_hung_dockerd_is_not_answering_within_the_timeout(host) -> None:
+    host.set(hung=True)
+    result = run(host, registry_mirrors=[MIRROR], require_daemon=True)
+    assert result["failed"] and "dockerd is not answering: docker info did not answer within 30 s (is dockerd hung?)" \
+        in result["msg"]
+
+
+def test_stopping_docker_is_not_asked(host) -> None:
+    """systemctl stop docker in progress: a connection would queue a start of docker.service after the stop."""
+    host.set(active_state="deactivating")
+    result = run(host, registry_mirrors=[MIRROR])
+    assert result["daemon_state"] == "stopped" and host.calls("dockerapi") == host.calls("docker") == []
+    assert "SOCKET-ACTIVATED" not in host.state()["journal"]
+
+
+def test_another_docker_host_is_asked_through_the_cli(host, monkeypatch) -> None:
+    """DOCKER_HOST (or a CLI context) pointing elsewhere: only the docker CLI knows how to get there."""
+    monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:2375")
+    host.set(mirrors=["https://mirror.gcr.io/"])
+    result = run(host, registry_mirrors=[MIRROR])
+    assert result["daemon_state"] == "running" and result["live_mirrors"] == ["https://mirror.gcr.io/"]
+    assert host.calls("docker") == ["docker info --format {{json .}}"] and host.calls("dockerapi") == []
 
 
 def test_docker_not_installed(host) -> None:

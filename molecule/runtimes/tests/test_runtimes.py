@@ -15,6 +15,7 @@ RUNTIMES = ("docker", "containerd", "podman")
 HOSTS_TOML = "/etc/containerd/certs.d/docker.io/hosts.toml"
 DROPIN = "/etc/containers/registries.conf.d/50-fleetops-docker-mirror.conf"
 # How each runtime introduces itself to the registry (http.request.useragent in its log).
+CRI_DISABLED = "mol-runtimes-d12"  # Docker CE's containerd config.toml (molecule.yml)
 USER_AGENTS = {"docker": r"docker/\d", "containerd": r"containerd/", "podman": r"containers/"}
 
 
@@ -81,7 +82,21 @@ def test_files_held_the_mirror(host):
     config = host.file("/var/tmp/fleet-present-config.toml").content_string
     assert 'host."http://127.0.0.1:5000"' in hosts_toml, hosts_toml
     assert 'location = "127.0.0.1:5000"' in dropin and "insecure = true" in dropin, dropin
-    assert re.search(r'config_path\s*=\s*"/etc/containerd/certs.d"', config), config
+    if host.backend.get_hostname() == CRI_DISABLED:
+        assert config == '#   Copyright 2018-2022 Docker Inc.\ndisabled_plugins = ["cri"]\n'  # left alone
+    else:
+        assert re.search(r'config_path\s*=\s*"/etc/containerd/certs.d"', config), config
+
+
+def test_first_run_wrote_and_applied_nothing(host):
+    """docker_mirror_apply none: every file written, nothing restarted or reloaded, the hosts pending."""
+    name = host.backend.get_hostname()
+    lines = runtime_lines("report-pending", name)
+    assert lines["docker"]["verdict"] == "pending", lines
+    expected = "ok" if name == CRI_DISABLED else "pending"  # only a config.toml change waits for a restart
+    assert lines["containerd"]["verdict"] == expected, lines
+    assert lines["podman"]["verdict"] == "ok", lines  # read at each invocation: nothing to apply
+    assert "RUNNING HANDLER" not in read_log("runtimes-pending.log")
 
 
 def test_no_container_of_any_runtime_was_interrupted(host):
@@ -94,11 +109,21 @@ def test_no_container_of_any_runtime_was_interrupted(host):
     assert host.check_output("podman inspect --format '{{.State.Status}}' app-podman") == "running"
 
 
-def test_containerd_was_restarted_once_for_config_path():
+def test_containerd_restarted_once_where_config_path_was_added():
+    """The Debian 13 host (the canary batch): the second run found its containerd had not loaded config.toml
+    since the first run changed it, and restarted it; the Debian 12 host's CRI plugin is disabled: no restart."""
     log = read_log("runtimes-apply.log")
-    assert len(re.findall(r"RUNNING HANDLER \[fleetops\.docker_mirror\.docker_mirror : Restart containerd\]",
-                          log)) == 2, log  # one batch each: the canary, then the other host
+    restarts = re.findall(r"RUNNING HANDLER \[fleetops\.docker_mirror\.docker_mirror : Restart containerd\]"
+                          r"\s*\*+\s*\n(?:changed|ok): \[(\S+)\]", log)
+    assert restarts == ["mol-runtimes-d13"], restarts
     assert "RUNNING HANDLER" not in read_log("runtimes-rerun.log")
+
+
+def test_cri_disabled_host_says_so(host):
+    if host.backend.get_hostname() != CRI_DISABLED:
+        pytest.skip("the host with Docker CE's config.toml")
+    line = runtime_lines("report", CRI_DISABLED)["containerd"]
+    assert line["verdict"] == "ok" and "the CRI plugin is disabled" in line["reason"], line
 
 
 def test_second_run_changes_nothing():

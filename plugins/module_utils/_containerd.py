@@ -30,6 +30,7 @@ except ImportError:  # Python < 3.11 on the controller: the module fails with a 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import DaemonConfigError
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry import (
     go_url_parse,
+    mask_url,
     mirror_key,
     validate_mirror,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "validate_registry", "default_server", "validate_server", "hosts_from_mirrors", "render_hosts_toml",
     "expected_hosts_data", "check_hosts_toml", "is_ours", "parse_toml", "config_version", "registry_table",
     "configured_dirs", "legacy_conflicts", "set_config_path", "plan_config_path", "toml_string",
+    "CRI_PLUGIN_IDS", "cri_disabled", "config_flag", "dump_error_line", "journal_error_lines",
 ]
 
 MARKER = "# Managed by fleetops.docker_mirror.containerd_hosts: edits here are overwritten."
@@ -383,3 +385,78 @@ def _key_indent(block: list[str]) -> str | None:
 def _is_indented(lines: list[str]) -> bool:
     """Does the file indent sub-tables (containerd's ``config default`` style)?"""
     return any(line.startswith((" ", "\t")) and line.strip().startswith("[") for line in lines)
+
+
+# --------------------------------------------------------------------------- the CRI plugin and the running containerd
+
+
+# The CRI plugin's ids: "cri" (a version 1 file, Docker CE's stock config), the 1.x id, and 2.x's images service.
+CRI_PLUGIN_IDS = ("cri", "io.containerd.grpc.v1.cri", "io.containerd.cri.v1.images")
+CONFIG_FLAGS = ("--config", "-config", "-c", "--c")
+# containerd's logfmt chatter: anything but these levels is worth showing (error, fatal, panic, or a bare line).
+_CHATTER = re.compile(r"\blevel=(?:info|debug|trace|warning|warn)\b")
+_OWN_ERROR = re.compile(r"\blevel=(?:error|fatal|panic)\b|^containerd: ")
+# systemd's lines worth quoting when containerd itself said nothing (an ExecStartPre that failed, a start limit).
+_SYSTEMD_CAUSE = re.compile(r"(?:Main|Control) process exited|Failed with result|Start request repeated|"
+                            r"Unable to locate executable|Failed to (?:run|locate)")
+JOURNAL_KEEP = 8
+
+
+def cri_disabled(data: dict[str, t.Any]) -> bool:
+    """Does config.toml disable the CRI plugin (``disabled_plugins``, as Docker CE's containerd.io ships it)?"""
+    disabled = data.get("disabled_plugins")
+    return isinstance(disabled, list) and any(item in CRI_PLUGIN_IDS for item in disabled)
+
+
+def config_flag(argv: t.Sequence[str]) -> str | None:
+    """The file a containerd command line names with ``--config``/``-c`` (``X`` or ``=X``; the last one wins, as
+    with Go's flag parsing), or None when it reads the default file."""
+    found = None
+    args = list(argv[1:])
+    for index, arg in enumerate(args):
+        name, equals, value = arg.partition("=")
+        if name in CONFIG_FLAGS:
+            found = value if equals else (args[index + 1] if index + 1 < len(args) else None)
+    return found
+
+
+def dump_error_line(rc: int, stdout: str, stderr: str, candidate: str, config: str) -> str:
+    """containerd's reason for refusing a file in ``containerd --config F config dump``: its error line, with the
+    temporary candidate's name replaced by the file's own."""
+    lines = [line.strip() for line in (stderr or "").splitlines() + (stdout or "").splitlines() if line.strip()]
+    own = [line for line in lines if _OWN_ERROR.search(line)]
+    own = own or [line for line in lines if not _CHATTER.search(line)]
+    line = own[-1] if own else "exit status %d, no message" % rc
+    return line.replace(candidate, config)
+
+
+def _journal_message(entry: dict[str, t.Any]) -> str:
+    message = entry.get("MESSAGE")
+    if isinstance(message, list):  # journald gives non-UTF-8 messages as a list of byte values
+        message = bytes(item for item in message if isinstance(item, int) and 0 <= item < 256).decode(
+            "utf-8", "replace")
+    return message.strip() if isinstance(message, str) else ""
+
+
+def journal_error_lines(json_lines: str, keep: int = JOURNAL_KEEP) -> tuple[str, list[str]]:
+    """(who, lines): containerd's own error lines from ``journalctl -o json`` output (not its info/warning chatter,
+    not systemd's "Unit process ... remains running" noise); when containerd said nothing, systemd's lines that
+    say why the start failed. URL userinfo masked."""
+    own: list[str] = []
+    systemd: list[str] = []
+    for raw in json_lines.splitlines():
+        try:
+            entry = json.loads(raw)
+        except ValueError:
+            continue
+        if not isinstance(entry, dict):
+            continue
+        message = _journal_message(entry)
+        if not message:
+            continue
+        if entry.get("SYSLOG_IDENTIFIER") == "containerd" and not _CHATTER.search(message):
+            own.append(message)
+        elif entry.get("SYSLOG_IDENTIFIER") == "systemd" and _SYSTEMD_CAUSE.search(message):
+            systemd.append(message)
+    who, lines = ("containerd", own) if own else ("systemd", systemd)
+    return who, [mask_url(line) for line in lines[-keep:]]

@@ -23,6 +23,15 @@ description:
     interrupted, and the module fails naming it.
   - A containerd that is not running (its unit is not active) is not started; the module reports
     RV(skipped_reason) and no change. Nothing is restarted when the tasks cannot be listed first.
+  - A task that exits on its own while containerd restarts (a short-lived job finishing) is not RUNNING
+    afterwards either, and counts as interrupted.
+  - When containerd does not come back (C(systemctl restart) fails, or C(ctr version) does not answer within
+    O(timeout)) and O(rollback=true), the previous C(config.toml) is put back (O(rollback_file) renamed onto
+    O(config_path), keeping the file's mode and owner; or O(config_path) removed when O(created=true)),
+    systemd's failed state of the unit is cleared (C(systemctl reset-failed)), containerd is restarted again and
+    waited for, and the module fails with RV(rolled_back), RV(containerd_running) and containerd's own error
+    lines (RV(journal)). Interrupted tasks are not rolled back, since containerd is up with the new file then.
+  - When containerd comes back, O(rollback_file) is removed.
 author:
   - fleetops engineers (@fleetops)
 extends_documentation_fragment:
@@ -47,6 +56,33 @@ options:
         running to be listed as running again.
     type: int
     default: 30
+  config_path:
+    description:
+      - containerd's configuration file, the one to restore on rollback. A symbolic link is followed.
+    type: path
+    default: /etc/containerd/config.toml
+  rollback:
+    description:
+      - Put the previous O(config_path) back and restart containerd again when it does not come back after the
+        restart.
+      - With V(false), the new file stays and the module fails saying whether containerd runs.
+    type: bool
+    default: true
+  rollback_file:
+    description:
+      - The copy of the previous file to restore onto O(config_path) on rollback, the C(rollback_file) returned by
+        M(fleetops.docker_mirror.containerd_hosts) with C(keep_previous=true). Removed once containerd came back.
+      - Only that copy is restored or removed, C(<directory of the real file>/.<name>.docker_mirror-previous),
+        and only when it is a regular file holding TOML; any other file is left alone and the rollback only
+        restarts containerd again.
+      - When null and O(created=false) there is nothing to restore; containerd is still restarted again.
+    type: path
+  created:
+    description:
+      - This run created O(config_path) (C(config_created) of M(fleetops.docker_mirror.containerd_hosts)); on
+        rollback it is removed, but only when it holds TOML (a mistaken V(true) never removes another file).
+    type: bool
+    default: false
 notes:
   - Needs systemd and root (C(become=true)); as another user it fails at once with "needs root on this host",
     before anything is restarted.
@@ -71,6 +107,21 @@ EXAMPLES = r"""
   fleetops.docker_mirror.containerd_apply:
     timeout: 90
   become: true
+
+- name: Mirrors for containerd, keeping the previous config.toml for a rollback
+  fleetops.docker_mirror.containerd_hosts:
+    mirrors: [https://mirror.gcr.io]
+    keep_previous: true
+  become: true
+  register: __docker_mirror_containerd
+
+- name: Restart containerd; when it does not come back, put the previous config.toml back and restart again
+  fleetops.docker_mirror.containerd_apply:
+    config_path: /etc/containerd/config.toml
+    rollback_file: "{{ __docker_mirror_containerd.rollback_file | default(omit) }}"
+    created: "{{ __docker_mirror_containerd.config_created }}"
+  become: true
+  when: __docker_mirror_containerd.restart_needed
 """
 
 RETURN = r"""
@@ -93,21 +144,47 @@ skipped_reason:
   returned: when containerd is not running
   type: str
   sample: containerd.service is not active; it was not started
+rolled_back:
+  description:
+    - True when the previous config.toml was restored (or the created one removed) before containerd was restarted
+      again. False when there was nothing to restore, the copy was refused, or O(rollback=false).
+  returned: when containerd did not come back after the restart
+  type: bool
+  sample: true
+containerd_running:
+  description: True when containerd answers C(ctr version) at the end (after the rollback, when there was one).
+  returned: when containerd did not come back after the restart
+  type: bool
+  sample: true
+journal:
+  description:
+    - containerd's own error lines from the unit's journal since the restart (at most 8; its info, debug and
+      warning lines and systemd's lines left out), URL userinfo masked. When containerd said nothing (an
+      C(ExecStartPre) failed), systemd's lines saying why the start failed.
+  returned: when containerd did not come back after the restart
+  type: list
+  elements: str
+  sample: ["containerd: failed to unmarshal TOML: (2, 1): Can't convert abc(string) to int"]
 """
 
+import os
 import time
 import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_native
 
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _containerd as ctd
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon as daemon
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _runtimes as rt
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import DaemonConfigError
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry import mask_url
 
 POLL_INTERVAL = 0.5
 # Each ctr call may take this long (a hung containerd must not stall the module).
 CTR_TIMEOUT = 10
-JOURNAL_LINES = 3
+# containerd_hosts' keep_previous copy, next to config.toml.
+PREVIOUS_SUFFIX = ".docker_mirror-previous"
 
 
 class ListError(Exception):
@@ -131,6 +208,9 @@ class Host:
             argv = [self.bins["timeout"], str(CTR_TIMEOUT)] + argv
         return self.run(argv)
 
+    def systemctl(self, action: str) -> tuple[int, str, str]:
+        return self.run([self.bins["systemctl"], action, self.service])
+
     def tasks(self) -> list[rt.Task]:
         """Every namespace's tasks; ListError when containerd does not tell."""
         rc, out, err = self.ctr("namespaces", "ls", "-q")
@@ -151,13 +231,15 @@ class Host:
     def answers(self) -> bool:
         return self.ctr("version")[0] == 0
 
-    def journal(self, since: float) -> list[str]:
-        """containerd's last lines in the journal since ``since`` (why a restart failed)."""
+    def journal(self, since: float) -> tuple[str, list[str]]:
+        """(who, lines): containerd's own error lines in the unit's journal since ``since`` (why it did not come
+        back), else systemd's reason; ("", []) without journalctl."""
         if not self.bins.get("journalctl"):
-            return []
+            return "", []
         rc, out, dummy = self.run([self.bins["journalctl"], "--unit", self.service, "--since", "@%d" % int(since),
-                                   "--no-pager", "--output", "cat"])
-        return [line for line in out.splitlines() if line.strip()][-JOURNAL_LINES:] if rc == 0 else []
+                                   "--no-pager", "--output", "json",
+                                   "--output-fields", "MESSAGE,SYSLOG_IDENTIFIER"])
+        return ctd.journal_error_lines(out) if rc == 0 else ("", [])
 
 
 def wait_until(timeout: float, done: t.Callable[[], bool]) -> bool:
@@ -192,6 +274,9 @@ def preflight(module: AnsibleModule, host: Host) -> None:
     if daemon.service_manager() != "systemd" or not host.bins.get("systemctl"):
         module.fail_json(msg="containerd_apply needs systemd on this host to restart %s; nothing was restarted"
                          % host.service, tasks_running=0, interrupted=[])
+    if not os.path.isabs(module.params["config_path"]):
+        module.fail_json(msg="%s: config_path must be an absolute path; nothing was restarted"
+                         % module.params["config_path"], tasks_running=0, interrupted=[])
 
 
 def run_module(module: AnsibleModule) -> dict[str, t.Any]:
@@ -217,17 +302,11 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
 def restart(module: AnsibleModule, host: Host, before: dict[str, int], result: dict[str, t.Any]) -> dict[str, t.Any]:
     timeout = max(1, module.params["timeout"])
     since = time.time() - 1
-    rc, out, err = host.run([host.bins["systemctl"], "restart", host.service])
-    if rc != 0:
-        said = " | ".join(host.journal(since)) or "nothing in the journal"
-        module.fail_json(msg="systemctl restart %s failed: %s; containerd said: %s"
-                         % (host.service, rt.first_line(err) or "exit status %d" % rc, said),
-                         **result)
-    started = time.monotonic()
-    if not wait_until(timeout, host.answers):
-        module.fail_json(msg="containerd did not answer ctr version within %d s after the restart" % timeout,
-                         **result)
-    interrupted = survivors_check(host, before, max(1.0, timeout - (time.monotonic() - started)))
+    cause = come_back(host, timeout)
+    if cause:
+        fail_and_roll_back(module, host, cause, since, result)
+    forget_copy(module)
+    interrupted = survivors_check(host, before, timeout)
     if interrupted:
         module.fail_json(msg="containerd was restarted, but %d of its %d running task(s) did not survive with the "
                          "same process: %s" % (len(interrupted), len(before), ", ".join(interrupted)),
@@ -235,11 +314,121 @@ def restart(module: AnsibleModule, host: Host, before: dict[str, int], result: d
     return result
 
 
+def come_back(host: Host, timeout: float) -> str | None:
+    """Restart and wait until ``ctr version`` answers; None, or why containerd did not come back."""
+    rc, out, err = host.systemctl("restart")
+    if rc != 0:
+        return "systemctl restart %s failed: %s" % (host.service, rt.first_line(err) or "exit status %d" % rc)
+    if not wait_until(timeout, host.answers):
+        return "containerd did not answer ctr version within %d s after the restart" % timeout
+    return None
+
+
+# --------------------------------------------------------------------------- rollback
+
+
+def own_copy_name(config: str) -> str:
+    return os.path.join(os.path.dirname(config), "." + os.path.basename(config) + PREVIOUS_SUFFIX)
+
+
+def not_a_config(name: str) -> str | None:
+    """Why ``name`` is not a config.toml containerd could read (a regular UTF-8 TOML file), or None."""
+    if not os.path.isfile(name) or os.path.islink(name):
+        return "is not a regular file"
+    try:
+        with open(name, "rb") as handle:
+            ctd.parse_toml(handle.read().decode("utf-8"))
+    except OSError as exc:
+        return "cannot be read (%s)" % exc.strerror
+    except (UnicodeDecodeError, DaemonConfigError) as exc:
+        return "is not a TOML file (%s)" % (exc.message if isinstance(exc, DaemonConfigError) else "not UTF-8")
+    return None
+
+
+def is_own_copy(rollback_file: str, config: str) -> bool:
+    return (os.path.realpath(os.path.dirname(rollback_file)) == os.path.dirname(config)
+            and os.path.basename(rollback_file) == os.path.basename(own_copy_name(config)))
+
+
+def forget_copy(module: AnsibleModule) -> None:
+    """containerd came back with the new file: remove containerd_hosts' copy (never another file)."""
+    rollback_file = module.params["rollback_file"]
+    config = os.path.realpath(module.params["config_path"])
+    if rollback_file and os.path.lexists(rollback_file) and is_own_copy(rollback_file, config):
+        try:
+            os.unlink(rollback_file)
+        except OSError as exc:
+            module.warn("containerd took the new %s, but its previous copy %s could not be removed (%s)"
+                        % (config, rollback_file, exc.strerror))
+
+
+def remove_created(config: str) -> tuple[bool, str]:
+    if not os.path.lexists(config):
+        return True, "the config.toml this run created is already gone"
+    reason = not_a_config(config)
+    if reason:
+        return False, "%s %s: not removed (created: true may be a mistake)" % (config, reason)
+    try:
+        os.unlink(config)
+    except OSError as exc:
+        return False, "the config.toml this run created could NOT be removed (%s)" % exc.strerror
+    return True, "the config.toml this run created removed"
+
+
+def restore_file(module: AnsibleModule) -> tuple[bool, str]:
+    """Put the previous config.toml back: (done, what was done, for the message)."""
+    params = module.params
+    config = os.path.realpath(params["config_path"])
+    if params["created"]:
+        return remove_created(config)
+    rollback_file = params["rollback_file"]
+    if not rollback_file or not os.path.lexists(rollback_file):
+        return False, "no previous copy of config.toml to restore (the new one stays)"
+    reason = None if is_own_copy(rollback_file, config) else (
+        "is not the copy containerd_hosts keeps for %s (%s)" % (config, own_copy_name(config)))
+    reason = reason or not_a_config(rollback_file)
+    if reason:
+        return False, "the previous copy %s %s: not restored (the new one stays)" % (rollback_file, reason)
+    try:
+        # atomic_move gives the copy the current file's owner, mode and SELinux context before the rename.
+        module.atomic_move(rollback_file, config, unsafe_writes=False)
+    except Exception as exc:  # atomic_move raises a plain Exception; the rollback goes on to bring containerd back
+        return False, "the previous config.toml could NOT be restored from %s (%s)" % (rollback_file, to_native(exc))
+    return True, "previous config.toml restored"
+
+
+def fail_and_roll_back(module: AnsibleModule, host: Host, cause: str, since: float,
+                       result: dict[str, t.Any]) -> t.NoReturn:
+    """containerd did not come back: its own words, then (with rollback) the previous file and a restart."""
+    config = module.params["config_path"]
+    who, journal = host.journal(since)
+    said = (" %s said: %s" % (who, " | ".join(journal))) if journal else " (nothing from containerd in the journal)"
+    result = dict(result, journal=journal)
+    if not module.params["rollback"]:
+        running = host.answers()
+        module.fail_json(msg=mask_url("containerd did not take the new %s: %s; rollback is off: %s holds the new "
+                                      "configuration, containerd is %s.%s"
+                                      % (config, cause, config, "running" if running else "NOT RUNNING", said)),
+                         rolled_back=False, containerd_running=running, **result)
+    restored, what = restore_file(module)
+    # A crash loop may have used up systemd's start limit, and a restart it scheduled may be pending: clear both.
+    host.systemctl("reset-failed")
+    again = come_back(host, max(1, module.params["timeout"]))
+    running = "containerd running again" if again is None else "but CONTAINERD IS NOT RUNNING (%s)" % again
+    module.fail_json(msg=mask_url("containerd did not take the new %s: %s; %s, %s.%s"
+                                  % (config, cause, what, running, said)),
+                     rolled_back=restored, containerd_running=again is None, **result)
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
             service=dict(type="str", default="containerd"),
             timeout=dict(type="int", default=30),
+            config_path=dict(type="path", default="/etc/containerd/config.toml"),
+            rollback=dict(type="bool", default=True),
+            rollback_file=dict(type="path"),
+            created=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )

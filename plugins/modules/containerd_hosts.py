@@ -39,8 +39,19 @@ description:
   - Mirror URLs are checked like dockerd's (the same list as the C(registry-mirrors) of daemon.json works
     here). A C(http://) mirror becomes a C([host."http://..."]) table, which containerd talks to in plain
     HTTP; C(skip_verify) only concerns TLS and is written for C(https://) mirrors when O(skip_verify=true).
+  - Before C(config.toml) is written, the new text is given to containerd itself when its binary is on the host
+    (C(containerd --config CANDIDATE config dump), the candidate a temporary file next to C(config.toml)); a
+    file containerd would refuse (a value of the wrong type, a config version it does not know) is never
+    written, nor is hosts.toml.
+  - When the CRI plugin is disabled (C(disabled_plugins) lists C(cri) or C(io.containerd.grpc.v1.cri), as in
+    Docker CE's C(containerd.io) package), C(config.toml) is never edited and no restart is needed
+    (RV(cri_enabled) is false); only C(ctr --hosts-dir) and nerdctl read the hosts directory then.
+  - With O(state=present), the containerd that systemd runs (C(containerd.service)'s main process) must read
+    O(config_path), the file its C(--config)/C(-c) names or else C(/etc/containerd/config.toml). Otherwise the module fails
+    before writing, naming the file it reads.
   - Every check runs before anything is written; a failure leaves both files unchanged and the message names
-    the file and the cause.
+    the file and the cause. Mirror URLs with a user name or password are masked in the messages and in the
+    module arguments Ansible echoes (C(invocation)).
 author:
   - fleetops engineers (@fleetops)
 attributes:
@@ -112,10 +123,20 @@ options:
     type: str
     choices: [present, absent]
     default: present
+  keep_previous:
+    description:
+      - When the run changes an existing O(config_path), keep its previous bytes in a private copy next to it,
+        C(<directory>/.<name>.docker_mirror-previous) (mode C(0600)), and return its name in RV(rollback_file)
+        for M(fleetops.docker_mirror.containerd_apply)'s rollback, which removes it once containerd came back.
+      - No copy is kept when the file is created (RV(config_created)) or unchanged, nor in check mode.
+    type: bool
+    default: false
 notes:
   - Only the Python standard library (3.11 or later, for C(tomllib)) is needed on the managed host.
-  - The module does not restart containerd. Do it when RV(restart_needed) is true.
+  - The module does not restart containerd. Do it when RV(restart_needed) is true, with
+    M(fleetops.docker_mirror.containerd_apply).
 seealso:
+  - module: fleetops.docker_mirror.containerd_apply
   - module: fleetops.docker_mirror.daemon_json
   - module: fleetops.docker_mirror.registries_conf
   - name: containerd registry host configuration (hosts.toml)
@@ -132,11 +153,17 @@ EXAMPLES = r"""
   register: __docker_mirror_containerd
 
 - name: Restart containerd only when config.toml changed (running containers keep running)
-  ansible.builtin.systemd_service:
-    name: containerd
-    state: restarted
+  fleetops.docker_mirror.containerd_apply:
   become: true
   when: __docker_mirror_containerd.restart_needed
+
+- name: Keep the previous config.toml for containerd_apply's rollback
+  fleetops.docker_mirror.containerd_hosts:
+    mirrors:
+      - https://mirror.gcr.io
+    keep_previous: true
+  become: true
+  register: __docker_mirror_containerd
 
 - name: A plain-http mirror on the LAN, pull only
   fleetops.docker_mirror.containerd_hosts:
@@ -176,10 +203,30 @@ restart_needed:
 cri_reads_hosts_dir:
   description:
     - Whether the CRI plugin reads RV(hosts_dir) once containerd runs with config.toml as it is after the run.
-      Null when unknown (no config.toml, O(manage_config_path=false)).
+      Null when unknown (no config.toml, O(manage_config_path=false)) and when the CRI plugin is disabled.
   returned: success
   type: bool
   sample: true
+cri_enabled:
+  description:
+    - False when O(config_path) disables the CRI plugin (C(disabled_plugins)); config.toml is then left alone.
+      True otherwise (also when there is no config.toml, since containerd enables it by default).
+  returned: success
+  type: bool
+  sample: true
+config_created:
+  description: True when this run created O(config_path) (in check mode, would create); pass it as
+    O(fleetops.docker_mirror.containerd_apply#module:created).
+  returned: success
+  type: bool
+  sample: false
+rollback_file:
+  description:
+    - The private copy of config.toml's previous bytes made by O(keep_previous=true), for
+      O(fleetops.docker_mirror.containerd_apply#module:rollback_file).
+  returned: when config.toml changed, O(keep_previous=true), the file existed and not in check mode
+  type: str
+  sample: /etc/containerd/.config.toml.docker_mirror-previous
 diff:
   description: One entry per file changed, with the text before and after.
   returned: when diff mode is on
@@ -206,13 +253,25 @@ import re
 import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _containerd as ctd
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon as daemon
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _files
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import DaemonConfigError
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import (
+    DaemonConfigError,
+    redact_arguments,
+)
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._files import FileError
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry import mask_url
 
 HOSTS_FILE = "hosts.toml"
+SERVICE = "containerd"
+# containerd's own default when its command line has no --config.
+DEFAULT_CONFIG = "/etc/containerd/config.toml"
+PREVIOUS_SUFFIX = ".docker_mirror-previous"
+# containerd config dump loads the file and every plugin's defaults: well under a second; never a hung run.
+DUMP_TIMEOUT = 10
 
 
 class Change(t.NamedTuple):
@@ -265,10 +324,26 @@ def check_not_shadowed(hosts_dir: str, dirs: list[str], registry: str, config: s
                                 % (directory, hosts_dir, os.path.join(directory, name), directory))
 
 
-def plan_config(module: AnsibleModule, config: str, config_text: str | None,
-                hosts_dir: str | None) -> tuple[str, str | None, bool | None]:
-    """(hosts_dir, new config.toml text or None, does the CRI plugin read hosts_dir)."""
+class ConfigView(t.NamedTuple):
+    hosts_dir: str
+    text: str | None  # the new config.toml text; None: leave the file alone
+    reads: bool | None  # does the CRI plugin read hosts_dir (None: unknown)
+    cri_enabled: bool | None
+
+
+def parse_config(config: str, config_text: str) -> dict[str, t.Any]:
+    try:
+        return ctd.parse_toml(config_text)
+    except DaemonConfigError as exc:
+        raise FileError(config, exc.message) from None
+
+
+def plan_config(module: AnsibleModule, config: str, config_text: str | None, hosts_dir: str | None) -> ConfigView:
+    """The hosts directory, the new config.toml text (or None), whether the CRI plugin reads the directory."""
     params = module.params
+    if config_text is not None and ctd.cri_disabled(parse_config(config, config_text)):
+        # Docker CE's containerd: no CRI plugin reads config_path, ctr --hosts-dir and nerdctl read the directory.
+        return ConfigView(os.path.normpath(hosts_dir or ctd.DEFAULT_HOSTS_DIR), None, None, False)
     try:
         if params["manage_config_path"] and params["state"] == "present":
             major = containerd_major(module) if config_text is None else None
@@ -278,7 +353,7 @@ def plan_config(module: AnsibleModule, config: str, config_text: str | None,
             version = ctd.config_version(data)
             plan = ctd.ConfigPlan(None, ctd.configured_dirs(data, version), version)
         else:
-            return os.path.normpath(hosts_dir or ctd.DEFAULT_HOSTS_DIR), None, None
+            return ConfigView(os.path.normpath(hosts_dir or ctd.DEFAULT_HOSTS_DIR), None, None, True)
     except FileError:
         raise
     except DaemonConfigError as exc:
@@ -286,8 +361,60 @@ def plan_config(module: AnsibleModule, config: str, config_text: str | None,
     strict = params["manage_config_path"] and params["state"] == "present"
     chosen = choose_hosts_dir(hosts_dir, plan.dirs, strict, config, config_text is not None, module.warn)
     if plan.text is not None:
-        return chosen, plan.text, True
-    return chosen, None, chosen in [os.path.normpath(item) for item in plan.dirs]
+        return ConfigView(chosen, plan.text, True, True)
+    return ConfigView(chosen, None, chosen in [os.path.normpath(item) for item in plan.dirs], True)
+
+
+# --------------------------------------------------------------------------- what containerd says
+
+
+def check_running_config(module: AnsibleModule, config: str) -> None:
+    """The containerd that systemd runs must read ``config``: its --config/-c, else its default file."""
+    systemctl = module.get_bin_path("systemctl")
+    pid = daemon.main_pid(module.run_command, systemctl, SERVICE + ".service") if systemctl else 0
+    argv = process_argv(pid) if pid > 0 else None
+    if not argv or not os.path.basename(argv[0]).startswith("containerd"):
+        return
+    flag = ctd.config_flag(argv)
+    running = flag if flag is not None else DEFAULT_CONFIG
+    if not os.path.isabs(running):
+        with contextlib.suppress(OSError):
+            running = os.path.join(os.readlink(os.path.join(daemon.PROC_ROOT, str(pid), "cwd")), running)
+    if os.path.realpath(running) == config:
+        return
+    how = "--config %s" % flag if flag is not None else "its default %s" % DEFAULT_CONFIG
+    raise FileError(config, "containerd runs with %s (pid %d), not %s: point config_path at %s"
+                    % (how, pid, config, running))
+
+
+def process_argv(pid: int) -> list[str] | None:
+    try:
+        with open(os.path.join(daemon.PROC_ROOT, str(pid), "cmdline"), "rb") as handle:
+            raw = handle.read()
+    except OSError:
+        return None
+    return [part.decode("utf-8", "replace") for part in raw.split(b"\0") if part] or None
+
+
+def check_with_containerd(module: AnsibleModule, config: str, text: str) -> None:
+    """``containerd --config CANDIDATE config dump``: a file containerd refuses never reaches config.toml."""
+    binary = module.get_bin_path("containerd")
+    if not binary:
+        return
+    directory = os.path.dirname(config)
+    if module.check_mode or not os.path.isdir(directory):
+        directory = module.tmpdir
+    candidate = _files.write_private(directory, _files.encode(text), "." + os.path.basename(config) + ".")
+    try:
+        argv = [binary, "--config", candidate, "config", "dump"]
+        timeout = module.get_bin_path("timeout")
+        rc, out, err = module.run_command(([timeout, str(DUMP_TIMEOUT)] if timeout else []) + argv)
+    finally:
+        _files.remove_quietly(candidate)
+    if rc == 124 and timeout:
+        raise FileError(config, "containerd config dump did not finish within %d s; not written" % DUMP_TIMEOUT)
+    if rc != 0:
+        raise FileError(config, "containerd would refuse it: %s" % ctd.dump_error_line(rc, out, err, candidate, config))
 
 
 def hosts_text(params: dict[str, t.Any]) -> str:
@@ -320,11 +447,32 @@ def plan_hosts(module: AnsibleModule, target: str, wanted: str | None) -> Change
 # --------------------------------------------------------------------------- the module
 
 
-def apply(module: AnsibleModule, changes: list[Change]) -> None:
-    """Write hosts.toml, then config.toml; when the second fails, the first is put back as it was."""
+def previous_copy_name(target: str) -> str:
+    return os.path.join(os.path.dirname(target), "." + os.path.basename(target) + PREVIOUS_SUFFIX)
+
+
+def keep_previous(target: str, text: str) -> str:
+    """config.toml's previous bytes in a private copy next to it (0600), for containerd_apply's rollback."""
+    name = previous_copy_name(target)
+    temporary = _files.write_private(os.path.dirname(target), _files.encode(text),
+                                     "." + os.path.basename(target) + ".previous.")
+    try:
+        os.rename(temporary, name)
+    except OSError as exc:
+        _files.remove_quietly(temporary)
+        raise FileError(target, "cannot keep the previous copy %s: %s" % (name, exc.strerror)) from None
+    return name
+
+
+def apply(module: AnsibleModule, changes: list[Change], config: str) -> dict[str, str]:
+    """Write hosts.toml, then config.toml (its previous copy first, with O(keep_previous)); when one fails, what
+    was written is put back as it was and the copy removed."""
     done: list[Change] = []
+    made: dict[str, str] = {}
     try:
         for change in changes:
+            if change.path == config and change.before is not None and module.params["keep_previous"]:
+                made["rollback_file"] = keep_previous(config, change.before)
             if change.after is None:
                 _files.remove_file(change.path)
             else:
@@ -337,7 +485,10 @@ def apply(module: AnsibleModule, changes: list[Change]) -> None:
                     _files.remove_file(change.path)
                 else:
                     _files.write_text(module, change.path, change.before)
+        for name in made.values():
+            _files.remove_quietly(name)
         raise
+    return made
 
 
 def run_module(module: AnsibleModule) -> dict[str, t.Any]:
@@ -346,23 +497,27 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
     wanted_dir = _files.real_path(params["hosts_dir"], "hosts_dir") if params["hosts_dir"] else None
     ctd.validate_registry(params["registry"])
     wanted = hosts_text(params) if params["state"] == "present" else None
+    if params["state"] == "present":
+        check_running_config(module, config)
+    made: dict[str, str] = {}
     with _files.directory_lock(os.path.dirname(config)):
         config_text = _files.read_text(config)
-        hosts_dir, new_config, reads = plan_config(module, config, config_text, wanted_dir)
-        target = os.path.realpath(os.path.join(hosts_dir, params["registry"], HOSTS_FILE))
-        changes = []
-        if params["state"] == "present" and config_text is not None and new_config is None:
+        view = plan_config(module, config, config_text, wanted_dir)
+        target = os.path.realpath(os.path.join(view.hosts_dir, params["registry"], HOSTS_FILE))
+        if params["state"] == "present" and config_text is not None and view.text is None and view.cri_enabled:
             data = ctd.parse_toml(config_text)
-            check_not_shadowed(hosts_dir, ctd.configured_dirs(data, ctd.config_version(data)),
+            check_not_shadowed(view.hosts_dir, ctd.configured_dirs(data, ctd.config_version(data)),
                                params["registry"], config)
+        if view.text is not None:
+            check_with_containerd(module, config, view.text)
         same_directory = os.path.dirname(target) == os.path.dirname(config)
         with _files.directory_lock(os.path.dirname(target)) if not same_directory else contextlib.nullcontext():
             hosts_change = plan_hosts(module, target, wanted)
             changes = [change for change in (hosts_change,) if change]
-            if new_config is not None:
-                changes.append(Change(config, config_text, new_config))
+            if view.text is not None:
+                changes.append(Change(config, config_text, view.text))
             if not module.check_mode:
-                apply(module, changes)
+                made = apply(module, changes, config)
     changed = bool(changes)
     if params["state"] == "present":
         changed = _files.apply_file_attributes(module, target, changed)
@@ -370,10 +525,13 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
         "changed": changed,
         "path": target,
         "paths": [change.path for change in changes],
-        "hosts_dir": hosts_dir,
-        "restart_needed": new_config is not None,
-        "cri_reads_hosts_dir": reads,
+        "hosts_dir": view.hosts_dir,
+        "restart_needed": view.text is not None,
+        "cri_reads_hosts_dir": view.reads,
+        "cri_enabled": view.cri_enabled,
+        "config_created": view.text is not None and config_text is None,
     }
+    result.update(made)
     if module._diff:
         result["diff"] = [_files.diff_entry(*change) for change in changes]
     return result
@@ -393,13 +551,23 @@ def main() -> None:
             skip_verify=dict(type="bool", default=False),
             force=dict(type="bool", default=False),
             state=dict(type="str", choices=["present", "absent"], default="present"),
+            keep_previous=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
         add_file_common_args=True,
     )
     default_path = os.path.join(module.params["hosts_dir"] or ctd.DEFAULT_HOSTS_DIR, str(module.params["registry"]),
                                 HOSTS_FILE)
-    _files.exit_or_fail(module, run_module, default_path)
+    # What Ansible echoes with -v (invocation): never a password given in a mirror URL.
+    invocation = {"module_args": redact_arguments(module.params)}
+    try:
+        result = run_module(module)
+    except (DaemonConfigError, daemon.NeedsRoot, OSError) as exc:
+        path = exc.path if isinstance(exc, FileError) else default_path
+        cause = (exc.strerror or to_native(exc)) if isinstance(exc, OSError) else exc.message
+        module.fail_json(msg=mask_url("%s: %s — the file was left unchanged" % (path, cause)), path=mask_url(path),
+                         invocation=invocation)
+    module.exit_json(invocation=invocation, **result)
 
 
 if __name__ == "__main__":

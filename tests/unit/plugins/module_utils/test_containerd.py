@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 import typing as t
 
@@ -255,3 +256,100 @@ def test_parse_header() -> None:
     }
     for line, path in cases.items():
         assert ctd.parse_header(line) == path, line
+
+
+# --------------------------------------------------------------------------- the CRI plugin and the running containerd
+
+
+@pytest.mark.parametrize("text, disabled", [
+    ('disabled_plugins = ["cri"]\n', True),  # Docker CE's containerd.io config.toml (version 1)
+    ('version = 2\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n', True),
+    ('version = 3\ndisabled_plugins = ["io.containerd.cri.v1.images"]\n', True),
+    ('version = 2\ndisabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "cri"]\n', True),
+    ('version = 2\ndisabled_plugins = []\n', False),
+    ('version = 2\ndisabled_plugins = ["io.containerd.snapshotter.v1.zfs"]\n', False),
+    ('disabled_plugins = "cri"\n', False),  # not a list: containerd would refuse the file, the dump says so
+    (DEBIAN, False),
+    ("", False),
+])
+def test_cri_disabled(text: str, disabled: bool) -> None:
+    assert ctd.cri_disabled(tomllib.loads(text)) is disabled
+
+
+@pytest.mark.parametrize("argv, found", [
+    (["/usr/bin/containerd"], None),
+    (["/usr/bin/containerd", "--config", "/etc/k8s/containerd.toml"], "/etc/k8s/containerd.toml"),
+    (["/usr/bin/containerd", "--config=/etc/k8s/c.toml"], "/etc/k8s/c.toml"),
+    (["/usr/bin/containerd", "-c", "/opt/c.toml", "--log-level", "debug"], "/opt/c.toml"),
+    (["/usr/bin/containerd", "-c=/opt/c.toml"], "/opt/c.toml"),
+    (["/usr/bin/containerd", "-config", "rel.toml"], "rel.toml"),
+    (["/usr/bin/containerd", "-c", "/a.toml", "--config", "/b.toml"], "/b.toml"),  # the last one wins
+    (["/usr/bin/containerd", "--config"], None),
+    (["/usr/bin/containerd", "--address", "/run/c.sock", "--root", "/var/lib/c"], None),
+])
+def test_config_flag(argv: list[str], found: str | None) -> None:
+    assert ctd.config_flag(argv) == found
+
+
+WARNING = ('time="2026-11-30T07:23:03Z" level=warning msg="containerd config version `1` has been deprecated and will '
+           'be removed in containerd v2.0"')
+
+
+@pytest.mark.parametrize("rc, out, err, line", [
+    # Debian 13's containerd 1.7.24 on oom_score = "abc" (measured)
+    (1, "", "containerd: failed to unmarshal TOML: (2, 1): Can't convert abc(string) to int\n",
+     "containerd: failed to unmarshal TOML: (2, 1): Can't convert abc(string) to int"),
+    (1, "", WARNING + "\ncontainerd: failed to load TOML from /etc/containerd/.config.toml.x1.tmp: bad\n",
+     "containerd: failed to load TOML from /etc/containerd/config.toml: bad"),
+    (1, "", 'time="x" level=fatal msg="unsupported config version 3"\n' + WARNING + "\n",
+     'time="x" level=fatal msg="unsupported config version 3"'),
+    (1, "", "some other words\n" + WARNING + "\n", "some other words"),
+    (3, "", WARNING + "\n", "exit status 3, no message"),
+    (1, "", "", "exit status 1, no message"),
+])
+def test_dump_error_line(rc: int, out: str, err: str, line: str) -> None:
+    candidate = "/etc/containerd/.config.toml.x1.tmp"
+    assert ctd.dump_error_line(rc, out, err, candidate, "/etc/containerd/config.toml") == line
+
+
+def entry(message: t.Any, who: str = "containerd") -> str:
+    return json.dumps({"MESSAGE": message, "SYSLOG_IDENTIFIER": who, "__CURSOR": "s=1"})
+
+
+# What journalctl -o json shows of a containerd that refuses its config.toml on Debian 13 (measured, trimmed).
+FAILED_START = [
+    entry('time="t" level=info msg="Stop CRI service"'),
+    entry("Stopping containerd.service - containerd container runtime...", "systemd"),
+    entry("containerd.service: Unit process 327 (containerd-shim) remains running after unit stopped.", "systemd"),
+    entry("Starting containerd.service - containerd container runtime...", "systemd"),
+    entry("containerd.service: Unable to locate executable '/sbin/modprobe': No such file or directory", "systemd"),
+    entry("containerd: failed to unmarshal TOML: (2, 1): Can't convert abc(string) to int"),
+    entry("containerd.service: Main process exited, code=exited, status=1/FAILURE", "systemd"),
+    entry("containerd.service: Failed with result 'exit-code'.", "systemd"),
+    entry("Failed to start containerd.service - containerd container runtime.", "systemd"),
+]
+PRE_FAILED = [
+    entry("Starting containerd.service - containerd container runtime...", "systemd"),
+    entry("containerd.service: Unit process 327 (containerd-shim) remains running after unit stopped.", "systemd"),
+    entry("containerd.service: Control process exited, code=exited, status=1/FAILURE", "systemd"),
+    entry("containerd.service: Failed with result 'exit-code'.", "systemd"),
+    entry("Failed to start containerd.service - containerd container runtime.", "systemd"),
+]
+
+
+@pytest.mark.parametrize("lines, who, expected", [
+    (FAILED_START, "containerd", ["containerd: failed to unmarshal TOML: (2, 1): Can't convert abc(string) to int"]),
+    (PRE_FAILED, "systemd", ["containerd.service: Control process exited, code=exited, status=1/FAILURE",
+                             "containerd.service: Failed with result 'exit-code'."]),
+    ([entry('time="t" level=error msg="failed to load plugin" error="x"'), entry('time="t" level=info msg="ok"'),
+      "not json", "[1, 2]", entry(""), entry(None)],
+     "containerd", ['time="t" level=error msg="failed to load plugin" error="x"']),
+    ([entry([99, 58, 32, 0xff, 98, 97, 100])], "containerd", ["c: \ufffdbad"]),  # a non-UTF-8 message
+    ([entry('time="t" level=error msg="pull from https://u:pw@m.example failed"')], "containerd",
+     ['time="t" level=error msg="pull from https://xxxxx@m.example failed"']),
+    ([entry('level=error msg="%d"' % index) for index in range(12)], "containerd",
+     ['level=error msg="%d"' % index for index in range(4, 12)]),
+    ([], "systemd", []),
+])
+def test_journal_error_lines(lines: list[str], who: str, expected: list[str]) -> None:
+    assert ctd.journal_error_lines("\n".join(lines)) == (who, expected)

@@ -29,7 +29,8 @@ DEBIAN = ('version = 2\n\n[plugins]\n  [plugins."io.containerd.grpc.v1.cri"]\n'
           '      conf_dir = "/etc/cni/net.d"\n  [plugins."io.containerd.internal.v1.opt"]\n'
           '    path = "/var/lib/containerd/opt"\n')
 SET = 'version = 2\n[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "%s"\n'
-RESULT_KEYS = {"changed", "failed", "path", "paths", "hosts_dir", "restart_needed", "cri_reads_hosts_dir"}
+RESULT_KEYS = {"changed", "failed", "path", "paths", "hosts_dir", "restart_needed", "cri_reads_hosts_dir",
+               "cri_enabled", "config_created"}
 
 
 class Tree(t.NamedTuple):
@@ -322,3 +323,221 @@ def test_failed_config_write_restores_hosts_toml(host, tree, monkeypatch) -> Non
     result = run(host, tree, mirrors=[MIRROR])
     assert result["failed"] and "No space left" in result["msg"] and result["path"] == tree.config
     assert snapshot(tree.etc) == before
+
+
+# --------------------------------------------------------------------------- containerd checks the new config.toml
+
+# containerd 1.7's words on a value of the wrong type (measured on Debian 13), and on anything it cannot load.
+CONTAINERD = r'''#!/bin/sh
+echo "$*" >> "%(log)s"
+if [ "$1" = "--version" ]; then echo 'containerd github.com/containerd/containerd 1.7.24~ds1 1.7.24~ds1-6+deb13u1'; exit 0; fi
+if [ "$1" = "--config" ] && [ "$3 $4" = "config dump" ]; then
+  if grep -q SLOW "$2"; then exit 124; fi
+  if grep -q abc "$2"; then
+    echo 'time="x" level=warning msg="containerd config version `1` has been deprecated"' >&2
+    echo "containerd: failed to load TOML from $2: (2, 1): Can't convert abc(string) to int" >&2
+    exit 1
+  fi
+  cat "$2"; exit 0
+fi
+exit 2
+'''
+BAD = DEBIAN.replace("version = 2\n", 'version = 2\noom_score = "abc"\n')
+
+
+@pytest.fixture
+def dump_log(host) -> str:
+    log = os.path.join(host.root, "containerd.log")
+    script = os.path.join(host.bin_dir, "containerd")
+    with open(script, "w") as handle:
+        handle.write(CONTAINERD % {"log": log})
+    os.chmod(script, 0o755)
+    return log
+
+
+def dumps(log: str) -> list[str]:
+    if not os.path.exists(log):
+        return []
+    with open(log) as handle:
+        return [line for line in handle.read().splitlines() if line.endswith("config dump")]
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_containerd_refusing_the_new_file_writes_nothing(host, tree, dump_log, check_mode: bool) -> None:
+    host.write(tree.config, BAD)
+    before = snapshot(tree.etc)
+    result = run(host, tree, check_mode=check_mode, mirrors=[MIRROR])
+    assert_failed_unchanged(result, before, tree.etc, "containerd would refuse it")
+    assert result["msg"] == ("%s: containerd would refuse it: containerd: failed to load TOML from %s: (2, 1): Can't "
+                             "convert abc(string) to int — the file was left unchanged" % (tree.config, tree.config))
+    [call] = dumps(dump_log)
+    candidate = call.split()[1]
+    directory = os.path.dirname(candidate)
+    assert (directory == tree.etc) is (not check_mode) and not os.path.exists(candidate)
+
+
+def test_containerd_taking_the_new_file(host, tree, dump_log) -> None:
+    result = run(host, tree, mirrors=[MIRROR])
+    assert result["changed"] and result["restart_needed"] and len(dumps(dump_log)) == 1
+    assert sorted(os.listdir(tree.etc)) == ["certs.d", "config.toml"]
+
+
+def test_config_dump_that_hangs(host, tree, dump_log) -> None:
+    host.write(tree.config, DEBIAN + "# SLOW\n")
+    before = snapshot(tree.etc)
+    result = run(host, tree, mirrors=[MIRROR])
+    assert_failed_unchanged(result, before, tree.etc, "containerd config dump did not finish within 10 s")
+
+
+def test_no_dump_when_config_toml_stays(host, tree, dump_log) -> None:
+    host.write(tree.config, SET % tree.hosts_dir)
+    assert not run(host, tree, mirrors=[MIRROR])["restart_needed"] and dumps(dump_log) == []
+
+
+def test_no_containerd_binary_no_dump(host, tree, monkeypatch) -> None:
+    real = containerd_hosts.AnsibleModule.get_bin_path
+    monkeypatch.setattr(containerd_hosts.AnsibleModule, "get_bin_path",
+                        lambda module, name, *args, **kwargs: None if name == "containerd" else real(module, name))
+    host.write(tree.config, BAD)
+    result = run(host, tree, mirrors=[MIRROR])
+    assert result["changed"] and result["restart_needed"]  # nothing on the host to ask
+
+
+# --------------------------------------------------------------------------- keep_previous
+
+
+def test_keep_previous_keeps_the_old_config_toml(host, tree) -> None:
+    result = run(host, tree, mirrors=[MIRROR], keep_previous=True)
+    copy = os.path.join(tree.etc, ".config.toml.docker_mirror-previous")
+    assert result["rollback_file"] == copy and result["config_created"] is False
+    assert host.read(copy) == DEBIAN.encode() and stat.S_IMODE(os.stat(copy).st_mode) == 0o600
+    again = run(host, tree, mirrors=["https://other.example"], keep_previous=True)
+    assert "rollback_file" not in again and host.read(copy) == DEBIAN.encode()  # config.toml did not change
+
+
+@pytest.mark.parametrize("case", ["created", "check_mode", "off"])
+def test_keep_previous_makes_no_copy(host, tree, case: str) -> None:
+    if case == "created":
+        os.unlink(tree.config)
+    result = run(host, tree, check_mode=case == "check_mode", mirrors=[MIRROR], keep_previous=case != "off")
+    assert result["restart_needed"] and "rollback_file" not in result
+    assert result["config_created"] is (case == "created")
+    assert not os.path.exists(os.path.join(tree.etc, ".config.toml.docker_mirror-previous"))
+
+
+def test_keep_previous_copy_removed_when_config_write_fails(host, tree, monkeypatch) -> None:
+    real_write = _files.write_text
+
+    def write_text(module, path, text):
+        if path == tree.config:
+            raise containerd_hosts.FileError(path, "cannot write the file: No space left on device")
+        real_write(module, path, text)
+
+    monkeypatch.setattr(_files, "write_text", write_text)
+    before = snapshot(tree.etc)
+    result = run(host, tree, mirrors=[MIRROR], keep_previous=True)
+    assert result["failed"] and snapshot(tree.etc) == before
+
+
+def test_keep_previous_copy_that_cannot_be_made(host, tree, monkeypatch) -> None:
+    real_rename = os.rename
+
+    def rename(src, dst, *args, **kwargs):
+        if isinstance(dst, str) and dst.endswith(containerd_hosts.PREVIOUS_SUFFIX):
+            raise PermissionError(1, "Operation not permitted")
+        return real_rename(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "rename", rename)
+    before = snapshot(tree.etc)
+    result = run(host, tree, mirrors=[MIRROR], keep_previous=True)
+    assert_failed_unchanged(result, before, tree.etc, "cannot keep the previous copy %s: Operation not permitted"
+                            % os.path.join(tree.etc, ".config.toml.docker_mirror-previous"))
+
+
+# --------------------------------------------------------------------------- the CRI plugin disabled (Docker CE)
+
+DOCKER_CE = '#   Copyright 2018-2022 Docker Inc.\n\ndisabled_plugins = ["cri"]\n'
+
+
+@pytest.mark.parametrize("config", [DOCKER_CE, 'version = 2\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n'
+                                    '[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "/elsewhere"\n'])
+@pytest.mark.parametrize("hosts_dir", [None, "/srv/certs.d"])
+def test_cri_disabled_leaves_config_toml(host, tree, dump_log, config: str, hosts_dir: str | None) -> None:
+    host.write(tree.config, config)
+    params = {"hosts_dir": os.path.join(host.root, hosts_dir.lstrip("/"))} if hosts_dir else {"default_dir": True}
+    result = run(host, tree, mirrors=[MIRROR], keep_previous=True, **params)
+    assert result["changed"] and result["restart_needed"] is False and result["cri_enabled"] is False
+    assert result["cri_reads_hosts_dir"] is None and result["config_created"] is False
+    assert result["hosts_dir"] == (params.get("hosts_dir") or tree.hosts_dir) and "rollback_file" not in result
+    assert host.read(tree.config) == config.encode() and dumps(dump_log) == []
+    assert os.path.exists(os.path.join(result["hosts_dir"], "docker.io", "hosts.toml"))
+
+
+def test_cri_enabled_reported(host, tree) -> None:
+    result = run(host, tree, mirrors=[MIRROR], manage_config_path=False)
+    assert result["cri_enabled"] is True and result["cri_reads_hosts_dir"] is False
+
+
+# --------------------------------------------------------------------------- the file the running containerd reads
+
+
+def running_containerd(host, argv: list[str], cwd: str | None = None) -> None:
+    host.set(mainpid=3131)
+    host.add_process(3131, argv, comm="containerd")
+    if cwd:
+        os.symlink(cwd, os.path.join(host.proc, "3131", "cwd"))
+
+
+@pytest.mark.parametrize("flags, cwd, runs_with", [
+    (["--config", "/etc/k8s/containerd.toml"], None, "--config /etc/k8s/containerd.toml"),
+    (["-c=/opt/c.toml"], None, "--config /opt/c.toml"),
+    ([], None, "its default /etc/containerd/config.toml"),
+    (["-c", "other.toml"], "/run", "--config other.toml"),
+])
+def test_containerd_reading_another_file_fails(host, tree, flags: list[str], cwd: str | None, runs_with: str) -> None:
+    running_containerd(host, ["/usr/bin/containerd"] + flags, cwd)
+    before = snapshot(tree.etc)
+    result = run(host, tree, mirrors=[MIRROR])
+    expected = os.path.join(cwd, flags[-1]) if cwd else (flags[-1].partition("=")[2] or flags[-1] if flags
+                                                         else containerd_hosts.DEFAULT_CONFIG)
+    assert_failed_unchanged(result, before, tree.etc, "containerd runs with %s (pid 3131), not %s: point config_path "
+                            "at %s" % (runs_with, tree.config, expected))
+
+
+@pytest.mark.parametrize("flags, relative", [(["--config"], False), (["-c"], True)])
+def test_containerd_reading_config_path(host, tree, flags: list[str], relative: bool) -> None:
+    if relative:
+        running_containerd(host, ["/usr/bin/containerd", "-c", "config.toml"], tree.etc)
+    else:
+        running_containerd(host, ["/usr/bin/containerd", "--config", os.path.join(tree.etc, ".", "config.toml")])
+    assert run(host, tree, mirrors=[MIRROR])["changed"]
+
+
+def test_running_containerd_not_checked_for_absent(host, tree) -> None:
+    run(host, tree, mirrors=[MIRROR])
+    running_containerd(host, ["/usr/bin/containerd", "--config", "/etc/k8s/containerd.toml"])
+    assert run(host, tree, state="absent")["changed"]
+
+
+def test_unit_main_pid_not_containerd_is_ignored(host, tree) -> None:
+    host.set(mainpid=3132)  # no such process, then a process that is not containerd
+    assert run(host, tree, mirrors=[MIRROR])["changed"]
+    host.add_process(3133, ["/usr/bin/sleep", "--config", "/x"], comm="sleep")
+    host.set(mainpid=3133)
+    assert not run(host, tree, mirrors=[MIRROR])["failed"]
+
+
+# --------------------------------------------------------------------------- secrets
+
+
+@pytest.mark.parametrize("mirrors", [["https://user:s3cr3tPW@mirror.example"], [MIRROR, "user:s3cr3tPW@mirror"]])
+def test_secrets_never_shown(host, tree, mirrors: list[str]) -> None:
+    result = run(host, tree, mirrors=mirrors, server="https://u:s3cr3tPW@registry.example")
+    assert result["failed"] and "s3cr3tPW" not in repr(result)
+    assert "s3cr3tPW" not in repr(host.invocation) and host.invocation["module_args"]["mirrors"][-1].startswith(
+        ("https://xxxxx@", "xxxxx@"))
+
+
+def test_invocation_on_success(host, tree) -> None:
+    run(host, tree, mirrors=[MIRROR])
+    assert host.invocation["module_args"]["mirrors"] == [MIRROR]

@@ -208,7 +208,8 @@ def build(sizes: dict[int, dict], memory: dict[int, dict], args, elapsed: float)
     return judged({
         "format": 2,
         "machine": machine(),
-        "settings": {"sizes": args.sizes, "repetitions": args.reps, "variants": args.variants,
+        "settings": {"sizes": args.sizes, "scale_sizes": getattr(args, "scale_sizes", []),
+                     "repetitions": args.reps, "variants": args.variants,
                      "connections": args.connections, "forks": "N (at most 20)",
                      "pipelining": "on, except ssh-nopipe", "ssh_args": "-C -o ControlMaster=auto "
                      "-o ControlPersist=60s (each run starts without a master connection)",
@@ -473,6 +474,10 @@ def readme_section(results: dict) -> str:
         for connection in connections:
             parts += [f"How the time grows with N, {CONNECTIONS[connection]} (wall time, s, and per host):", "",
                       markdown_table(*scaling_lines(results, connection)), ""]
+        scale = results["settings"].get("scale_sizes") or []
+        if scale:
+            parts += [f"N = {', '.join(map(str, scale))}: ping and our role (default rollout) only, over the "
+                      "Docker socket, one run (`--scale-sizes`), for the scaling and memory rows.", ""]
     parts += [
         "![Fleet benchmark](bench/figures/bench.png)",
         "",
@@ -481,7 +486,8 @@ def readme_section(results: dict) -> str:
         f"hosts: {m['fleet_hosts']}. 1-minute load average before the runs: {load_range(results)} (mostly the "
         f"benchmark fleet itself: up to {max(int(n) for n in results['sizes'])} hosts, each with systemd, dockerd "
         f"and a registry). Whole run: {results['elapsed_s']:.0f} s. Figures: `bench/figures/bench.json`. "
-        "Reproduce with `make bench` (`make bench BENCH_SIZES=5,10,20` for the scaling curve, `BENCH_REPS=5` "
+        "Reproduce with `make bench` (`make bench BENCH_SIZES=5,10,20` for the scaling curve, "
+        "`BENCH_ARGS=--scale-sizes=50` for a 50-host fleet, `BENCH_REPS=5` "
         "for more repetitions, `BENCH_ARGS=--transport=docker` for the Docker socket only; "
         "`BENCH_ARGS=--publish` rewrites this section and the figures).",
         "",

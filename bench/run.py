@@ -75,6 +75,9 @@ def log(message: str) -> None:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--sizes", default="10", help="fleet sizes, comma-separated (default 10)")
+    parser.add_argument("--scale-sizes", default="",
+                        help="larger fleet sizes measured for the scaling and memory targets only: ping and our "
+                             "role (default rollout), over the Docker socket, one repetition (e.g. 50)")
     parser.add_argument("--reps", type=int, default=3, help="repetitions of each variant (median reported)")
     parser.add_argument("--variants", default=DEFAULT_VARIANTS,
                         help="subset of: " + ",".join(VARIANTS) + " (role brings role1 along: the re-run "
@@ -92,12 +95,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--keep-fleet", action="store_true", help="do not remove the bench fleet at the end")
     args = parser.parse_args(argv)
     args.sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
+    args.scale_sizes = sorted({int(s) for s in args.scale_sizes.split(",") if s.strip()} - set(args.sizes))
     args.variants = [v for v in args.variants.split(",") if v]
     if "role" in args.variants and "role1" not in args.variants:
         args.variants.insert(args.variants.index("role") + 1, "role1")
     transports = [t for t in args.transport.split(",") if t]
     unknown = set(args.variants) - set(VARIANTS) | set(transports) - set(TRANSPORTS)
-    if unknown or not args.variants or not transports or args.reps < 1 or not args.sizes or min(args.sizes) < 1:
+    if (unknown or not args.variants or not transports or args.reps < 1 or not args.sizes or min(args.sizes) < 1
+            or (args.scale_sizes and min(args.scale_sizes) <= max(args.sizes))):
         parser.error(f"bad --variants/--transport/--reps/--sizes (unknown: {sorted(unknown)})")
     args.connections = [c for t in TRANSPORTS if t in transports for c in TRANSPORTS[t]]
     return args
@@ -255,6 +260,12 @@ def measure_size(size: int, args: argparse.Namespace) -> tuple[dict[str, dict[st
     return runs, memory
 
 
+def scale_args(args: argparse.Namespace) -> argparse.Namespace:
+    """The settings of a --scale-sizes fleet: ping and our role only, over the Docker socket, once."""
+    return argparse.Namespace(**{**vars(args), "variants": [v for v in ("ping", "role") if v in args.variants],
+                                 "connections": ["docker"], "reps": 1})
+
+
 def summarise_row(runs: list[dict]) -> dict:
     return {
         "median_s": statistics.median(r["seconds"] for r in runs),
@@ -333,8 +344,8 @@ def main(argv: list[str] | None = None) -> int:
     memory: dict[int, dict] = {}
     aborted = None
     try:
-        for size in args.sizes:
-            runs, memory[size] = measure_size(size, args)
+        for size in args.sizes + args.scale_sizes:
+            runs, memory[size] = measure_size(size, args if size in args.sizes else scale_args(args))
             sizes[size] = {connection: {label: summarise_row(rs) for label, rs in rows.items()}
                            for connection, rows in runs.items()}
     except (subprocess.CalledProcessError, RuntimeError) as error:

@@ -33,7 +33,7 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry i
 __all__ = [
     "MARKER", "DEFAULT_DROPIN", "Mirror", "validate_dropin_name", "mirrors_from_urls", "render_dropin",
     "expected_dropin_data", "check_dropin", "is_ours", "registry_prefixes", "Finding", "find_overrides",
-    "later_dropins",
+    "later_dropins", "merged_registries",
 ]
 
 MARKER = "# Managed by fleetops.docker_mirror.registries_conf: edits here are overwritten."
@@ -112,8 +112,9 @@ def is_ours(text: str) -> bool:
     return text.startswith(MARKER)
 
 
-def registry_prefixes(text: str, path: str) -> list[str]:
-    """The effective prefix of every ``[[registry]]`` of a registries.conf file (``prefix`` or ``location``)."""
+def _registry_tables(text: str, path: str) -> list[tuple[str, dict[str, t.Any]]]:
+    """(effective prefix, table) of every ``[[registry]]`` of a registries.conf file (``prefix``, else
+    ``location``)."""
     try:
         data = parse_toml(text, path)
     except DaemonConfigError as exc:
@@ -122,13 +123,38 @@ def registry_prefixes(text: str, path: str) -> list[str]:
     registries = data.get("registry", [])
     if not isinstance(registries, list):
         return []
-    prefixes = []
+    tables = []
     for entry in registries:
         if isinstance(entry, dict):
             prefix = entry.get("prefix") or entry.get("location")
             if isinstance(prefix, str) and prefix:
-                prefixes.append(prefix)
-    return prefixes
+                tables.append((prefix, entry))
+    return tables
+
+
+def registry_prefixes(text: str, path: str) -> list[str]:
+    """The effective prefix of every ``[[registry]]`` of a registries.conf file (``prefix`` or ``location``)."""
+    return [prefix for prefix, dummy in _registry_tables(text, path)]
+
+
+def _podman_form(prefix: str, entry: dict[str, t.Any], path: str) -> dict[str, t.Any]:
+    mirrors = entry.get("mirror") if isinstance(entry.get("mirror"), list) else []
+    return {"Prefix": prefix, "Location": entry.get("location") or prefix, "Insecure": entry.get("insecure") is True,
+            "Blocked": entry.get("blocked") is True, "File": path,
+            "Mirrors": [{"Location": mirror.get("location"), "Insecure": mirror.get("insecure") is True}
+                        for mirror in mirrors if isinstance(mirror, dict)]}
+
+
+def merged_registries(files: list[tuple[str, str]]) -> dict[str, dict[str, t.Any]]:
+    """The ``[[registry]]`` tables containers use, by prefix, from ``files`` (path, text) in the order they are
+    read (the main file, then the drop-ins): a later table with the same prefix replaces the earlier one.
+    Each in ``podman info``'s form (Prefix, Location, Insecure, Blocked, Mirrors of Location and Insecure), plus
+    ``File``: the file it comes from."""
+    merged: dict[str, dict[str, t.Any]] = {}
+    for path, text in files:
+        for prefix, entry in _registry_tables(text, path):
+            merged[prefix] = _podman_form(prefix, entry, path)
+    return merged
 
 
 def later_dropins(names: t.Iterable[str], ours: str) -> list[str]:

@@ -23,13 +23,17 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document i
 __all__ = [
     "RUNTIMES", "PODMAN_FAMILY", "PodmanInfo", "Task", "parse_podman_info", "podman_mirrors", "url_form",
     "parse_namespaces", "parse_tasks", "running_tasks", "interrupted_tasks", "dump_dirs", "hosts_toml_mirrors",
-    "hosts_file_candidates", "start_time", "first_line",
+    "hosts_file_candidates", "start_time", "first_line", "error_line", "CRI_PLUGINS", "DumpView", "parse_dump",
+    "containerd_config_arg", "podman_problem",
 ]
 
 RUNTIMES = ("docker", "containerd", "podman")
 # Any of these reads containers-registries.conf; podman is the one that can show the merged result.
 PODMAN_FAMILY = ("podman", "buildah", "skopeo", "crio")
 RUNNING = "RUNNING"
+# The plugin ids whose absence means Kubernetes' CRI does not read the hosts directory: containerd 1.x's single
+# CRI plugin (short and full id), containerd 2.x's image service (which holds the registry config_path).
+CRI_PLUGINS = ("cri", "io.containerd.grpc.v1.cri", "io.containerd.cri.v1.images")
 
 
 def first_line(text: str | None) -> str:
@@ -37,6 +41,24 @@ def first_line(text: str | None) -> str:
         if line.strip():
             return line.strip()
     return ""
+
+
+_LOGFMT_MSG = re.compile(r'\bmsg="((?:[^"\\]|\\.)*)"')
+_LOGFMT_LEVEL = re.compile(r"\blevel=(error|fatal|panic)\b")
+
+
+def error_line(text: str | None) -> str:
+    """The line of a Go program's stderr that says what went wrong: its first error (logrus ``level=error``,
+    ``fatal``) line, else its first line; logfmt reduced to the ``msg`` (no timestamp)."""
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    line = next((item for item in lines if _LOGFMT_LEVEL.search(item)), lines[0] if lines else "")
+    match = _LOGFMT_MSG.search(line)
+    if not match or not line.startswith(("time=", "level=")):
+        return line
+    try:
+        return json.loads('"%s"' % match.group(1))
+    except ValueError:
+        return match.group(1)
 
 
 def url_form(url: str) -> str:
@@ -96,6 +118,37 @@ def podman_mirrors(registries: dict[str, t.Any], registry: str) -> list[str]:
     return [url for url in urls if url]
 
 
+def _prefix_mirrors(registries: dict[str, t.Any]) -> dict[str, tuple[list[str], bool]]:
+    """prefix -> (mirror URLs, blocked) of every ``[[registry]]`` table in ``podman info``'s form."""
+    tables = {}
+    for key, entry in registries.items():
+        if isinstance(entry, dict):
+            prefix = entry.get("Prefix") if isinstance(entry.get("Prefix"), str) and entry.get("Prefix") else key
+            tables[prefix] = (podman_mirrors({prefix: entry}, prefix), entry.get("Blocked") is True)
+    return tables
+
+
+def podman_problem(registries: dict[str, t.Any], registry: str, files: dict[str, str] | None = None) -> str | None:
+    """Why some images of ``registry`` do not use its mirrors: a ``[[registry]]`` with a longer prefix
+    (``docker.io/library``) wins for the images it matches, with no mirrors or other ones. Its mirrors match when
+    they are ours with the same path added (``docker.io/library`` -> ``MIRROR/library``). ``files``: prefix ->
+    the file that defines it, named in the message when known."""
+    wanted = podman_mirrors(registries, registry)
+    reasons = []
+    for prefix, (mirrors, blocked) in sorted(_prefix_mirrors(registries).items()):
+        if blocked or not prefix.startswith(registry + "/"):
+            continue
+        rest = prefix[len(registry):]
+        if mirrors == [mirror + rest for mirror in wanted]:
+            continue
+        where = "[[registry]] prefix %s%s" % (prefix, " in %s" % files[prefix] if prefix in (files or {}) else "")
+        if mirrors:
+            reasons.append("images under %s use other mirrors (%s) (%s)" % (prefix, ", ".join(mirrors), where))
+        else:
+            reasons.append("images under %s bypass the mirrors (%s)" % (prefix, where))
+    return "; ".join(reasons) or None
+
+
 # --------------------------------------------------------------------------- ctr
 
 
@@ -149,8 +202,41 @@ def interrupted_tasks(before: dict[str, int], after: t.Iterable[Task]) -> list[s
 
 def dump_dirs(text: str) -> list[str]:
     """The CRI plugin's hosts directories in ``containerd config dump`` (the file as containerd reads it)."""
+    return parse_dump(text).dirs
+
+
+class DumpView(t.NamedTuple):
+    cri_enabled: bool
+    dirs: list[str]
+
+
+def parse_dump(text: str) -> DumpView:
+    """Whether the CRI plugin is enabled (``disabled_plugins`` does not name it, as in Docker CE's stock
+    config.toml) and its hosts directories, from ``containerd config dump``."""
     data = ctd.parse_toml(text, "the output of containerd config dump")
-    return ctd.configured_dirs(data, ctd.config_version(data))
+    disabled = data.get("disabled_plugins")
+    enabled = not (isinstance(disabled, list) and any(name in CRI_PLUGINS for name in disabled))
+    return DumpView(enabled, ctd.configured_dirs(data, ctd.config_version(data)))
+
+
+_CONFIG_FLAGS = ("config", "c")
+# containerd's global flags that take a value (the others are booleans: --help, --version).
+_VALUE_FLAGS = _CONFIG_FLAGS + ("log-level", "l", "address", "a", "root", "state")
+
+
+def containerd_config_arg(argv: list[str]) -> str | None:
+    """The file a containerd command line's ``--config``/``-c`` names (Go flags: one dash or two, the value
+    after ``=`` or as the next word); None when there is none: containerd then reads its default file."""
+    index = 1
+    while index < len(argv):
+        arg = argv[index]
+        if not arg.startswith("-") or arg in ("-", "--"):
+            return None  # Go's flag parsing stops at the first word that is not a flag (a subcommand)
+        name, equals, value = arg.lstrip("-").partition("=")
+        if name in _CONFIG_FLAGS:
+            return value if equals else (argv[index + 1] if index + 1 < len(argv) else None)
+        index += 2 if name in _VALUE_FLAGS and not equals else 1
+    return None
 
 
 def hosts_file_candidates(registry: str) -> list[str]:

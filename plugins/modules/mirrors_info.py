@@ -16,19 +16,27 @@ description:
     mirrors it uses now for O(registry), as each runtime itself sees them.
   - B(Docker) - the live daemon's C(RegistryConfig.Mirrors) from C(docker info) (Docker uses mirrors for
     C(docker.io) only, so another O(registry) has none). A stopped C(docker.service) is never asked, because
-    C(docker.socket) would start it.
+    C(docker.socket) would start it. Docker is installed when the C(dockerd) command or the O(docker_service) unit
+    file exists; a C(docker) command alone (podman-docker's shim, a client for a remote daemon) is not Docker.
   - B(containerd) - the C(hosts.toml) containerd reads for O(registry) under O(hosts_dir) (it reads that file at
     every pull, so its C([host]) tables are the live mirrors), whether the CRI plugin of the running containerd
-    reads O(hosts_dir) (its C(config_path) in C(containerd config dump)) and whether O(containerd_config)
+    reads O(hosts_dir) (its C(config_path) in C(containerd config dump)) and whether the configuration file
     changed after the containerd process started (a restart is pending). A stopped C(containerd.service) is
     not asked.
+  - The configuration file is the one the running containerd was started with (the C(--config)/C(-c) of the
+    service's main process, else containerd's default C(/etc/containerd/config.toml)); when that is not
+    O(containerd_config), RV(runtimes.problem) says so.
   - B(Podman) - the merged registries of C(podman info) (the main C(registries.conf) and every drop-in), which
     Buildah, Skopeo and CRI-O read too. Podman has no daemon; it is V(ready) when C(podman info) answers.
+    Without a C(podman) command (Buildah, Skopeo or CRI-O only) the same merge is computed from
+    C(/etc/containers/registries.conf) and the C(.conf) files of C(/etc/containers/registries.conf.d), in the
+    order containers read them.
   - Mirrors are returned in the daemon.json form, C(https://host[:port]), and C(http://host[:port]) for a
     plain-http (containerd) or C(insecure = true) (registries.conf) mirror, without a trailing slash, so that one
     list can be compared across runtimes.
   - Nothing is written and no service is started or signalled. C(podman info) initialises Podman's storage
-    directory when it does not exist yet, as every podman command does.
+    directory when it does not exist yet, as every podman command does; O(detect_only=true) runs no command at
+    all.
 author:
   - fleetops engineers (@fleetops)
 extends_documentation_fragment:
@@ -78,6 +86,14 @@ options:
     description: Seconds each runtime may take to answer before it counts as V(not-answering).
     type: int
     default: 30
+  detect_only:
+    description:
+      - Only find which runtimes are installed, from commands and unit files, and run no command at all (no
+        C(docker info), C(ctr), C(containerd config dump), C(podman info), C(systemctl)).
+      - RV(detected) as always; each runtime of RV(runtimes) has only C(installed) (its C(state), C(mirrors) and
+        C(error) are null).
+    type: bool
+    default: false
 notes:
   - Run it with C(become=true). As another user Docker and containerd refuse the question and Podman answers
     for that user's rootless setup, if at all; a runtime then V(not-answering) says in its C(error) that the
@@ -99,6 +115,11 @@ EXAMPLES = r"""
     msg: "{{ item.key }}: {{ item.value.state }}, mirrors {{ item.value.mirrors }}"
   loop: "{{ __docker_mirror_info.runtimes | dict2items }}"
 
+- name: Which runtimes are installed, without asking any of them
+  fleetops.docker_mirror.mirrors_info:
+    detect_only: true
+  register: __docker_mirror_detect
+
 - name: Only containerd and Podman, for a private registry
   fleetops.docker_mirror.mirrors_info:
     runtimes: [containerd, podman]
@@ -109,9 +130,9 @@ EXAMPLES = r"""
 RETURN = r"""
 detected:
   description:
-    - The runtimes installed on the host, in the order docker, containerd, podman. C(docker) - a C(docker) or
-      C(dockerd) command; C(containerd) - the C(containerd) command; C(podman) - a C(podman), C(buildah),
-      C(skopeo) or C(crio) command.
+    - The runtimes installed on the host, in the order docker, containerd, podman. C(docker) - the C(dockerd)
+      command or the O(docker_service) unit file (a C(docker) command alone is not Docker); C(containerd) - the
+      C(containerd) command; C(podman) - a C(podman), C(buildah), C(skopeo) or C(crio) command.
   returned: always
   type: list
   elements: str
@@ -128,13 +149,13 @@ runtimes:
       description:
         - V(running) (the daemon answers), V(stopped) (its service is not active; it was not asked),
           V(not-answering), V(not-installed); for Podman, which has no daemon, V(ready) when C(podman info)
-          answers.
+          answers, or when its files could be read (RV(runtimes.source)). Null with O(detect_only=true).
       type: str
     mirrors:
       description:
         - The mirrors the runtime uses for O(registry) now, in order, C(https://host[:port]) or
           C(http://host[:port]). V([]) when it uses none. Null when unknown (not running, not answering, a file
-          that cannot be read).
+          that cannot be read, O(detect_only=true)).
       type: list
       elements: str
     error:
@@ -151,15 +172,49 @@ runtimes:
     cri_reads_hosts_dir:
       description:
         - containerd only. Whether the running containerd's CRI plugin (Kubernetes) reads C(hosts_dir) - its
-          C(config_path) lists it and no restart is pending. Null when C(containerd config dump) failed.
+          C(config_path) lists it and no restart is pending. Null when C(containerd config dump) failed or the
+          CRI plugin is disabled.
       type: bool
+    cri_enabled:
+      description:
+        - containerd only. False when the configuration disables the CRI plugin (C(disabled_plugins) lists
+          C(cri), C(io.containerd.grpc.v1.cri) or C(io.containerd.cri.v1.images), as Docker CE's stock
+          C(config.toml) does); then only C(ctr --hosts-dir) and nerdctl read O(hosts_dir), and nothing in
+          C(config.toml) needs to change. Null when C(containerd config dump) failed.
+      type: bool
+    config_file:
+      description:
+        - containerd only. The configuration file the running containerd was started with (its C(--config),
+          else containerd's default); O(containerd_config) when no containerd process could be read.
+      type: str
     restart_pending:
       description:
-        - containerd only. O(containerd_config) changed after the running containerd started, so containerd
-          does not use it yet. False when containerd does not run.
+        - containerd only. RV(runtimes.config_file) changed after the running containerd started,
+          so containerd does not use it yet. False when containerd does not run.
       type: bool
+    problem:
+      description:
+        - containerd - why containerd does not use the mirrors of its hosts.toml although the file holds them -
+          the running containerd reads another file than O(containerd_config)
+          (C(containerd runs with --config X, not Y ...)), or C(containerd config dump) failed (containerd would
+          not start with the file; its error). Null when all is well or the CRI plugin is disabled.
+        - podman - a C([[registry]]) with a longer prefix under O(registry) (such as C(docker.io/library)) has
+          no mirrors or other ones, so the images it matches bypass the mirrors, naming the prefix and the file
+          that defines it (C(images under docker.io/library bypass the mirrors ([[registry]] prefix
+          docker.io/library in FILE))).
+      type: str
     podman_version:
-      description: podman only. The version C(podman info) reports; null when it did not answer.
+      description: podman only. The version C(podman info) reports; null when it did not answer or was not run.
+      type: str
+    source:
+      description:
+        - podman only. Where the merged registries come from - V(podman info), or V(files) when there is no
+          C(podman) command (Buildah, Skopeo or CRI-O only).
+      type: str
+    crio:
+      description:
+        - podman only. V(running) or V(stopped) (C(crio.service)); null when CRI-O is not installed or there is no
+          systemd to ask. CRI-O reads registries.conf at start and on C(SIGHUP) (C(systemctl reload crio)).
       type: str
   sample:
     docker:
@@ -175,13 +230,19 @@ runtimes:
       hosts_dir: /etc/containerd/certs.d
       hosts_file: /etc/containerd/certs.d/docker.io/hosts.toml
       cri_reads_hosts_dir: true
+      cri_enabled: true
+      config_file: /etc/containerd/config.toml
       restart_pending: false
+      problem: null
     podman:
       installed: true
       state: ready
       mirrors: ["http://127.0.0.1:5000"]
       error: null
       podman_version: 5.4.2
+      source: podman info
+      crio: null
+      problem: null
 """
 
 import os
@@ -191,16 +252,23 @@ import typing as t
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon as daemon
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _registries_conf as rc
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _runtimes as rt
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._containerd import (
     DEFAULT_HOSTS_DIR,
     validate_registry,
 )
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import DaemonConfigError
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import DaemonConfigError, mask_url
 
 COMMANDS = ("docker", "dockerd", "systemctl", "timeout", "containerd", "ctr") + rt.PODMAN_FAMILY
 PROC_ROOT = "/proc"
 HOSTS_FILE = "hosts.toml"
+# What containerd reads when it is started without --config.
+CONTAINERD_DEFAULT_CONFIG = "/etc/containerd/config.toml"
+# containers-registries.conf(5) and .d(5): the system files podman, buildah, skopeo and CRI-O read.
+REGISTRIES_CONF = "/etc/containers/registries.conf"
+REGISTRIES_CONF_DIR = "/etc/containers/registries.conf.d"
+CRIO_SERVICE = "crio"
 
 
 class Host:
@@ -230,26 +298,43 @@ class Host:
     def active(self, service: str) -> bool:
         return daemon.service_active(self.run, self.bins.get("systemctl"), service)
 
-    def detected(self) -> list[str]:
+    def docker_installed(self, service: str) -> bool:
+        """A Docker daemon: the dockerd command or its unit. A docker command alone is a client (podman-docker's
+        shim, a CI runner's CLI talking to a remote daemon), not Docker on this host."""
+        unit_dirs = dict.fromkeys(os.path.dirname(path) for path in daemon.UNIT_FILES)
+        return bool(self.bins.get("dockerd")) or any(os.path.exists(os.path.join(directory, service + ".service"))
+                                                     for directory in unit_dirs)
+
+    def detected(self, docker_service: str) -> list[str]:
+        """Installed runtimes, from commands and unit files only (no command is run)."""
         found = {
-            "docker": bool(self.bins.get("docker") or self.bins.get("dockerd")),
+            "docker": self.docker_installed(docker_service),
             "containerd": bool(self.bins.get("containerd")),
             "podman": any(self.bins.get(name) for name in rt.PODMAN_FAMILY),
         }
         return [name for name in rt.RUNTIMES if found[name]]
 
 
-def entry(installed: bool, state: str, mirrors: list[str] | None, error: str | None, **extra: t.Any) -> dict:
-    return dict(installed=installed, state=state, mirrors=mirrors, error=error, **extra)
+def entry(installed: bool, state: str | None, mirrors: list[str] | None, error: str | None,
+          **extra: t.Any) -> dict:
+    shown = None if mirrors is None else [mask_url(mirror) for mirror in mirrors]
+    return dict(installed=installed, state=state, mirrors=shown, error=error, **extra)
 
 
 # --------------------------------------------------------------------------- docker
 
 
 def docker_view(host: Host, registry: str, service: str) -> dict[str, t.Any]:
+    if not host.docker_installed(service):
+        client = " (the docker command here is a client only)" if host.bins.get("docker") else ""
+        return entry(False, "not-installed", None, "Docker is not installed (no dockerd command and no %s.service)%s"
+                     % (service, client))
     status = daemon.probe(host.run, host.bins, service)
+    if status.state == "not-installed":
+        return entry(True, "not-answering", None, "%s.service exists but there is no dockerd or docker command to "
+                                                  "ask it" % service)
     if status.state != "running":
-        return entry(status.state != "not-installed", status.state, None, status.error)
+        return entry(True, status.state, None, status.error)
     mirrors = [rt.url_form(mirror) for mirror in status.live_mirrors or []] if registry == "docker.io" else []
     return entry(True, "running", mirrors, None)
 
@@ -267,9 +352,18 @@ def process_start(pid: int) -> float | None:
     return None if stat_text is None else rt.start_time(stat_text, boot_realtime(), os.sysconf("SC_CLK_TCK"))
 
 
-def restart_pending(host: Host, service: str, config: str) -> bool:
+def process_argv(pid: int) -> list[str] | None:
+    try:
+        with open(os.path.join(PROC_ROOT, str(pid), "cmdline"), "rb") as handle:
+            raw = handle.read()
+    except OSError:
+        return None
+    argv = [part.decode("utf-8", "replace") for part in raw.split(b"\0") if part]
+    return argv or None
+
+
+def restart_pending(pid: int, config: str) -> bool:
     """config.toml is newer than the running containerd process (it reads the file only at start)."""
-    pid = daemon.main_pid(host.run, host.bins.get("systemctl"), service)
     started = process_start(pid) if pid > 0 else None
     try:
         modified = os.stat(config).st_mtime
@@ -290,13 +384,33 @@ def containerd_state(host: Host, service: str) -> tuple[str, str | None]:
     return "running", None
 
 
-def cri_dirs(host: Host, config: str) -> tuple[list[str] | None, str | None]:
-    """The CRI plugin's hosts directories as containerd reads config.toml, or (None, why not)."""
+class RunningConfig(t.NamedTuple):
+    path: str  # the file the running containerd read (containerd_config when that is unknown)
+    problem: str | None  # it is not containerd_config
+
+
+def running_config(host: Host, service: str, config: str, pid: int) -> RunningConfig:
+    """The configuration file of the service's main process: its ``--config``/``-c``, else containerd's
+    default. Unknown (no process, unreadable command line): ``config`` is assumed."""
+    argv = process_argv(pid) if pid > 0 else None
+    if argv is None:
+        return RunningConfig(config, None)
+    named = rt.containerd_config_arg(argv)
+    path = os.path.join("/", named) if named else CONTAINERD_DEFAULT_CONFIG
+    if daemon.same_file(path, config):
+        return RunningConfig(config, None)
+    how = "--config %s" % named if named else "no --config (so %s)" % CONTAINERD_DEFAULT_CONFIG
+    return RunningConfig(path, "containerd runs with %s, not %s (%s.service, pid %d): point containerd_config at %s"
+                         % (how, config, service, pid, path))
+
+
+def cri_dump(host: Host, config: str) -> tuple[rt.DumpView | None, str | None]:
+    """The CRI plugin as containerd reads ``config`` (enabled, hosts directories), or (None, why not)."""
     rc, out, err = host.run_bounded([host.bins["containerd"], "--config", config, "config", "dump"])
     if rc != 0:
-        return None, "containerd config dump failed: %s" % (rt.first_line(err) or "exit status %d" % rc)
+        return None, "containerd config dump failed: %s" % (rt.error_line(err) or "exit status %d" % rc)
     try:
-        return rt.dump_dirs(out), None
+        return rt.parse_dump(out), None
     except DaemonConfigError as exc:
         return None, exc.message
 
@@ -318,38 +432,79 @@ def hosts_mirrors(hosts_dir: str, registry: str) -> tuple[str | None, list[str] 
 
 
 def containerd_view(host: Host, params: dict[str, t.Any]) -> dict[str, t.Any]:
-    service, config = params["containerd_service"], params["containerd_config"]
+    service = params["containerd_service"]
     if not host.bins.get("containerd"):
         return entry(False, "not-installed", None, "containerd is not installed (no containerd command)",
-                     hosts_dir=None, hosts_file=None, cri_reads_hosts_dir=None, restart_pending=False)
+                     hosts_dir=None, hosts_file=None, cri_reads_hosts_dir=None, restart_pending=False,
+                     cri_enabled=None, config_file=None, problem=None)
     state, error = containerd_state(host, service)
-    dirs, dump_error = cri_dirs(host, config)
+    pid = daemon.main_pid(host.run, host.bins.get("systemctl"), service) if state == "running" else 0
+    config = running_config(host, service, params["containerd_config"], pid)
+    dump, dump_error = cri_dump(host, config.path)
+    dirs = None if dump is None else [os.path.normpath(item) for item in dump.dirs]
     hosts_dir = os.path.normpath(params["hosts_dir"] or (dirs[0] if dirs else DEFAULT_HOSTS_DIR))
     hosts_file, mirrors, file_error = hosts_mirrors(hosts_dir, params["registry"])
-    pending = state == "running" and restart_pending(host, service, config)
-    reads = None if dirs is None else (hosts_dir in [os.path.normpath(item) for item in dirs] and not pending)
-    if state != "running":
-        mirrors = None
-    return entry(True, state, mirrors, error or file_error or dump_error, hosts_dir=hosts_dir,
-                 hosts_file=hosts_file, cri_reads_hosts_dir=reads, restart_pending=pending)
+    pending = state == "running" and restart_pending(pid, config.path)
+    cri_enabled = None if dump is None else dump.cri_enabled
+    reads = None if dirs is None or not cri_enabled else (hosts_dir in dirs and not pending)
+    problem = None if cri_enabled is False else (
+        config.problem or (dump_error and "%s (%s)" % (dump_error, config.path)))
+    return entry(True, state, mirrors if state == "running" else None, error or file_error or dump_error,
+                 hosts_dir=hosts_dir, hosts_file=hosts_file, cri_reads_hosts_dir=reads, restart_pending=pending,
+                 cri_enabled=cri_enabled, config_file=config.path, problem=problem)
 
 
-# --------------------------------------------------------------------------- podman
+# --------------------------------------------------------------------------- podman, buildah, skopeo, CRI-O
+
+
+def registries_files() -> list[tuple[str, str]]:
+    """(path, text) of the main registries.conf and its ``.conf`` drop-ins, in the order containers read them."""
+    files = []
+    main_text = daemon.read_text(REGISTRIES_CONF)
+    if main_text is not None:
+        files.append((REGISTRIES_CONF, main_text))
+    try:
+        names = sorted(os.listdir(REGISTRIES_CONF_DIR))
+    except OSError:
+        names = []
+    for name in names:
+        path = os.path.join(REGISTRIES_CONF_DIR, name)
+        text = daemon.read_text(path) if name.endswith(".conf") and os.path.isfile(path) else None
+        if text is not None:
+            files.append((path, text))
+    return files
+
+
+def crio_state(host: Host) -> str | None:
+    if not host.bins.get("crio") or not host.systemd():
+        return None
+    return "running" if host.active(CRIO_SERVICE) else "stopped"
 
 
 def podman_view(host: Host, registry: str) -> dict[str, t.Any]:
-    if not host.bins.get("podman"):
-        installed = any(host.bins.get(name) for name in rt.PODMAN_FAMILY)
-        if not installed:
-            return entry(False, "not-installed", None, "Podman is not installed (no podman, buildah, skopeo or "
-                                                       "crio command)", podman_version=None)
-        return entry(True, "not-answering", None, "no podman command to show the registries that buildah, skopeo "
-                                                  "or CRI-O read: install podman", podman_version=None)
-    info = rt.parse_podman_info(*host.run_bounded([host.bins["podman"], "info", "--format", "json"]))
-    if not info.answered:
-        return entry(True, "not-answering", None, "podman info failed: %s" % info.error, podman_version=None)
-    return entry(True, "ready", rt.podman_mirrors(info.registries or {}, registry), None,
-                 podman_version=info.version)
+    if not any(host.bins.get(name) for name in rt.PODMAN_FAMILY):
+        return entry(False, "not-installed", None, "Podman is not installed (no podman, buildah, skopeo or crio "
+                                                   "command)", podman_version=None, source=None, crio=None,
+                     problem=None)
+    extra = dict(podman_version=None, source="podman info" if host.bins.get("podman") else "files",
+                 crio=crio_state(host), problem=None)
+    try:
+        from_files = rc.merged_registries(registries_files())
+        files_error = None
+    except DaemonConfigError as exc:
+        from_files, files_error = None, exc.message
+    if host.bins.get("podman"):
+        info = rt.parse_podman_info(*host.run_bounded([host.bins["podman"], "info", "--format", "json"]))
+        if not info.answered:
+            return entry(True, "not-answering", None, "podman info failed: %s" % info.error, **extra)
+        registries, extra["podman_version"] = info.registries or {}, info.version
+    elif from_files is None:
+        return entry(True, "not-answering", None, files_error, **extra)
+    else:
+        registries = from_files
+    where = {prefix: table["File"] for prefix, table in (from_files or {}).items()}
+    extra["problem"] = rt.podman_problem(registries, registry, where)
+    return entry(True, "ready", rt.podman_mirrors(registries, registry), None, **extra)
 
 
 # --------------------------------------------------------------------------- the module
@@ -371,13 +526,17 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
         if params[option] and not os.path.isabs(params[option]):
             module.fail_json(msg="%s: %s must be an absolute path" % (params[option], option))
     host = Host(module)
-    detected = host.detected()
+    detected = host.detected(params["docker_service"])
+    names = selected(params["runtimes"], detected)
+    if params["detect_only"]:
+        return {"changed": False, "detected": detected,
+                "runtimes": {name: entry(name in detected, None, None, None) for name in names}}
     views = {
         "docker": lambda: docker_view(host, params["registry"], params["docker_service"]),
         "containerd": lambda: containerd_view(host, params),
         "podman": lambda: podman_view(host, params["registry"]),
     }
-    runtimes = {name: views[name]() for name in selected(params["runtimes"], detected)}
+    runtimes = {name: views[name]() for name in names}
     if not daemon.is_root():
         # Docker's and containerd's sockets are root's, and podman answers for this user's rootless storage.
         for view in runtimes.values():
@@ -397,6 +556,7 @@ def main() -> None:
             docker_service=dict(type="str", default="docker"),
             containerd_service=dict(type="str", default="containerd"),
             timeout=dict(type="int", default=30),
+            detect_only=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )

@@ -82,6 +82,8 @@ options:
     choices: [present, absent]
     default: present
 notes:
+  - A mirror URL with a user name or password is refused (registries.conf has no place for it; credentials go to
+    C(auth.json)). Its userinfo is masked in the message and in the arguments Ansible echoes (C(invocation)).
   - Only the Python standard library (3.11 or later, for C(tomllib)) is needed on the managed host.
   - Per-user files of rootless containers (C($HOME/.config/containers/registries.conf) and C(.d)) are not
     checked; when the per-user main file exists, rootless containers do not read the system drop-ins at all.
@@ -140,6 +142,7 @@ diff:
       type: str
 """
 
+import functools
 import os
 import typing as t
 
@@ -149,6 +152,7 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _files
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _registries_conf as rc
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._containerd import validate_registry
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import redact_arguments
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._files import FileError
 
 # --------------------------------------------------------------------------- checks
@@ -255,6 +259,11 @@ def main() -> None:
         supports_check_mode=True,
         add_file_common_args=True,
     )
+    # What Ansible echoes with -v (``invocation``), on success and failure alike: never a password given in a
+    # mirror URL (refused anyway, but the arguments are echoed as given).
+    shown = {"module_args": redact_arguments(module.params)}
+    module.exit_json = functools.partial(module.exit_json, invocation=shown)
+    module.fail_json = functools.partial(module.fail_json, invocation=shown)
     _files.exit_or_fail(module, run_module, os.path.join(module.params["conf_dir"], str(module.params["dropin"])))
 
 

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import tomllib
+import typing as t
 
 import pytest
 
@@ -106,3 +107,38 @@ PREFIXLESS = '[[registry]]\nlocation = "docker.io"\n'
 ])
 def test_find_overrides(files: list[tuple[str, str, bool]], kinds: list[tuple[str, str]]) -> None:
     assert [(finding.path, finding.kind) for finding in rc.find_overrides("docker.io", files)] == kinds
+
+
+MIRRORED = ('[[registry]]\nprefix = "docker.io"\nlocation = "docker.io"\n[[registry.mirror]]\nlocation = "m.example"\n'
+            '[[registry.mirror]]\nlocation = "10.0.0.5:5000"\ninsecure = true\n')
+
+
+def podman_form(prefix: str, path: str, mirrors: list[tuple[str, bool]] | None = None, location: str | None = None,
+                **more: t.Any) -> dict[str, t.Any]:
+    return dict({"Prefix": prefix, "Location": location or prefix, "Insecure": False, "Blocked": False, "File": path,
+                 "Mirrors": [{"Location": name, "Insecure": insecure} for name, insecure in mirrors or []]}, **more)
+
+
+@pytest.mark.parametrize("files, expected", [
+    ([], {}),
+    ([("/main", 'unqualified-search-registries = ["docker.io"]\n')], {}),
+    ([("/main", MIRRORED)],
+     {"docker.io": podman_form("docker.io", "/main", [("m.example", False), ("10.0.0.5:5000", True)])}),
+    # a later table with the same prefix replaces the earlier one, whole
+    ([("/main", MIRRORED), ("/60.conf", DOCKER)], {"docker.io": podman_form("docker.io", "/60.conf")}),
+    ([("/main", MIRRORED), ("/60.conf", PREFIXLESS)], {"docker.io": podman_form("docker.io", "/60.conf")}),
+    ([("/main", MIRRORED), ("/10.conf", LIBRARY)], {
+        "docker.io": podman_form("docker.io", "/main", [("m.example", False), ("10.0.0.5:5000", True)]),
+        "docker.io/library": podman_form("docker.io/library", "/10.conf", location="other.example")}),
+    ([("/x", '[[registry]]\nprefix = "quay.io"\nlocation = "quay.io"\nblocked = true\ninsecure = true\n'
+             'mirror = "not a list"\n')],
+     {"quay.io": podman_form("quay.io", "/x", Blocked=True, Insecure=True)}),
+])
+def test_merged_registries(files: list[tuple[str, str]], expected: dict[str, t.Any]) -> None:
+    assert rc.merged_registries(files) == expected
+
+
+def test_merged_registries_unparsable_names_the_file() -> None:
+    with pytest.raises(DaemonConfigError) as info:
+        rc.merged_registries([("/main", DOCKER), ("/etc/containers/registries.conf.d/10-bad.conf", "[[registry]\n")])
+    assert "10-bad.conf" in info.value.message and "refuse it as well" in info.value.message

@@ -221,3 +221,83 @@ def test_start_time(stat_text: str, expected: float | None) -> None:
 @pytest.mark.parametrize("text, expected", [("\n  first \nsecond", "first"), ("", ""), (None, "")])
 def test_first_line(text: str | None, expected: str) -> None:
     assert rt.first_line(text) == expected
+
+
+# --------------------------------------------------------------------------- round 2: CRI enabled, --config, prefixes
+
+
+@pytest.mark.parametrize("text, expected", [
+    ('version = 2\ndisabled_plugins = ["cri"]\n', rt.DumpView(False, [])),
+    ('disabled_plugins = ["io.containerd.grpc.v1.cri"]\n', rt.DumpView(False, [])),
+    ('version = 3\ndisabled_plugins = ["io.containerd.cri.v1.images"]\n',
+     rt.DumpView(False, ["/etc/containerd/certs.d", "/etc/docker/certs.d"])),
+    ('version = 2\ndisabled_plugins = ["io.containerd.snapshotter.v1.btrfs"]\n', rt.DumpView(True, [])),
+    ('version = 2\ndisabled_plugins = "cri"\n', rt.DumpView(True, [])),  # not a list: containerd would refuse it
+    ('version = 2\n[plugins."io.containerd.grpc.v1.cri".registry]\nconfig_path = "/a:/b"\n',
+     rt.DumpView(True, ["/a", "/b"])),
+])
+def test_parse_dump(text: str, expected: rt.DumpView) -> None:
+    assert rt.parse_dump(text) == expected
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["/usr/bin/containerd"], None),
+    (["/usr/bin/containerd", "--config", "/etc/c.toml"], "/etc/c.toml"),
+    (["/usr/bin/containerd", "--config=/etc/c.toml"], "/etc/c.toml"),
+    (["/usr/bin/containerd", "-config", "/etc/c.toml"], "/etc/c.toml"),
+    (["/usr/bin/containerd", "-c", "/etc/c.toml"], "/etc/c.toml"),
+    (["/usr/bin/containerd", "-c=/etc/c.toml"], "/etc/c.toml"),
+    (["/usr/bin/containerd", "--log-level", "debug", "-c", "rel.toml"], "rel.toml"),
+    (["/usr/bin/containerd", "-l=debug", "--root", "/r", "--version", "-c", "/x"], "/x"),
+    (["/usr/bin/containerd", "--config"], None),
+    (["/usr/bin/containerd", "--configs", "/x"], None),
+    (["/usr/bin/containerd", "config", "dump", "-c", "/x"], None),  # flags after a subcommand are its own
+    (["/usr/bin/containerd", "--", "-c", "/x"], None),
+])
+def test_containerd_config_arg(argv: list[str], expected: str | None) -> None:
+    assert rt.containerd_config_arg(argv) == expected
+
+
+def prefix(name: str, *locations: str, **more: t.Any) -> dict[str, t.Any]:
+    return dict({"Prefix": name, "Location": name, "Mirrors": [mirror(location) for location in locations]}, **more)
+
+
+@pytest.mark.parametrize("tables, files, expected", [
+    ([prefix("docker.io", "m.example")], None, None),
+    ([prefix("docker.io", "m.example"), prefix("docker.io/library", "m.example/library")], None, None),
+    ([prefix("docker.io", "m.example"), prefix("docker.io/library")], {"docker.io/library": "/etc/x.conf"},
+     "images under docker.io/library bypass the mirrors ([[registry]] prefix docker.io/library in /etc/x.conf)"),
+    ([prefix("docker.io", "m.example"), prefix("docker.io/library", "other.example")], None,
+     "images under docker.io/library use other mirrors (https://other.example) ([[registry]] prefix "
+     "docker.io/library)"),
+    ([prefix("docker.io", "m.example"), prefix("docker.io/b"), prefix("docker.io/a")], None,
+     "images under docker.io/a bypass the mirrors ([[registry]] prefix docker.io/a); images under docker.io/b "
+     "bypass the mirrors ([[registry]] prefix docker.io/b)"),
+    ([prefix("docker.io"), prefix("docker.io/library", "m.example")], None,
+     "images under docker.io/library use other mirrors (https://m.example) ([[registry]] prefix docker.io/library)"),
+    ([prefix("docker.io", "m.example"), prefix("docker.iox")], None, None),  # not under docker.io/
+    ([prefix("docker.io", "m.example"), prefix("docker.io/library", Blocked=True)], None, None),
+])
+def test_podman_problem(tables: list[dict[str, t.Any]], files: dict[str, str] | None, expected: str | None) -> None:
+    registries: dict[str, t.Any] = {"search": ["docker.io"]}
+    registries.update((item["Prefix"], item) for item in tables)
+    assert rt.podman_problem(registries, "docker.io", files) == expected
+
+
+V3 = ('time="2026-11-30T07:30:58Z" level=error msg="containerd config version `3` is not supported, the max version is '
+      '`2`, use `containerd config default` to generate a new config or manually revert to version `2`"')
+
+
+@pytest.mark.parametrize("text, expected", [
+    (V3, "containerd config version `3` is not supported, the max version is `2`, use `containerd config default` to "
+         "generate a new config or manually revert to version `2`"),
+    ('time="x" level=warning msg="ignoring"\n' + V3 + '\n', "containerd config version `3` is not supported, the "
+     "max version is `2`, use `containerd config default` to generate a new config or manually revert to version `2`"),
+    ('level=fatal msg="failed to load TOML: \\"x\\" at line 2"', 'failed to load TOML: "x" at line 2'),
+    ("containerd: failed to load TOML from /etc/c.toml: bad\nmore\n", "containerd: failed to load TOML from /etc/c.toml: bad"),
+    ('a line with msg="inside" not logfmt', 'a line with msg="inside" not logfmt'),
+    ("", ""),
+    (None, ""),
+])
+def test_error_line(text: str | None, expected: str) -> None:
+    assert rt.error_line(text) == expected

@@ -228,3 +228,28 @@ def test_write_failure_leaves_no_temporary(host, tree, monkeypatch) -> None:
     monkeypatch.setattr(registries_conf.AnsibleModule, "atomic_move", atomic_move)
     result = run(host, tree, mirrors=[MIRROR])
     assert_failed_unchanged(result, {"registries.conf": host.read(tree.main_conf)}, tree.etc, "cannot write")
+
+
+# --------------------------------------------------------------------------- secrets
+
+
+SECRET = "https://user:s3cr3tPW@mirror.example"
+
+
+@pytest.mark.parametrize("params, failed", [
+    ({"mirrors": [MIRROR, SECRET]}, True),  # refused: registries.conf has no place for credentials
+    ({"mirrors": [SECRET], "state": "absent"}, False),  # ignored with state absent, still echoed
+    ({"mirrors": ["user:s3cr3tPW@mirror.example"]}, True),  # no scheme
+])
+def test_userinfo_never_leaves_the_host(host, tree, params: dict[str, t.Any], failed: bool) -> None:
+    before = snapshot(tree.etc)
+    result = run(host, tree, **params)
+    assert result["failed"] is failed and snapshot(tree.etc) == before
+    shown = host.invocation["module_args"]
+    assert "s3cr3tPW" not in repr(result) and "s3cr3tPW" not in repr(shown)
+    assert shown["mirrors"][-1].startswith(("https://xxxxx@", "xxxxx@")) and shown["conf_dir"] == tree.conf_dir
+
+
+def test_invocation_on_success(host, tree) -> None:
+    assert run(host, tree, mirrors=[MIRROR])["changed"]
+    assert host.invocation["module_args"]["mirrors"] == [MIRROR]

@@ -93,7 +93,7 @@ def _from_result(runtime: str, config: dict, applied: dict, live: dict, check_mo
 
 def _containerd_problem(live: dict, manage_config_path: bool) -> str:
     """Why the running containerd's CRI plugin would not use the hosts directory, or ''."""
-    config = live.get("config") or "config.toml"
+    config = live.get("config_file") or "config.toml"
     if live.get("restart_pending"):
         return (f"{config} changed after containerd started, and containerd was not restarted since: its CRI "
                 "plugin reads the hosts directory only once restarted (systemctl restart containerd)")

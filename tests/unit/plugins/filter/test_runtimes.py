@@ -101,7 +101,8 @@ def test_docker_only(runtimes, alone) -> None:
     ("containerd", dict(config={"changed": True, "restart_needed": True}, check_mode=True,
                         live=ctd(state="stopped", mirrors=None)),
      "stopped", "verify", "hosts.toml would be written"),
-    ("containerd", dict(config={"changed": True}, live=ctd(restart_pending=True, config="/etc/containerd/c.toml")),
+    ("containerd", dict(config={"changed": True},
+                        live=ctd(restart_pending=True, config_file="/etc/containerd/c.toml")),
      "failed", "verify", "/etc/containerd/c.toml changed after containerd started, and containerd was not "
      "restarted since"),
     ("containerd", dict(config={"changed": False}, live=ctd(restart_pending=True), check_mode=True),

@@ -79,7 +79,8 @@ def _from_result(runtime: str, config: dict, applied: dict, live: dict, check_mo
         return _verdict(UNREACHABLE, "apply", applied.get("msg", "unreachable"))
     if applied.get("failed"):
         return _verdict(FAILED, "apply", _failure(applied, APPLIED[runtime][1]))
-    restart = bool(config.get("restart_needed") or live.get("restart_pending"))
+    restart = bool(config.get("restart_needed")
+                   or (live.get("restart_pending") and live.get("cri_enabled") is not False))
     if check_mode and (config.get("changed") or restart):
         change = (f"{file} would be removed" if state == "absent" else f"{file} would change") \
             if config.get("changed") else f"{file} already right"
@@ -94,6 +95,8 @@ def _from_result(runtime: str, config: dict, applied: dict, live: dict, check_mo
 def _containerd_problem(live: dict, manage_config_path: bool) -> str:
     """Why the running containerd's CRI plugin would not use the hosts directory, or ''."""
     config = live.get("config_file") or "config.toml"
+    if live.get("cri_enabled") is False:  # ctr --hosts-dir and nerdctl read hosts.toml at each pull
+        return ""
     if live.get("restart_pending"):
         return (f"{config} changed after containerd started, and containerd was not restarted since: its CRI "
                 "plugin reads the hosts directory only once restarted (systemctl restart containerd)")

@@ -120,6 +120,12 @@ def test_docker_only(runtimes, alone) -> None:
      "ok", "verify", "no mirror live"),                                 # nothing to bypass once removed
     ("containerd", dict(config={"changed": True}, live=ctd(cri_enabled=False, cri_reads_hosts_dir=None)),
      "ok", "verify", "(ctr --hosts-dir and nerdctl; the CRI plugin is disabled)"),
+    ("containerd", dict(config={"changed": False},                       # no restart matters without CRI
+                        live=ctd(cri_enabled=False, cri_reads_hosts_dir=None, restart_pending=True)),
+     "ok", "verify", "the CRI plugin is disabled"),
+    ("containerd", dict(config={"changed": False}, apply_mode="none",
+                        live=ctd(cri_enabled=False, cri_reads_hosts_dir=None, restart_pending=True)),
+     "ok", "verify", "the CRI plugin is disabled"),
     ("containerd", dict(config={}, live=ctd([M, G]), wanted=f"{M}, {G}"), "ok", "verify",
      f"live mirrors {M}/, {G}/"),                                       # -e a,b: a list, as the modules see it
     ("containerd", dict(config={"changed": True}, live=ctd(cri_reads_hosts_dir=False)), "failed", "verify",

@@ -82,13 +82,17 @@ def _from_result(runtime: str, config: dict, applied: dict, live: dict, check_mo
     restart = bool(config.get("restart_needed")
                    or (live.get("restart_pending") and live.get("cri_enabled") is not False))
     if check_mode and (config.get("changed") or restart):
-        change = (f"{file} would be removed" if state == "absent" else f"{file} would change") \
+        both = f"{file} and config.toml" if config.get("restart_needed") else file
+        change = (f"{file} would be removed" if state == "absent" else f"{both} would change") \
             if config.get("changed") else f"{file} already right"
         then = ", then a containerd restart" if restart and apply_mode != "none" else ""
         return _verdict(WOULD_CHANGE, "configure", change + then)
     if restart and apply_mode == "none":
         return _verdict(PENDING, "apply", "config.toml sets config_path, containerd not restarted "
                         "(docker_mirror_apply: none)")
+    if runtime == "podman" and config.get("changed") and apply_mode == "none" and live.get("crio") == "running":
+        return _verdict(PENDING, "apply", "drop-in written, CRI-O not reloaded (docker_mirror_apply: none): "
+                        "systemctl reload crio")
     return None
 
 

@@ -302,11 +302,22 @@ def apply_file_attributes(module, path: str, changed: bool) -> bool:
     return module.set_fs_attributes_if_different(module.load_file_common_arguments(module.params, path=path), changed)
 
 
+# Credentials a TOML file of containerd (registry configs' auth tables) or containers may hold, one per line.
+_TOML_SECRET_RE = re.compile(
+    r'^(\s*"?(?:password|auth|identitytoken|identity_token|token|secret|client_secret)"?\s*=\s*)[^\s][^\r\n]*',
+    re.IGNORECASE | re.MULTILINE)
+
+
+def mask_secrets(text: str) -> str:
+    """A TOML file's text for a diff: URL userinfo and the values of credential keys masked as xxxxx."""
+    return _TOML_SECRET_RE.sub(lambda match: match.group(1) + '"xxxxx"', mask_url(text))
+
+
 def diff_entry(path: str, before: str | None, after: str | None) -> dict[str, str]:
     """The diff of one file's text, secrets masked; ``before`` None: it did not exist, ``after`` None: removed."""
     return {
-        "before": mask_url(before or ""),
-        "after": mask_url(after or ""),
+        "before": mask_secrets(before or ""),
+        "after": mask_secrets(after or ""),
         "before_header": path if before is not None else "%s (absent)" % path,
         "after_header": path if after is not None else "%s (absent)" % path,
     }

@@ -184,7 +184,9 @@ def upgrade(saved: dict) -> dict:
 def judged(results: dict) -> dict:
     """Ratios, scaling and targets for every connection, from results["sizes"] ({N: {connection: rows}})."""
     per_connection = by_connection(results["sizes"])
-    primary = primary_size({int(n) for n in results["sizes"]})
+    # The main size is one of --sizes (every variant, every connection); --scale-sizes only feed scaling and memory.
+    main_sizes = {int(n) for n in results["sizes"]} - set(results.get("settings", {}).get("scale_sizes") or [])
+    primary = primary_size(main_sizes or {int(n) for n in results["sizes"]})
     scale, goals = {}, {}
     for connection, sizes in per_connection.items():
         for size, rows in sizes.items():

@@ -95,15 +95,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--keep-fleet", action="store_true", help="do not remove the bench fleet at the end")
     args = parser.parse_args(argv)
     args.sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
-    args.scale_sizes = sorted({int(s) for s in args.scale_sizes.split(",") if s.strip()} - set(args.sizes))
+    args.scale_sizes = sorted({int(s) for s in args.scale_sizes.split(",") if s.strip()})
     args.variants = [v for v in args.variants.split(",") if v]
     if "role" in args.variants and "role1" not in args.variants:
         args.variants.insert(args.variants.index("role") + 1, "role1")
     transports = [t for t in args.transport.split(",") if t]
     unknown = set(args.variants) - set(VARIANTS) | set(transports) - set(TRANSPORTS)
-    if (unknown or not args.variants or not transports or args.reps < 1 or not args.sizes or min(args.sizes) < 1
-            or (args.scale_sizes and min(args.scale_sizes) <= max(args.sizes))):
+    if unknown or not args.variants or not transports or args.reps < 1 or not args.sizes or min(args.sizes) < 1:
         parser.error(f"bad --variants/--transport/--reps/--sizes (unknown: {sorted(unknown)})")
+    scale = args.scale_sizes
+    if scale and (min(scale) <= max(args.sizes) or not {"ping", "role"} & set(args.variants)):
+        parser.error("--scale-sizes must be larger than every --sizes and needs ping or role in --variants")
     args.connections = [c for t in TRANSPORTS if t in transports for c in TRANSPORTS[t]]
     return args
 

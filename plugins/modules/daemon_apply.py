@@ -15,9 +15,10 @@ description:
   - One round trip to the Docker daemon after M(fleetops.docker_mirror.daemon_json) changed its file. Reloads
     (C(SIGHUP)) or restarts Docker, then polls C(docker info) until the live daemon reports exactly the
     registry mirrors O(mirrors) (compared the way dockerd normalises them, in order).
-  - Polls start 50 ms after the signal and back off to half a second. C(docker info) is read from the Docker API
-    on its unix socket, without starting the C(docker) CLI (the CLI is asked when C(DOCKER_HOST) or a docker CLI
-    context points elsewhere).
+  - The first poll follows the signal at once; the pauses between polls start at 50 ms and back off to half a
+    second. C(docker info) is read from the Docker API on its unix socket, without starting the C(docker) CLI
+    (the CLI is asked when C(DOCKER_HOST) or a docker CLI context points elsewhere; a host without the
+    C(docker) command is still reported as not answering).
   - A reload returns before dockerd has re-read its file, and a reload dockerd rejects only logs an error, so
     the exit status of the reload is not trusted; only the live daemon is, and on systemd hosts dockerd's own
     verdict on the reload in the journal. A rejected reload is a failure even when the live mirrors already

@@ -43,7 +43,8 @@ description:
     stopped or stopping, because C(docker.socket) would start it; RV(daemon_state) says which case applies.
   - Reads the live daemon from the Docker API on its unix socket (C(GET /info), what C(docker info) reports), with
     a 30 second timeout and without starting the C(docker) CLI. The CLI is asked instead when C(DOCKER_HOST) or a
-    docker CLI context points elsewhere.
+    docker CLI context points elsewhere. A host without the C(docker) command is reported C(not-answering), as
+    before the API was asked directly.
   - The module does not signal dockerd. M(fleetops.docker_mirror.daemon_apply) does, and rolls back to the
     copy O(keep_previous=true) keeps on the host.
   - On failure the message names the file and the cause, and the file is left unchanged.

@@ -241,6 +241,23 @@ def test_pauses_back_off_to_the_poll_interval(monkeypatch) -> None:
     assert [next(pauses) for dummy in range(7)] == [0.05, 0.1, 0.2, 0.4, 0.5, 0.5, 0.5]
 
 
+def test_wait_for_sleeps_the_back_off_between_polls(monkeypatch) -> None:
+    """The live daemon is polled at once, then after 0.05, 0.1, 0.2 ... s (not a fixed second)."""
+    slept: list[float] = []
+    answers = iter([False, False, False, True])
+
+    class Polled:
+        def info(self, seconds):
+            return next(answers)
+
+    monkeypatch.setattr(daemon_apply, "FIRST_POLL", 0.05)
+    monkeypatch.setattr(daemon_apply, "POLL_INTERVAL", 0.5)  # the module's own values (a fixture shortens them)
+    monkeypatch.setattr(daemon_apply.time, "sleep", slept.append)
+    result = daemon_apply.wait_for(Polled(), 30, lambda answered: answered)
+    assert result is True
+    assert slept == [0.05, 0.1, 0.2]
+
+
 def test_empty_journal(host) -> None:
     host.write(host.path, TAKEN)
     host.set(answers=False)

@@ -5,7 +5,7 @@
 
 """containerd's registry host files (hosts.toml) and the CRI plugin's ``config_path`` in config.toml.
 
-Pure functions on strings and dicts (no I/O), standard library only (``tomllib``, Python 3.11+).
+Pure functions on strings and dicts (no I/O), standard library only (TOML read by ``_toml``: Python 3.8+).
 hosts.toml is a small file we own and render whole; config.toml belongs to the operator, so only the
 ``config_path`` line is inserted or replaced, and the result is proven, by parsing both texts, to differ from
 the original in that one value only.
@@ -22,12 +22,9 @@ import json
 import re
 import typing as t
 
-try:
-    import tomllib
-except ImportError:  # Python < 3.11 on the controller: the module fails with a clear message on use.
-    tomllib = None  # type: ignore[assignment]
-
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import DaemonConfigError
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _toml
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._toml import toml_string
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry import (
     go_url_parse,
     mask_url,
@@ -80,11 +77,11 @@ class ConfigPlan(t.NamedTuple):
 def validate_registry(name: str) -> str:
     """A registry host namespace: ``host[:port]`` (the directory name under the hosts dir) or ``_default``."""
     if not isinstance(name, str) or _REGISTRY_RE.match(name) is None:
-        raise DaemonConfigError("invalid registry %s: must be host[:port] (for example docker.io) or _default"
+        raise ConfigError("invalid registry %s: must be host[:port] (for example docker.io) or _default"
                                 % json.dumps(name))
     port = name.rsplit(":", 1)[1] if ":" in name and not name.endswith("]") else None
     if port is not None and not 0 < int(port) <= 65535:
-        raise DaemonConfigError("invalid registry %s: invalid port %s" % (json.dumps(name), port))
+        raise ConfigError("invalid registry %s: invalid port %s" % (json.dumps(name), port))
     return name
 
 
@@ -98,8 +95,8 @@ def default_server(registry: str) -> str | None:
 def validate_server(url: str) -> str:
     try:
         validate_mirror(url, allow_path=True)
-    except DaemonConfigError as exc:
-        raise DaemonConfigError("server: " + exc.message.replace("invalid mirror", "invalid URL", 1)) from None
+    except ConfigError as exc:
+        raise ConfigError("server: " + exc.message.replace("invalid mirror", "invalid URL", 1)) from None
     return url.rstrip("/")
 
 
@@ -118,13 +115,6 @@ def hosts_from_mirrors(mirrors: t.Iterable[str], skip_verify: bool = False) -> l
         scheme = go_url_parse(mirror).scheme
         hosts.append(Host(key[:-1], skip_verify and scheme == "https"))
     return hosts
-
-
-def toml_string(value: str) -> str:
-    """A TOML basic string (JSON's escapes are valid TOML escapes, except that TOML has no \\/)."""
-    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in value):
-        raise DaemonConfigError("control characters cannot be written to TOML: %s" % json.dumps(value))
-    return json.dumps(value, ensure_ascii=False)
 
 
 def render_hosts_toml(server: str | None, hosts: list[Host],
@@ -153,13 +143,13 @@ def expected_hosts_data(server: str | None, hosts: list[Host],
 def check_hosts_toml(text: str, expected: dict[str, t.Any]) -> None:
     """The rendered file, read back as containerd would, must mean exactly what we intend."""
     if parse_toml(text, "the hosts.toml to write") != expected:
-        raise DaemonConfigError("internal error: the rendered hosts.toml does not read back as intended")
+        raise ConfigError("internal error: the rendered hosts.toml does not read back as intended")
 
 
 def validate_capabilities(capabilities: t.Sequence[str]) -> list[str]:
     unknown = [item for item in capabilities if item not in KNOWN_CAPABILITIES]
     if unknown or not capabilities:
-        raise DaemonConfigError("capabilities must be a non-empty subset of %s, got %s"
+        raise ConfigError("capabilities must be a non-empty subset of %s, got %s"
                                 % (", ".join(KNOWN_CAPABILITIES), json.dumps(list(capabilities))))
     return list(dict.fromkeys(capabilities))
 
@@ -172,18 +162,13 @@ def is_ours(text: str) -> bool:
 
 
 def parse_toml(text: str, what: str = "config.toml") -> dict[str, t.Any]:
-    if tomllib is None:
-        raise DaemonConfigError("Python 3.11 or later is needed on the host to read TOML (tomllib)")
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise DaemonConfigError("cannot parse %s as TOML: %s" % (what, exc)) from None
+    return _toml.parse(text, what)
 
 
 def config_version(data: dict[str, t.Any]) -> int:
     version = data.get("version", 1)
     if isinstance(version, bool) or version not in REGISTRY_TABLES:
-        raise DaemonConfigError("unsupported config version %s (containerd knows 1, 2 and 3)" % json.dumps(version))
+        raise ConfigError("unsupported config version %s (containerd knows 1, 2 and 3)" % json.dumps(version))
     return version
 
 
@@ -205,7 +190,7 @@ def configured_dirs(data: dict[str, t.Any], version: int) -> list[str]:
     if value is None and version == 3:
         value = V3_DEFAULT_CONFIG_PATH
     if value is not None and not isinstance(value, str):
-        raise DaemonConfigError("%s = %s is not a string" % (_dotted(registry_table(version) + (KEY,)),
+        raise ConfigError("%s = %s is not a string" % (_dotted(registry_table(version) + (KEY,)),
                                                              json.dumps(value)))
     return [item for item in (value or "").split(":") if item]
 
@@ -255,7 +240,7 @@ def plan_config_path(text: str | None, hosts_dir: str, containerd_major: int | N
         return ConfigPlan(None, dirs, version)
     conflicts = legacy_conflicts(data, version)
     if conflicts:
-        raise DaemonConfigError(
+        raise ConfigError(
             "config_path cannot be set while %s is set: containerd's CRI plugin would refuse to load. Move "
             "those settings to hosts.toml files first" % " and ".join(conflicts))
     return ConfigPlan(set_config_path(text, hosts_dir), [], version)
@@ -339,10 +324,10 @@ def set_config_path(text: str, hosts_dir: str) -> str:
     expected = _with_value(dict(data, version=version) if not data else data, table + (KEY,), hosts_dir)
     try:
         edited = parse_toml(result, "the edited config.toml")
-    except DaemonConfigError:
+    except ConfigError:
         edited = None
     if edited != expected:
-        raise DaemonConfigError(
+        raise ConfigError(
             "cannot set %s surgically (the table is written in a form this module does not edit, such as "
             "dotted keys or an inline table): set it to \"%s\" by hand" % (_dotted(table + (KEY,)), hosts_dir))
     return result

@@ -20,14 +20,13 @@ import errno
 import glob
 import json
 import os
-import pwd
 import re
 import socket
 import time
 import typing as t
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._daemon_options import flags_for_key
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry import mask_url
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import NeedsRoot, is_root, mask_url
 
 RunCommand = t.Callable[[t.List[str]], t.Tuple[int, str, str]]
 
@@ -68,26 +67,6 @@ ROOTLESS_CONFIG = "~/.config/docker/daemon.json"
 ACTIVE_STATES = ("active", "reloading", "activating")
 # What Docker 20.10's CLI prints for a template over a daemon it could not reach (non-root, no socket access).
 NIL_INFO_ERROR = "indirection through nil pointer to embedded struct field Info"
-NEEDS_ROOT = "needs root on this host (running as %s): run with become: true (or -b)"
-
-
-class NeedsRoot(Exception):
-    """The module runs as a user that cannot do the job; the message says to use become."""
-
-    def __init__(self) -> None:
-        self.message = NEEDS_ROOT % current_user()
-        super().__init__(self.message)
-
-
-def current_user() -> str:
-    try:
-        return pwd.getpwuid(os.geteuid()).pw_name
-    except KeyError:
-        return "uid %d" % os.geteuid()
-
-
-def is_root() -> bool:
-    return os.geteuid() == 0
 
 
 def read_text(path: str) -> str | None:

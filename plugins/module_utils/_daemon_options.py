@@ -28,10 +28,8 @@ import typing as t
 
 from ansible.module_utils.compat.version import LooseVersion
 
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import (
-    DaemonConfigError,
-    json_type_name,
-)
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import json_type_name
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
 
 MIRROR_PATH_MIN_VERSION = "25.0"
 DOCKERD_VALIDATE_MIN_VERSION = "23.0"
@@ -224,7 +222,7 @@ def check_keys(values: dict[str, t.Any], docker_version: str | None) -> None:
     if unknown:
         who = "dockerd %s" % docker_version if release else "any dockerd release from %s to %s" % (
             _BASE_VERSION, _NEWEST_KNOWN)
-        raise DaemonConfigError("%s not accepted by %s: %s" % (
+        raise ConfigError("%s not accepted by %s: %s" % (
             "key" if len(unknown) == 1 else "keys", who,
             ", ".join(where + _did_you_mean(name, known) for name, where in unknown)))
     for key, value in values.items():
@@ -242,10 +240,10 @@ def check_text(text: str, docker_version: str | None) -> None:
     if release_for(docker_version) is None or version_at_least(docker_version, BOM_MIN_VERSION):
         return
     if text.startswith("\ufeff"):
-        raise DaemonConfigError("the file starts with a UTF-8 byte order mark, which dockerd %s refuses "
+        raise ConfigError("the file starts with a UTF-8 byte order mark, which dockerd %s refuses "
                                 "(23.0 and later accept it): remove it" % docker_version)
     if not text.strip(" \t\r\n"):
-        raise DaemonConfigError("the file is empty, which dockerd %s refuses (23.0 and later read it as {})"
+        raise ConfigError("the file is empty, which dockerd %s refuses (23.0 and later read it as {})"
                                 % docker_version)
 
 
@@ -265,14 +263,14 @@ def _check_type(where: str, kind: str | None, value: t.Any) -> None:
     """Go's decoder leaves a field unchanged on null, so a null value passes."""
     if kind is None or value is None or _type_ok(kind, value):
         return
-    raise DaemonConfigError("%s must be %s for dockerd, found %s: %s" % (
+    raise ConfigError("%s must be %s for dockerd, found %s: %s" % (
         where, _KIND_NAMES[kind], json_type_name(value), _preview(value)))
 
 
 def _check_minimum(key: str, value: t.Any) -> None:
     minimum = _MINIMUM.get(key)
     if minimum is not None and isinstance(value, int) and value < minimum:
-        raise DaemonConfigError("%s must be %d or more for dockerd, found %d" % (json.dumps(key), minimum, value))
+        raise ConfigError("%s must be %d or more for dockerd, found %d" % (json.dumps(key), minimum, value))
 
 
 def _check_labels(key: str, value: t.Any) -> None:
@@ -281,7 +279,7 @@ def _check_labels(key: str, value: t.Any) -> None:
         return
     for label in value:
         if isinstance(label, str) and "=" not in label:
-            raise DaemonConfigError('"labels": %s is not KEY=VALUE (dockerd: "bad attribute format")'
+            raise ConfigError('"labels": %s is not KEY=VALUE (dockerd: "bad attribute format")'
                                     % json.dumps(label, ensure_ascii=False))
 
 

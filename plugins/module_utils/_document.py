@@ -17,9 +17,11 @@ import math
 import re
 import typing as t
 
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import REDACTED, ConfigError, mask_url
+
 __all__ = [
-    "DaemonConfigError", "Document", "Plan", "parse", "plan", "render", "redact", "redact_values",
-    "redact_arguments", "mask_url", "mask_userinfo", "canonical", "changed_keys", "json_type_name",
+    "Document", "Plan", "parse", "plan", "render", "redact", "redact_values",
+    "redact_arguments", "mask_userinfo", "canonical", "changed_keys", "json_type_name",
     "MIRRORS_KEY", "INSECURE_KEY",
     "MANAGED_KEYS", "MAX_DEPTH",
 ]
@@ -32,21 +34,14 @@ MANAGED_KEYS = (MIRRORS_KEY, INSECURE_KEY)
 MAX_DEPTH = 100
 DEFAULT_INDENT = "  "
 BOM = "\ufeff"
-REDACTED = "xxxxx"
 # Members of "proxies": their values may carry credentials (redacted wherever they appear).
 SECRET_KEYS = frozenset(("http-proxy", "https-proxy", "no-proxy"))
 
-_URL_USERINFO_RE = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*:(?://|\\/\\/))([^\s/\\?#\"'<>\[\]]*)@")
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 # Strings (skipped whole, so brackets inside them do not count) and brackets.  An unterminated
 # string matches no token: json reports it with its position.
 _STRUCTURE_RE = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.S)
 _COLON_RE = re.compile(r"[ \t\n\r]*:")
-
-
-def mask_url(text: str) -> str:
-    """Replace the userinfo of every URL in ``text`` by ``xxxxx`` (``https://xxxxx@host``)."""
-    return _URL_USERINFO_RE.sub(lambda match: match.group(1) + REDACTED + "@", text)
 
 
 def mask_userinfo(entry: str) -> str:
@@ -58,15 +53,6 @@ def mask_userinfo(entry: str) -> str:
     authority, slash, rest = masked.partition("/")
     dummy, at_sign, host = authority.rpartition("@")
     return REDACTED + "@" + host + slash + rest if at_sign else masked
-
-
-class DaemonConfigError(Exception):
-    """A problem with the input or the document; ``message`` is user-facing with secrets masked."""
-
-    def __init__(self, message: str) -> None:
-        message = mask_url(message)
-        super().__init__(message)
-        self.message = message
 
 
 # --------------------------------------------------------------------------
@@ -214,10 +200,10 @@ def parse(text: str) -> Document:
     try:
         values = _DECODER.decode(body)
     except json.JSONDecodeError as exc:
-        raise DaemonConfigError(
+        raise ConfigError(
             "cannot parse as JSON (line %d, column %d): %s" % (exc.lineno, exc.colno, exc.msg)) from None
     if not isinstance(values, dict):
-        raise DaemonConfigError(
+        raise ConfigError(
             "the top level must be a JSON object, found %s" % json_type_name(values))
     _check_tokens(values, ())
     values = _plain(values)
@@ -230,7 +216,7 @@ def _check_text(body: str) -> None:
     """Refuse raw surrogates (undecodable bytes) and nesting deeper than MAX_DEPTH, before json."""
     surrogate = _SURROGATE_RE.search(body)
     if surrogate:
-        raise DaemonConfigError("cannot parse as JSON (%s): not valid UTF-8 text"
+        raise ConfigError("cannot parse as JSON (%s): not valid UTF-8 text"
                                 % _position(body, surrogate.start()))
     depth, top_key = 0, None
     for token in _STRUCTURE_RE.finditer(body):
@@ -242,7 +228,7 @@ def _check_text(body: str) -> None:
             depth += 1
             if depth > MAX_DEPTH:
                 where = " under %s" % top_key if top_key else ""
-                raise DaemonConfigError("nesting deeper than %d levels%s (%s)"
+                raise ConfigError("nesting deeper than %d levels%s (%s)"
                                         % (MAX_DEPTH, where, _position(body, token.start())))
         else:
             depth -= 1
@@ -250,11 +236,11 @@ def _check_text(body: str) -> None:
 
 def _check_tokens(value: t.Any, path: tuple[t.Any, ...]) -> None:
     if isinstance(value, _Bad):
-        raise DaemonConfigError("%s: %s" % (key_path(path), value.reason))
+        raise ConfigError("%s: %s" % (key_path(path), value.reason))
     if isinstance(value, dict):
         duplicates = getattr(value, "duplicates", [])
         if duplicates:
-            raise DaemonConfigError("%s: duplicate key %s (dockerd would silently keep the last one)"
+            raise ConfigError("%s: duplicate key %s (dockerd would silently keep the last one)"
                                     % (key_path(path), json.dumps(duplicates[0], ensure_ascii=False)))
         for name, item in value.items():
             _check_tokens(item, path + (name,))
@@ -279,11 +265,11 @@ def check_managed_keys(values: dict[str, t.Any]) -> None:
             continue
         value = values[key]
         if not isinstance(value, list):
-            raise DaemonConfigError(
+            raise ConfigError(
                 '"%s" must be a list of strings, found %s' % (key, json_type_name(value)))
         for index, item in enumerate(value):
             if not isinstance(item, str):
-                raise DaemonConfigError(
+                raise ConfigError(
                     '"%s" must be a list of strings, item %d is %s: %s'
                     % (key, index, json_type_name(item), json.dumps(item)))
         check_value(key, value)
@@ -296,20 +282,20 @@ def check_value(key: str, value: t.Any) -> None:
     while pending:
         item, path = pending.pop()
         if len(path) > MAX_DEPTH:
-            raise DaemonConfigError("%s: nesting deeper than %d levels" % (key_path(path[:3]) + "...", MAX_DEPTH))
+            raise ConfigError("%s: nesting deeper than %d levels" % (key_path(path[:3]) + "...", MAX_DEPTH))
         if isinstance(item, float) and not math.isfinite(item):
-            raise DaemonConfigError("%s: %s cannot be written as JSON dockerd reads" % (key_path(path), item))
+            raise ConfigError("%s: %s cannot be written as JSON dockerd reads" % (key_path(path), item))
         if isinstance(item, str) and _SURROGATE_RE.search(item):
-            raise DaemonConfigError("%s holds a lone surrogate (an invalid \\ud800-\\udfff escape)" % key_path(path))
+            raise ConfigError("%s holds a lone surrogate (an invalid \\ud800-\\udfff escape)" % key_path(path))
         if isinstance(item, dict):
             for name, member in item.items():
                 if not isinstance(name, str) or _SURROGATE_RE.search(name):
-                    raise DaemonConfigError("%s: object keys must be text, found %r" % (key_path(path), name))
+                    raise ConfigError("%s: object keys must be text, found %r" % (key_path(path), name))
                 pending.append((member, path + (name,)))
         elif isinstance(item, (list, tuple)):
             pending.extend((member, path + (index,)) for index, member in enumerate(item))
         elif item is not None and not isinstance(item, (str, int, float)):
-            raise DaemonConfigError("%s: a %s cannot be written as JSON" % (key_path(path), type(item).__name__))
+            raise ConfigError("%s: a %s cannot be written as JSON" % (key_path(path), type(item).__name__))
 
 
 def _skip_ws(body: str, index: int) -> int:
@@ -352,7 +338,7 @@ def plan(values: dict[str, t.Any], mirrors: list[str] | None = None, insecure: l
     when the key is deleted, but applies an empty list.  A ``settings`` value of None removes
     that key.
     """
-    # _registry imports this module (for DaemonConfigError), hence the import here.
+    # _registry imports this module (for mask_userinfo), hence the import here.
     from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _registry
 
     check_settings(settings)
@@ -384,15 +370,15 @@ def check_settings(settings: dict[str, t.Any] | None) -> None:
     if settings is None:
         return
     if not isinstance(settings, dict) or not all(isinstance(name, str) for name in settings):
-        raise DaemonConfigError("settings must be a dictionary with string keys")
+        raise ConfigError("settings must be a dictionary with string keys")
     for name in MANAGED_KEYS:
         if name in settings:
-            raise DaemonConfigError(
+            raise ConfigError(
                 '"%s" cannot be set through settings: use the %s option, which compares entries '
                 "the way dockerd does and never duplicates them" % (name, name.replace("-", "_")))
     for name, value in settings.items():
         if _SURROGATE_RE.search(name):
-            raise DaemonConfigError("the settings key %s holds a lone surrogate" % json.dumps(name))
+            raise ConfigError("the settings key %s holds a lone surrogate" % json.dumps(name))
         check_value(name, value)  # before anything compares or serialises it
 
 

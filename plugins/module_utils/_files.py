@@ -22,9 +22,7 @@ import typing as t
 
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon as daemon
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import DaemonConfigError
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry import mask_url
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError, NeedsRoot, is_root, mask_url
 
 MOUNTINFO = "/proc/self/mountinfo"
 # How long a run waits for another one editing the same directory (each holds the lock well under a second).
@@ -40,7 +38,7 @@ FILE_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe
               (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
 
 
-class FileError(DaemonConfigError):
+class FileError(ConfigError):
     """A failure tied to one file; the message names that file."""
 
     def __init__(self, path: str, cause: str) -> None:
@@ -48,7 +46,7 @@ class FileError(DaemonConfigError):
         self.path = path
 
 
-class NotRegularFile(DaemonConfigError):
+class NotRegularFile(ConfigError):
     """A directory, FIFO, device or socket where a regular file was expected."""
 
     def __init__(self, kind: str) -> None:
@@ -60,7 +58,7 @@ class NotRegularFile(DaemonConfigError):
 
 def real_path(path: str, option: str) -> str:
     if not os.path.isabs(path):
-        raise DaemonConfigError("%s must be an absolute path, got %s" % (option, path))
+        raise ConfigError("%s must be an absolute path, got %s" % (option, path))
     return os.path.realpath(path)
 
 
@@ -72,9 +70,9 @@ def file_kind_refused(mode: int) -> str | None:
 
 
 def raise_os_error(what: str, exc: OSError) -> t.NoReturn:
-    if isinstance(exc, PermissionError) and not daemon.is_root():
-        raise daemon.NeedsRoot() from None
-    raise DaemonConfigError("%s: %s" % (what, exc.strerror or to_native(exc))) from None
+    if isinstance(exc, PermissionError) and not is_root():
+        raise NeedsRoot() from None
+    raise ConfigError("%s: %s" % (what, exc.strerror or to_native(exc))) from None
 
 
 def nearest_existing(directory: str) -> str:
@@ -90,7 +88,7 @@ def check_file_type(target: str) -> None:
     except FileNotFoundError:
         return
     except NotADirectoryError:
-        raise DaemonConfigError("cannot create the file: %s is not a directory"
+        raise ConfigError("cannot create the file: %s is not a directory"
                                 % nearest_existing(os.path.dirname(target))) from None
     except OSError as exc:
         raise_os_error("cannot look at the file", exc)
@@ -101,11 +99,11 @@ def check_file_type(target: str) -> None:
 
 def check_can_write(target: str) -> None:
     """Non-root: the directory must take a temporary file and a rename (else: needs root)."""
-    if daemon.is_root():
+    if is_root():
         return
     directory = nearest_existing(os.path.dirname(target))
     if not os.access(directory, os.W_OK | os.X_OK) or (os.path.exists(target) and not os.access(target, os.W_OK)):
-        raise daemon.NeedsRoot()
+        raise NeedsRoot()
 
 
 def inode_flags(path: str) -> int:
@@ -141,12 +139,12 @@ def check_replaceable(target: str, unsafe_writes: bool) -> None:
     flags = inode_flags(target)
     for flag, what in ((FS_IMMUTABLE_FL, "immutable (chattr +i)"), (FS_APPEND_FL, "append-only (chattr +a)")):
         if flags & flag:
-            raise DaemonConfigError("the file is %s: remove the flag first (chattr -%s)" % (what, what[-2]))
+            raise ConfigError("the file is %s: remove the flag first (chattr -%s)" % (what, what[-2]))
     if inode_flags(os.path.dirname(target)) & FS_IMMUTABLE_FL:
-        raise DaemonConfigError("the directory %s is immutable (chattr +i): remove the flag first (chattr -i)"
+        raise ConfigError("the directory %s is immutable (chattr +i): remove the flag first (chattr -i)"
                                 % os.path.dirname(target))
     if not unsafe_writes and target in mount_points():
-        raise DaemonConfigError("is a mount point (a bind-mounted file): a rename cannot replace it; "
+        raise ConfigError("is a mount point (a bind-mounted file): a rename cannot replace it; "
                                 "set unsafe_writes: true to write it in place")
 
 
@@ -171,14 +169,14 @@ def decode(raw: bytes) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise DaemonConfigError("not valid UTF-8 (byte %d)" % exc.start) from None
+        raise ConfigError("not valid UTF-8 (byte %d)" % exc.start) from None
 
 
 def encode(text: str) -> bytes:
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise DaemonConfigError("the result cannot be written as UTF-8 (%s at character %d)"
+        raise ConfigError("the result cannot be written as UTF-8 (%s at character %d)"
                                 % (exc.reason, exc.start)) from None
 
 
@@ -194,7 +192,7 @@ def read_text(path: str) -> str | None:
         return None
     try:
         return decode(raw)
-    except DaemonConfigError as exc:
+    except ConfigError as exc:
         raise FileError(path, exc.message) from None
 
 
@@ -228,7 +226,7 @@ def wait_for_lock(fd: int, directory: str) -> None:
             return
         except BlockingIOError:
             if time.monotonic() >= deadline:
-                raise DaemonConfigError("another process has held the lock on %s for more than %g s (a stuck run?)"
+                raise ConfigError("another process has held the lock on %s for more than %g s (a stuck run?)"
                                         % (directory, LOCK_TIMEOUT)) from None
             time.sleep(LOCK_POLL)
 
@@ -328,7 +326,7 @@ def exit_or_fail(module, run_module: t.Callable[[t.Any], dict[str, t.Any]], defa
     ``default_path``. Every failure is raised before anything is written, so the file was left unchanged."""
     try:
         result = run_module(module)
-    except (DaemonConfigError, daemon.NeedsRoot, OSError) as exc:
+    except (ConfigError, NeedsRoot, OSError) as exc:
         path = exc.path if isinstance(exc, FileError) else default_path
         cause = (exc.strerror or to_native(exc)) if isinstance(exc, OSError) else exc.message
         module.fail_json(msg=mask_url("%s: %s — the file was left unchanged" % (path, cause)), path=path)

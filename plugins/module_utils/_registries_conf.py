@@ -5,7 +5,7 @@
 
 """A containers-registries.conf (v2) drop-in with the mirrors of one registry, and the files that override it.
 
-Pure functions on strings and dicts (no I/O), standard library only (``tomllib``, Python 3.11+).
+Pure functions on strings and dicts (no I/O), standard library only (TOML read by ``_toml``: Python 3.8+).
 Rules from containers-registries.conf(5) and containers-registries.conf.d(5): the main file is read first,
 then the drop-ins ending in ``.conf`` in alpha-numerical order; a ``[[registry]]`` table replaces an earlier one
 with the identical prefix (a missing ``prefix`` is its ``location``); the table with the longest matching
@@ -18,12 +18,10 @@ import json
 import re
 import typing as t
 
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._containerd import (
-    parse_toml,
-    toml_string,
-    validate_registry,
-)
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import DaemonConfigError
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._containerd import validate_registry
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._toml import parse as parse_toml
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._toml import toml_string
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry import (
     go_url_parse,
     mirror_key,
@@ -57,7 +55,7 @@ class Finding(t.NamedTuple):
 
 def validate_dropin_name(name: str) -> str:
     if not isinstance(name, str) or _DROPIN_RE.match(name) is None:
-        raise DaemonConfigError("invalid dropin %s: must be a file name ending in .conf (for example %s); "
+        raise ConfigError("invalid dropin %s: must be a file name ending in .conf (for example %s); "
                                 "containers read no other file of the directory" % (json.dumps(name),
                                                                                     DEFAULT_DROPIN))
     return name
@@ -73,7 +71,7 @@ def mirrors_from_urls(urls: t.Iterable[str]) -> list[Mirror]:
         validate_mirror(url, allow_path=True)
         parts = go_url_parse(url)
         if parts.path not in ("", "/"):
-            raise DaemonConfigError(
+            raise ConfigError(
                 "mirror %s has a path: registries.conf would read it as a namespace on the mirror, not as the "
                 "registry API root dockerd and containerd use; give the mirror without a path"
                 % json.dumps(url))
@@ -105,7 +103,7 @@ def expected_dropin_data(registry: str, mirrors: list[Mirror]) -> dict[str, t.An
 
 def check_dropin(text: str, expected: dict[str, t.Any]) -> None:
     if parse_toml(text, "the drop-in to write") != expected:
-        raise DaemonConfigError("internal error: the rendered drop-in does not read back as intended")
+        raise ConfigError("internal error: the rendered drop-in does not read back as intended")
 
 
 def is_ours(text: str) -> bool:
@@ -117,8 +115,8 @@ def _registry_tables(text: str, path: str) -> list[tuple[str, dict[str, t.Any]]]
     ``location``)."""
     try:
         data = parse_toml(text, path)
-    except DaemonConfigError as exc:
-        raise DaemonConfigError("%s; podman, buildah, skopeo and CRI-O refuse it as well: fix it first"
+    except ConfigError as exc:
+        raise ConfigError("%s; podman, buildah, skopeo and CRI-O refuse it as well: fix it first"
                                 % exc.message) from None
     registries = data.get("registry", [])
     if not isinstance(registries, list):

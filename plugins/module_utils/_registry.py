@@ -16,11 +16,8 @@ import json
 import re
 import typing as t
 
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import (
-    DaemonConfigError,
-    mask_url,
-    mask_userinfo,
-)
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import mask_userinfo
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError, mask_url
 
 __all__ = [
     "MIRRORS_KEY", "INSECURE_KEY", "MANAGED_KEYS", "mask_url", "mask_userinfo", "mirror_key", "validate_mirror",
@@ -174,27 +171,27 @@ def validate_mirror(url: str, allow_path: bool = False) -> str:
     above 65535.
     """
     if not isinstance(url, str) or not url:
-        raise DaemonConfigError("invalid mirror %s: must be a non-empty string" % _quote(url))
+        raise ConfigError("invalid mirror %s: must be a non-empty string" % _quote(url))
     if re.search(r"[\s\x00-\x1f\x7f]", url):
-        raise DaemonConfigError("invalid mirror %s: contains whitespace or control characters" % _quote(url))
+        raise ConfigError("invalid mirror %s: contains whitespace or control characters" % _quote(url))
     scheme, sep, dummy = url.partition("://")
     if not sep or not scheme:
-        raise DaemonConfigError(
+        raise ConfigError(
             "invalid mirror %s: no scheme specified: must start with https:// or http://" % _quote(url))
     try:
         parts = go_url_parse(url)
     except ValueError as exc:
-        raise DaemonConfigError("invalid mirror %s: is not a valid URI (%s)" % (_quote(url), exc)) from None
+        raise ConfigError("invalid mirror %s: is not a valid URI (%s)" % (_quote(url), exc)) from None
     if parts.scheme not in ("http", "https"):
-        raise DaemonConfigError("invalid mirror %s: unsupported scheme %s: must use https:// or http://"
+        raise ConfigError("invalid mirror %s: unsupported scheme %s: must use https:// or http://"
                                 % (_quote(url), json.dumps(parts.scheme)))
     if parts.raw_query or parts.fragment:
-        raise DaemonConfigError("invalid mirror %s: query or fragment at end of the URI" % _quote(url))
+        raise ConfigError("invalid mirror %s: query or fragment at end of the URI" % _quote(url))
     if parts.has_userinfo:
-        raise DaemonConfigError("invalid mirror %s: username/password not allowed in the URI" % _quote(url))
+        raise ConfigError("invalid mirror %s: username/password not allowed in the URI" % _quote(url))
     _check_mirror_host(url, parts.host)
     if parts.path not in ("", "/") and not allow_path:
-        raise DaemonConfigError(
+        raise ConfigError(
             "invalid mirror %s: a path at end of the URI is accepted only by Docker 25.0 or later "
             "(Docker on this host is older or its version is unknown)" % _quote(url))
     return mirror_key(url)
@@ -205,9 +202,9 @@ def _check_mirror_host(url: str, host: str) -> None:
     if not host.startswith("[") and ":" not in host:
         name, port = host, ""
     if not name:
-        raise DaemonConfigError("invalid mirror %s: no host name" % _quote(url))
+        raise ConfigError("invalid mirror %s: no host name" % _quote(url))
     if port and not 0 < int(port) <= 65535:
-        raise DaemonConfigError("invalid mirror %s: invalid port %s" % (_quote(url), port))
+        raise ConfigError("invalid mirror %s: invalid port %s" % (_quote(url), port))
 
 
 # --------------------------------------------------------------------------
@@ -231,26 +228,26 @@ _HOST_PORT_RE = re.compile(
 def validate_insecure_registry(entry: str) -> str:
     """Check an insecure-registries entry like dockerd (CIDR or host[:port]); return its normal form."""
     if not isinstance(entry, str) or not entry:
-        raise DaemonConfigError("invalid insecure registry %s: must be a non-empty string" % _quote(entry))
+        raise ConfigError("invalid insecure registry %s: must be a non-empty string" % _quote(entry))
     value = insecure_key(entry)
     if "://" in value:
-        raise DaemonConfigError("invalid insecure registry %s: should not contain '://'" % _quote(entry))
+        raise ConfigError("invalid insecure registry %s: should not contain '://'" % _quote(entry))
     if "/" in value:
         try:
             ipaddress.ip_network(value, strict=False)
         except ValueError:
-            raise DaemonConfigError("invalid insecure registry %s: not a valid CIDR" % _quote(entry)) from None
+            raise ConfigError("invalid insecure registry %s: not a valid CIDR" % _quote(entry)) from None
         return value
     if _HOST_PORT_RE.match(value) is None:
         try:
             ipaddress.ip_address(value)
         except ValueError:
-            raise DaemonConfigError(
+            raise ConfigError(
                 "invalid insecure registry %s: must be host[:port] or a CIDR" % _quote(entry)) from None
         return value
     port = value.rsplit(":", 1)[1] if ":" in value and not value.endswith("]") else None
     if port is not None and int(port) > 65535:
-        raise DaemonConfigError("invalid insecure registry %s: invalid port %s" % (_quote(entry), port))
+        raise ConfigError("invalid insecure registry %s: invalid port %s" % (_quote(entry), port))
     return value
 
 

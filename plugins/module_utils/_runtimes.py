@@ -6,7 +6,7 @@
 """What the other container runtimes say: ``podman info``, ``containerd config dump``, hosts.toml as containerd
 reads it, ``ctr tasks ls``, and a process's start time.
 
-Pure functions on strings (no I/O, no AnsibleModule), standard library only (``tomllib``, Python 3.11+).
+Pure functions on strings (no I/O, no AnsibleModule), standard library only (TOML read by ``_toml``: Python 3.8+).
 Mirrors are returned in the daemon.json form (``https://host[:port]``, ``http://`` for a plain-http or
 ``insecure`` mirror, no trailing slash), so one list can be compared with what dockerd reports.
 """
@@ -18,7 +18,7 @@ import re
 import typing as t
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _containerd as ctd
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import DaemonConfigError
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
 
 __all__ = [
     "RUNTIMES", "PODMAN_FAMILY", "PodmanInfo", "Task", "parse_podman_info", "podman_mirrors", "url_form",
@@ -180,7 +180,7 @@ def parse_tasks(namespace: str, text: str) -> list[Task]:
     for line in lines:
         fields = line.split()
         if len(fields) != 3 or not fields[1].isdigit():
-            raise DaemonConfigError("cannot read ctr tasks ls output in namespace %s: %s"
+            raise ConfigError("cannot read ctr tasks ls output in namespace %s: %s"
                                     % (namespace, json.dumps(line.strip())))
         tasks.append(Task(namespace, fields[0], int(fields[1]), fields[2].upper()))
     return tasks

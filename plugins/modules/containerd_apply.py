@@ -176,8 +176,9 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _containerd as ctd
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon as daemon
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _errors as errors
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _runtimes as rt
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import DaemonConfigError
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry import mask_url
 
 POLL_INTERVAL = 0.5
@@ -224,7 +225,7 @@ class Host:
                                                                    % rc))
             try:
                 tasks.extend(rt.parse_tasks(namespace, out))
-            except DaemonConfigError as exc:
+            except ConfigError as exc:
                 raise ListError(exc.message) from None
         return tasks
 
@@ -269,8 +270,8 @@ def survivors_check(host: Host, before: dict[str, int], timeout: float) -> list[
 
 def preflight(module: AnsibleModule, host: Host) -> None:
     """Fail before anything is done when this host cannot do the job."""
-    if not daemon.is_root():
-        module.fail_json(msg=daemon.NeedsRoot().message, tasks_running=0, interrupted=[])
+    if not errors.is_root():
+        module.fail_json(msg=errors.NeedsRoot().message, tasks_running=0, interrupted=[])
     if daemon.service_manager() != "systemd" or not host.bins.get("systemctl"):
         module.fail_json(msg="containerd_apply needs systemd on this host to restart %s; nothing was restarted"
                          % host.service, tasks_running=0, interrupted=[])
@@ -340,8 +341,8 @@ def not_a_config(name: str) -> str | None:
             ctd.parse_toml(handle.read().decode("utf-8"))
     except OSError as exc:
         return "cannot be read (%s)" % exc.strerror
-    except (UnicodeDecodeError, DaemonConfigError) as exc:
-        return "is not a TOML file (%s)" % (exc.message if isinstance(exc, DaemonConfigError) else "not UTF-8")
+    except (UnicodeDecodeError, ConfigError) as exc:
+        return "is not a TOML file (%s)" % (exc.message if isinstance(exc, ConfigError) else "not UTF-8")
     return None
 
 

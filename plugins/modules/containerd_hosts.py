@@ -132,7 +132,7 @@ options:
     type: bool
     default: false
 notes:
-  - Only the Python standard library (3.11 or later, for C(tomllib)) is needed on the managed host.
+  - Python 3.8 or later on the managed host; before 3.11 (no C(tomllib)) the distribution's C(python3-tomli) or C(python3-toml) package reads TOML, and the module names the package when neither is installed.
   - The module does not restart containerd. Do it when RV(restart_needed) is true, with
     M(fleetops.docker_mirror.containerd_apply).
 seealso:
@@ -257,11 +257,10 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _containerd as ctd
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon as daemon
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _errors as errors
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _files
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import (
-    DaemonConfigError,
-    redact_arguments,
-)
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import redact_arguments
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._files import FileError
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry import mask_url
 
@@ -334,7 +333,7 @@ class ConfigView(t.NamedTuple):
 def parse_config(config: str, config_text: str) -> dict[str, t.Any]:
     try:
         return ctd.parse_toml(config_text)
-    except DaemonConfigError as exc:
+    except ConfigError as exc:
         raise FileError(config, exc.message) from None
 
 
@@ -356,7 +355,7 @@ def plan_config(module: AnsibleModule, config: str, config_text: str | None, hos
             return ConfigView(os.path.normpath(hosts_dir or ctd.DEFAULT_HOSTS_DIR), None, None, True)
     except FileError:
         raise
-    except DaemonConfigError as exc:
+    except ConfigError as exc:
         raise FileError(config, exc.message) from None
     strict = params["manage_config_path"] and params["state"] == "present"
     chosen = choose_hosts_dir(hosts_dir, plan.dirs, strict, config, config_text is not None, module.warn)
@@ -480,7 +479,7 @@ def apply(module: AnsibleModule, changes: list[Change], config: str) -> dict[str
             done.append(change)
     except FileError:
         for change in reversed(done):
-            with contextlib.suppress(DaemonConfigError, OSError):
+            with contextlib.suppress(ConfigError, OSError):
                 if change.before is None:
                     _files.remove_file(change.path)
                 else:
@@ -562,7 +561,7 @@ def main() -> None:
     invocation = {"module_args": redact_arguments(module.params)}
     try:
         result = run_module(module)
-    except (DaemonConfigError, daemon.NeedsRoot, OSError) as exc:
+    except (ConfigError, errors.NeedsRoot, OSError) as exc:
         path = exc.path if isinstance(exc, FileError) else default_path
         cause = (exc.strerror or to_native(exc)) if isinstance(exc, OSError) else exc.message
         module.fail_json(msg=mask_url("%s: %s — the file was left unchanged" % (path, cause)), path=mask_url(path),

@@ -189,8 +189,9 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon as daemon
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _errors as errors
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import (
-    DaemonConfigError,
     parse,
     redact_arguments,
 )
@@ -358,8 +359,8 @@ def not_a_daemon_json(name: str) -> str | None:
         raw = handle.read()
     try:
         parse(raw.decode("utf-8"))
-    except (UnicodeDecodeError, DaemonConfigError) as exc:
-        cause = exc.message if isinstance(exc, DaemonConfigError) else "not valid UTF-8"
+    except (UnicodeDecodeError, ConfigError) as exc:
+        cause = exc.message if isinstance(exc, ConfigError) else "not valid UTF-8"
         return "is not a daemon.json dockerd reads (%s)" % cause
     return None
 
@@ -452,8 +453,8 @@ def run_module(module: AnsibleModule) -> None:
     if not os.path.isabs(path):
         fail(module, "%s: path must be absolute, starting with / (for example /etc/docker/daemon.json); nothing "
              "was signalled" % path, rolled_back=False, docker_running=None, live_mirrors=None, journal=[])
-    if not daemon.is_root():
-        fail(module, daemon.NeedsRoot().message, rolled_back=False, docker_running=None, live_mirrors=None, journal=[])
+    if not errors.is_root():
+        fail(module, errors.NeedsRoot().message, rolled_back=False, docker_running=None, live_mirrors=None, journal=[])
     started = time.time() - 1
     host = Host(module)
     outcome = apply(host, action, params["mirrors"], timeout)

@@ -297,6 +297,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon as daemon
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _errors as errors
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._daemon_options import (
     DOCKERD_VALIDATE_MIN_VERSION,
     MIRROR_PATH_MIN_VERSION,
@@ -305,8 +306,8 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils._daemon_opt
     reload_sufficient,
     version_at_least,
 )
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import (
-    DaemonConfigError,
     parse,
     plan,
     redact,
@@ -354,7 +355,7 @@ class Edit(t.NamedTuple):
 
 def absolute_path(path: str) -> str:
     if not os.path.isabs(path):
-        raise DaemonConfigError("path must be absolute, starting with / (for example /etc/docker/daemon.json)")
+        raise ConfigError("path must be absolute, starting with / (for example /etc/docker/daemon.json)")
     return os.path.realpath(path)
 
 
@@ -393,7 +394,7 @@ def check_result(values: dict[str, t.Any], keys: list[str], docker_version: str 
     if MIRRORS_KEY in keys or INSECURE_KEY in keys:
         missing = http_mirrors_missing_insecure(values)
         if missing:
-            raise DaemonConfigError("; ".join(
+            raise ConfigError("; ".join(
                 "mirror %s uses plain http on a non-loopback host: dockerd needs '%s' in "
                 "insecure-registries (add it to insecure_registries)" % (mask_url(mirror), mask_url(netloc))
                 for mirror, netloc in missing))
@@ -413,7 +414,7 @@ def keys_to_check_for_flags(params: dict[str, t.Any], values: dict[str, t.Any], 
 def check_flag_conflicts(keys: list[str], host_daemon) -> None:
     hits = daemon.find_flag_conflicts(keys, host_daemon)
     if hits:
-        raise DaemonConfigError(
+        raise ConfigError(
             "dockerd would refuse to start: the setting would be both in the file and a flag given to "
             "dockerd; remove the flag first. Found: " + "; ".join(
                 "%s in %s" % (hit.flag, hit.describe()) for hit in hits))
@@ -454,7 +455,7 @@ def keep_previous(target: str, data: bytes) -> str:
         os.rename(temporary, name)
     except OSError as exc:
         remove_quietly(temporary)
-        raise DaemonConfigError("cannot keep the previous copy %s: %s" % (name, exc.strerror or to_native(exc))) \
+        raise ConfigError("cannot keep the previous copy %s: %s" % (name, exc.strerror or to_native(exc))) \
             from None
     return name
 
@@ -468,7 +469,7 @@ def run_dockerd_validate(module: AnsibleModule, candidate: str, status: daemon.D
     if not ok:
         # dockerd names the temporary candidate; the user knows the file by its own name.
         message = (message or "exit status non-zero, no output").replace(candidate, "the resulting file")
-        raise DaemonConfigError("dockerd --validate rejected the resulting configuration: %s" % message)
+        raise ConfigError("dockerd --validate rejected the resulting configuration: %s" % message)
 
 
 def install(module: AnsibleModule, target: str, edit: Edit, status: daemon.DaemonStatus) -> dict[str, str]:
@@ -505,7 +506,7 @@ def move_into_place(module: AnsibleModule, candidate: str, target: str) -> None:
         raise
     except Exception as exc:
         cause = exc.__cause__ if isinstance(exc.__cause__, OSError) else None
-        raise DaemonConfigError("cannot replace the file: %s%s" % (
+        raise ConfigError("cannot replace the file: %s%s" % (
             to_native(exc), " (%s)" % cause.strerror if cause is not None and cause.strerror else "")) from None
 
 
@@ -539,14 +540,14 @@ def host_bins(module: AnsibleModule) -> dict[str, str | None]:
 
 def check_daemon(module: AnsibleModule, target: str, status: daemon.DaemonStatus) -> None:
     """The daemon side, before the file is read: root, the file dockerd reads, require_daemon."""
-    if status.denied and not daemon.is_root():
-        raise daemon.NeedsRoot()
+    if status.denied and not errors.is_root():
+        raise errors.NeedsRoot()
     elsewhere = daemon.daemon_reads_elsewhere(target, status.daemon)
     if elsewhere:
-        raise DaemonConfigError(elsewhere)
+        raise ConfigError(elsewhere)
     # A stopped Docker is not broken: an operator stopped it, and its file is written for the next start.
     if module.params["require_daemon"] and status.state not in ("running", "stopped"):
-        raise DaemonConfigError(status.error or "dockerd is not answering")
+        raise ConfigError(status.error or "dockerd is not answering")
 
 
 def file_args_for(module: AnsibleModule, target: str, created: bool) -> dict[str, t.Any]:
@@ -594,7 +595,7 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
 
 
 def failure_message(path: str, exc: BaseException) -> str:
-    if isinstance(exc, (DaemonConfigError, daemon.NeedsRoot)):
+    if isinstance(exc, (ConfigError, errors.NeedsRoot)):
         cause = exc.message
     elif isinstance(exc, OSError):
         cause = exc.strerror or to_native(exc)
@@ -631,7 +632,7 @@ def main() -> None:
     invocation = {"module_args": redact_arguments(module.params)}
     try:
         result = run_module(module)
-    except (DaemonConfigError, daemon.NeedsRoot, OSError, RecursionError, UnicodeError, ValueError,
+    except (ConfigError, errors.NeedsRoot, OSError, RecursionError, UnicodeError, ValueError,
             TypeError) as exc:
         module.fail_json(msg=failure_message(path, exc), path=path, invocation=invocation)
     module.exit_json(invocation=invocation, **result)

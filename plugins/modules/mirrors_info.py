@@ -252,13 +252,14 @@ import typing as t
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon as daemon
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _errors as errors
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _registries_conf as rc
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _runtimes as rt
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._containerd import (
     DEFAULT_HOSTS_DIR,
     validate_registry,
 )
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import DaemonConfigError, mask_url
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError, mask_url
 
 COMMANDS = ("docker", "dockerd", "systemctl", "timeout", "containerd", "ctr") + rt.PODMAN_FAMILY
 PROC_ROOT = "/proc"
@@ -411,7 +412,7 @@ def cri_dump(host: Host, config: str) -> tuple[rt.DumpView | None, str | None]:
         return None, "containerd config dump failed: %s" % (rt.error_line(err) or "exit status %d" % rc)
     try:
         return rt.parse_dump(out), None
-    except DaemonConfigError as exc:
+    except ConfigError as exc:
         return None, exc.message
 
 
@@ -426,7 +427,7 @@ def hosts_mirrors(hosts_dir: str, registry: str) -> tuple[str | None, list[str] 
             return path, None, "%s: cannot be read" % path
         try:
             return path, rt.hosts_toml_mirrors(text, path), None
-        except DaemonConfigError as exc:
+        except ConfigError as exc:
             return path, None, "%s (containerd fails every pull of %s)" % (exc.message, registry)
     return None, [], None
 
@@ -491,7 +492,7 @@ def podman_view(host: Host, registry: str) -> dict[str, t.Any]:
     try:
         from_files = rc.merged_registries(registries_files())
         files_error = None
-    except DaemonConfigError as exc:
+    except ConfigError as exc:
         from_files, files_error = None, exc.message
     if host.bins.get("podman"):
         info = rt.parse_podman_info(*host.run_bounded([host.bins["podman"], "info", "--format", "json"]))
@@ -520,7 +521,7 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
     params = module.params
     try:
         validate_registry(params["registry"])
-    except DaemonConfigError as exc:
+    except ConfigError as exc:
         module.fail_json(msg=exc.message)
     for option in ("hosts_dir", "containerd_config"):
         if params[option] and not os.path.isabs(params[option]):
@@ -537,11 +538,11 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
         "podman": lambda: podman_view(host, params["registry"]),
     }
     runtimes = {name: views[name]() for name in names}
-    if not daemon.is_root():
+    if not errors.is_root():
         # Docker's and containerd's sockets are root's, and podman answers for this user's rootless storage.
         for view in runtimes.values():
             if view["state"] == "not-answering":
-                view["error"] = "%s; %s" % (view["error"], daemon.NeedsRoot().message)
+                view["error"] = "%s; %s" % (view["error"], errors.NeedsRoot().message)
     return {"changed": False, "detected": detected, "runtimes": runtimes}
 
 

@@ -84,7 +84,7 @@ options:
 notes:
   - A mirror URL with a user name or password is refused (registries.conf has no place for it; credentials go to
     C(auth.json)). Its userinfo is masked in the message and in the arguments Ansible echoes (C(invocation)).
-  - Only the Python standard library (3.11 or later, for C(tomllib)) is needed on the managed host.
+  - Python 3.8 or later on the managed host; before 3.11 (no C(tomllib)) the distribution's C(python3-tomli) or C(python3-toml) package reads TOML, and the module names the package when neither is installed.
   - Per-user files of rootless containers (C($HOME/.config/containers/registries.conf) and C(.d)) are not
     checked; when the per-user main file exists, rootless containers do not read the system drop-ins at all.
 seealso:

@@ -11,7 +11,7 @@ import typing as t
 import pytest
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _containerd as ctd
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import DaemonConfigError
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
 
 V2 = '"io.containerd.grpc.v1.cri"'
 V3 = '"io.containerd.cri.v1.images"'
@@ -35,7 +35,7 @@ def test_validate_registry(name: str, ok: bool) -> None:
     if ok:
         assert ctd.validate_registry(name) == name
     else:
-        with pytest.raises(DaemonConfigError, match="invalid registry"):
+        with pytest.raises(ConfigError, match="invalid registry"):
             ctd.validate_registry(name)
 
 
@@ -63,7 +63,7 @@ def test_hosts_from_mirrors(mirrors: list[str], skip_verify: bool, hosts: list[c
     ("https://user:secret@m.example", "username/password"), ("https://m.example?x=1", "query"),
 ])
 def test_hosts_from_mirrors_refuses(mirror: str, fragment: str) -> None:
-    with pytest.raises(DaemonConfigError) as info:
+    with pytest.raises(ConfigError) as info:
         ctd.hosts_from_mirrors([mirror])
     assert fragment in info.value.message and "secret" not in info.value.message
 
@@ -89,7 +89,7 @@ def test_render_without_server_or_hosts() -> None:
 
 
 def test_check_hosts_toml_catches_mismatch() -> None:
-    with pytest.raises(DaemonConfigError, match="does not read back"):
+    with pytest.raises(ConfigError, match="does not read back"):
         ctd.check_hosts_toml('server = "https://x"\n', {})
 
 
@@ -100,7 +100,7 @@ def test_validate_capabilities(capabilities: list[str], ok: bool) -> None:
     if ok:
         assert ctd.validate_capabilities(capabilities) == capabilities
     else:
-        with pytest.raises(DaemonConfigError, match="capabilities"):
+        with pytest.raises(ConfigError, match="capabilities"):
             ctd.validate_capabilities(capabilities)
 
 
@@ -112,7 +112,7 @@ def test_toml_string(value: str, rendered: str) -> None:
 
 
 def test_toml_string_refuses_control_characters() -> None:
-    with pytest.raises(DaemonConfigError, match="control"):
+    with pytest.raises(ConfigError, match="control"):
         ctd.toml_string("a\nb")
 
 
@@ -142,13 +142,13 @@ def test_configured_dirs(text: str, version: int, dirs: list[str]) -> None:
     ("version = 2\n[plugins\n", "cannot parse config.toml as TOML"),
 ])
 def test_bad_config(text: str, fragment: str) -> None:
-    with pytest.raises(DaemonConfigError, match=fragment):
+    with pytest.raises(ConfigError, match=fragment):
         ctd.config_version(ctd.parse_toml(text))
 
 
 def test_config_path_not_a_string() -> None:
     data = ctd.parse_toml('version = 2\n[plugins.%s.registry]\nconfig_path = 3\n' % V2)
-    with pytest.raises(DaemonConfigError, match="is not a string"):
+    with pytest.raises(ConfigError, match="is not a string"):
         ctd.configured_dirs(data, 2)
 
 
@@ -222,7 +222,7 @@ def test_set_config_path(name: str, before: str, after: str) -> None:
     'version = 2\n[plugins.%s]\nregistry = { auths = {} }\n' % V2,
 ])
 def test_set_config_path_refuses_forms_it_cannot_edit(text: str) -> None:
-    with pytest.raises(DaemonConfigError) as info:
+    with pytest.raises(ConfigError) as info:
         ctd.set_config_path(text, DIR)
     assert "surgically" in info.value.message and 'set it to "/etc/containerd/certs.d" by hand' in info.value.message
 
@@ -244,7 +244,7 @@ def test_plan_config_path(text: str | None, major: int | None, new_text: str | N
 
 def test_plan_refuses_legacy_mirrors() -> None:
     text = 'version = 2\n[plugins.%s.registry.mirrors."docker.io"]\nendpoint = ["https://m"]\n' % V2
-    with pytest.raises(DaemonConfigError, match="refuse to load"):
+    with pytest.raises(ConfigError, match="refuse to load"):
         ctd.plan_config_path(text, DIR, None)
 
 

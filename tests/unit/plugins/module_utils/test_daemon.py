@@ -15,6 +15,7 @@ import typing as t
 
 import pytest
 
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _errors
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon as daemon
 
 INFO = json.dumps({"ServerVersion": "26.1.5", "RegistryConfig": {"Mirrors": ["https://mirror.gcr.io/"]}})
@@ -311,10 +312,10 @@ def test_service_active_states(word: str, asked: bool) -> None:
 
 
 def test_needs_root_message(monkeypatch) -> None:
-    monkeypatch.setattr(daemon.os, "geteuid", lambda: 0)
-    assert daemon.NeedsRoot().message == "needs root on this host (running as root): run with become: true (or -b)"
-    monkeypatch.setattr(daemon.os, "geteuid", lambda: 987654)
-    assert daemon.current_user() == "uid 987654"
+    monkeypatch.setattr(_errors.os, "geteuid", lambda: 0)
+    assert _errors.NeedsRoot().message == "needs root on this host (running as root): run with become: true (or -b)"
+    monkeypatch.setattr(_errors.os, "geteuid", lambda: 987654)
+    assert _errors.current_user() == "uid 987654"
 
 
 def test_daemon_reads_elsewhere_is_none_for_the_usual_host(proc) -> None:

@@ -12,7 +12,7 @@ import typing as t
 import pytest
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon_options as opts
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import DaemonConfigError
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
 
 REFERENCE_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "dockerd_reference")
 CORPUS_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "daemon_json")
@@ -37,7 +37,7 @@ def load_json(path: str) -> dict:
 def test_docs_reference_example(name: str, version: str, refused: set) -> None:
     values = load_json(os.path.join(REFERENCE_DIR, name))
     for key in refused:
-        with pytest.raises(DaemonConfigError) as info:
+        with pytest.raises(ConfigError) as info:
             opts.check_keys({key: values[key]}, version)
         assert json.dumps(key) in info.value.message
     opts.check_keys({k: v for k, v in values.items() if k not in refused}, version)
@@ -81,7 +81,7 @@ def test_reference_examples_are_the_docs() -> None:
     ({"data-root": ["x" * 100]}, None, '..."'[:-1]),
 ])
 def test_check_keys_refuses(values: dict, version: t.Any, fragment: str) -> None:
-    with pytest.raises(DaemonConfigError) as info:
+    with pytest.raises(ConfigError) as info:
         opts.check_keys(values, version)
     assert fragment in info.value.message
 
@@ -120,7 +120,7 @@ def test_check_text(text: str, version: t.Any, fragment: t.Any) -> None:
     if fragment is None:
         opts.check_text(text, version)
         return
-    with pytest.raises(DaemonConfigError) as info:
+    with pytest.raises(ConfigError) as info:
         opts.check_text(text, version)
     assert fragment in info.value.message
 

@@ -12,7 +12,7 @@ import typing as t
 import pytest
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _document as doc
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import DaemonConfigError
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
 
 CORPUS_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "daemon_json")
 FIXTURES = sorted(glob.glob(os.path.join(CORPUS_DIR, "*.json")))
@@ -92,7 +92,7 @@ PARSE_ERRORS = [
 
 @pytest.mark.parametrize("name, text, fragment", PARSE_ERRORS, ids=[row[0] for row in PARSE_ERRORS])
 def test_parse_errors(name: str, text: str, fragment: str) -> None:
-    with pytest.raises(DaemonConfigError) as info:
+    with pytest.raises(ConfigError) as info:
         doc.parse(text)
     assert fragment in info.value.message
     assert "Traceback" not in info.value.message and "Error(" not in info.value.message
@@ -105,7 +105,7 @@ def test_lone_surrogate_outside_managed_keys_is_kept() -> None:
 
 @pytest.mark.parametrize("path", REFUSED, ids=[os.path.basename(p) for p in REFUSED])
 def test_refused_fixtures(path: str) -> None:
-    with pytest.raises(DaemonConfigError) as info:
+    with pytest.raises(ConfigError) as info:
         doc.parse(load(path))
     assert '"' in info.value.message, "the message names the key"
 
@@ -180,7 +180,7 @@ for _ in range(5000):
 ])
 def test_plan_errors(settings: t.Any, fragment: str) -> None:
     for current in ({}, {name: 1 for name in settings if isinstance(name, str)} if isinstance(settings, dict) else {}):
-        with pytest.raises(DaemonConfigError) as info:
+        with pytest.raises(ConfigError) as info:
             doc.plan(current, settings=settings)
         assert fragment in info.value.message
 
@@ -190,7 +190,7 @@ def test_plan_errors(settings: t.Any, fragment: str) -> None:
     (dict(insecure=["\udfff"]), '"insecure-registries"[0] holds a lone surrogate'),
 ])
 def test_plan_errors_in_lists(kwargs: dict, fragment: str) -> None:
-    with pytest.raises(DaemonConfigError) as info:
+    with pytest.raises(ConfigError) as info:
         doc.plan({}, **kwargs)
     assert fragment in info.value.message
 
@@ -363,7 +363,7 @@ def test_redact_values() -> None:
 
 
 def test_error_message_is_masked() -> None:
-    error = DaemonConfigError("bad https://admin:hunter2@h")
+    error = ConfigError("bad https://admin:hunter2@h")
     assert error.message == str(error) == "bad https://xxxxx@h"
 
 

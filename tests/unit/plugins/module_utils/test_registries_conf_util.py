@@ -10,7 +10,7 @@ import typing as t
 import pytest
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _registries_conf as rc
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import DaemonConfigError
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
 
 
 @pytest.mark.parametrize("urls, mirrors", [
@@ -30,7 +30,7 @@ def test_mirrors_from_urls(urls: list[str], mirrors: list[rc.Mirror]) -> None:
     ("https://u:secret@m.example", "username/password"), ("https://m.example#x", "fragment"),
 ])
 def test_mirrors_from_urls_refuses(url: str, fragment: str) -> None:
-    with pytest.raises(DaemonConfigError) as info:
+    with pytest.raises(ConfigError) as info:
         rc.mirrors_from_urls([url])
     assert fragment in info.value.message and "secret" not in info.value.message
 
@@ -51,7 +51,7 @@ def test_render_dropin_without_mirrors() -> None:
 
 
 def test_check_dropin_catches_mismatch() -> None:
-    with pytest.raises(DaemonConfigError, match="does not read back"):
+    with pytest.raises(ConfigError, match="does not read back"):
         rc.check_dropin("", {"registry": []})
 
 
@@ -63,7 +63,7 @@ def test_validate_dropin_name(name: str, ok: bool) -> None:
     if ok:
         assert rc.validate_dropin_name(name) == name
     else:
-        with pytest.raises(DaemonConfigError, match="invalid dropin"):
+        with pytest.raises(ConfigError, match="invalid dropin"):
             rc.validate_dropin_name(name)
 
 
@@ -80,7 +80,7 @@ def test_registry_prefixes(text: str, prefixes: list[str]) -> None:
 
 
 def test_registry_prefixes_unparsable_names_the_file() -> None:
-    with pytest.raises(DaemonConfigError) as info:
+    with pytest.raises(ConfigError) as info:
         rc.registry_prefixes("[[registry]\n", "/etc/containers/registries.conf.d/10-bad.conf")
     assert "10-bad.conf" in info.value.message and "refuse it as well" in info.value.message
 
@@ -139,6 +139,6 @@ def test_merged_registries(files: list[tuple[str, str]], expected: dict[str, t.A
 
 
 def test_merged_registries_unparsable_names_the_file() -> None:
-    with pytest.raises(DaemonConfigError) as info:
+    with pytest.raises(ConfigError) as info:
         rc.merged_registries([("/main", DOCKER), ("/etc/containers/registries.conf.d/10-bad.conf", "[[registry]\n")])
     assert "10-bad.conf" in info.value.message and "refuse it as well" in info.value.message

@@ -9,7 +9,7 @@ import typing as t
 import pytest
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _registry as reg
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import DaemonConfigError
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
 
 
 @pytest.mark.parametrize("url, allow_path, expected", [
@@ -66,7 +66,7 @@ MIRROR_ERRORS = [
 
 @pytest.mark.parametrize("url, allow_path, fragment", MIRROR_ERRORS, ids=[repr(row[0]) for row in MIRROR_ERRORS])
 def test_validate_mirror_errors(url: t.Any, allow_path: bool, fragment: str) -> None:
-    with pytest.raises(DaemonConfigError) as info:
+    with pytest.raises(ConfigError) as info:
         reg.validate_mirror(url, allow_path)
     assert fragment in info.value.message
     assert info.value.message.startswith("invalid mirror ")
@@ -78,7 +78,7 @@ def test_validate_mirror_errors(url: t.Any, allow_path: bool, fragment: str) -> 
     "https://us^er:s3cr3t@host",
 ])
 def test_mirror_messages_never_show_the_password(url: str) -> None:
-    with pytest.raises(DaemonConfigError) as info:
+    with pytest.raises(ConfigError) as info:
         reg.validate_mirror(url)
     assert "s3cr3t" not in info.value.message and "user:" not in info.value.message
     assert "xxxxx@" in info.value.message
@@ -172,7 +172,7 @@ def test_validate_insecure_registry_ok(entry: str, expected: str) -> None:
     ("http://u:s3cr3t@reg.example:5000", '"http://xxxxx@reg.example:5000"'),
 ])
 def test_validate_insecure_registry_errors(entry: str, fragment: str) -> None:
-    with pytest.raises(DaemonConfigError) as info:
+    with pytest.raises(ConfigError) as info:
         reg.validate_insecure_registry(entry)
     assert fragment in info.value.message
 

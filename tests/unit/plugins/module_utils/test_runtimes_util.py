@@ -12,7 +12,7 @@ import typing as t
 import pytest
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _runtimes as rt
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import DaemonConfigError
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
 
 CGROUPS_V1_WARNING = ('time="2026-11-30T06:46:35Z" level=warning msg="Using cgroups-v1 which is deprecated in favor '
                       'of cgroups-v2 with Podman v5 and will be removed in a future version."')
@@ -105,7 +105,7 @@ def test_parse_tasks(namespace: str, text: str, expected: list[rt.Task]) -> None
 @pytest.mark.parametrize("text", ["TASK PID STATUS\nonly-two 12\n", "TASK PID STATUS\nid pid RUNNING\n",
                                   "something else entirely\n"])
 def test_parse_tasks_refuses_what_it_cannot_read(text: str) -> None:
-    with pytest.raises(DaemonConfigError, match="cannot read ctr tasks ls output in namespace default"):
+    with pytest.raises(ConfigError, match="cannot read ctr tasks ls output in namespace default"):
         rt.parse_tasks("default", text)
 
 
@@ -162,7 +162,7 @@ def test_dump_dirs(text: str, expected: list[str]) -> None:
     (DUMP_V2 % "1", "is not a string"),
 ])
 def test_dump_dirs_refuses(text: str, match: str) -> None:
-    with pytest.raises(DaemonConfigError, match=match):
+    with pytest.raises(ConfigError, match=match):
         rt.dump_dirs(text)
 
 
@@ -187,7 +187,7 @@ def test_hosts_toml_mirrors(text: str, expected: list[str]) -> None:
 
 
 def test_hosts_toml_mirrors_refuses_bad_toml() -> None:
-    with pytest.raises(DaemonConfigError, match="cannot parse /x/hosts.toml as TOML"):
+    with pytest.raises(ConfigError, match="cannot parse /x/hosts.toml as TOML"):
         rt.hosts_toml_mirrors("[host.\n", "/x/hosts.toml")
 
 

@@ -11,6 +11,7 @@ import typing as t
 
 import pytest
 
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _errors
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon
 from ansible_collections.fleetops.docker_mirror.plugins.modules import containerd_apply
 from ansible_collections.fleetops.docker_mirror.tests.unit.plugins.modules.runtimes_fake import Runtimes
@@ -131,7 +132,7 @@ def test_nothing_restarted_when_tasks_cannot_be_listed(host, fake, setup, messag
 
 
 def test_needs_root(host, fake, monkeypatch) -> None:
-    monkeypatch.setattr(_daemon, "is_root", lambda: False)
+    monkeypatch.setattr(_errors, "is_root", lambda: False)
     result = run(host, fake)
     assert result["failed"] and "needs root on this host" in result["msg"] and fake.calls == []
 

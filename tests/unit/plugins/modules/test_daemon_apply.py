@@ -14,6 +14,7 @@ import pytest
 
 from ansible.module_utils import basic
 
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _errors
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon
 from ansible_collections.fleetops.docker_mirror.plugins.modules import daemon_apply
 
@@ -330,8 +331,8 @@ def test_os_error_is_one_sentence(host, monkeypatch) -> None:
 
 def test_non_root_signals_nothing(host, monkeypatch) -> None:
     host.write(host.path, TAKEN)
-    monkeypatch.setattr(_daemon.os, "geteuid", lambda: 65534)
-    monkeypatch.setattr(_daemon, "current_user", lambda: "deploy")
+    monkeypatch.setattr(_errors.os, "geteuid", lambda: 65534)
+    monkeypatch.setattr(_errors, "current_user", lambda: "deploy")
     result = run(host, action="reload")
     assert result["failed"] and result["msg"] == "needs root on this host (running as deploy): run with become: true (or -b)"
     assert result["rolled_back"] is False and host.calls() == []

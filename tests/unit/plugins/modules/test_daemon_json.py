@@ -23,6 +23,7 @@ import pytest
 
 from ansible.module_utils import basic
 
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _errors
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon, _files
 from ansible_collections.fleetops.docker_mirror.plugins.modules import daemon_json
 
@@ -623,7 +624,7 @@ def test_rootless_docker(host, monkeypatch) -> None:
     host.write(os.path.join(runtime_dir, "docker.pid"), "4242\n")
     monkeypatch.setenv("XDG_RUNTIME_DIR", runtime_dir)
     monkeypatch.setenv("XDG_CONFIG_HOME", os.path.join(host.root, "config"))
-    monkeypatch.setattr(_daemon.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(_errors.os, "geteuid", lambda: 1000)
     rootless = os.path.join(host.root, "config", "docker", "daemon.json")
     assert_failed_unchanged(host, run(host, registry_mirrors=[MIRROR]), original,
                             "Docker here is rootless, its dockerd reads %s" % rootless)
@@ -752,8 +753,8 @@ def test_require_daemon_when_dockerd_answers(host) -> None:
 
 @pytest.fixture
 def not_root(monkeypatch) -> None:
-    monkeypatch.setattr(_daemon.os, "geteuid", lambda: 65534)
-    monkeypatch.setattr(_daemon, "current_user", lambda: "nobody")
+    monkeypatch.setattr(_errors.os, "geteuid", lambda: 65534)
+    monkeypatch.setattr(_errors, "current_user", lambda: "nobody")
 
 
 NEEDS_ROOT = "needs root on this host (running as nobody): run with become: true (or -b)"
@@ -841,7 +842,7 @@ def test_key_check_refusal_leaves_file(host, monkeypatch) -> None:
 
     def refuse(values, version):
         seen.append(values)
-        raise daemon_json.DaemonConfigError('unknown key "live_restore" (did you mean "live-restore"?)')
+        raise daemon_json.ConfigError('unknown key "live_restore" (did you mean "live-restore"?)')
 
     monkeypatch.setattr(daemon_json, "check_keys", refuse)
     assert_failed_unchanged(host, run(host, settings={"live_restore": True}), original, 'did you mean "live-restore"')

@@ -13,6 +13,7 @@ import pytest
 
 from ansible.module_utils import basic
 
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _errors
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon
 from ansible_collections.fleetops.docker_mirror.plugins.modules import mirrors_info
 from ansible_collections.fleetops.docker_mirror.tests.unit.plugins.modules.runtimes_fake import Runtimes
@@ -215,7 +216,7 @@ def test_a_runtime_asked_for_but_not_installed(host, fake) -> None:
 
 
 def test_not_root_says_so(host, fake, monkeypatch) -> None:
-    monkeypatch.setattr(_daemon, "is_root", lambda: False)
+    monkeypatch.setattr(_errors, "is_root", lambda: False)
     fake.answers = False
     fake.podman_rc = 125
     result = run(host, fake)
@@ -223,7 +224,7 @@ def test_not_root_says_so(host, fake, monkeypatch) -> None:
     assert result["runtimes"]["docker"]["error"] is None
     for name in ("containerd", "podman"):
         assert result["runtimes"][name]["error"].endswith("; needs root on this host (running as %s): run with "
-                                                          "become: true (or -b)" % _daemon.current_user())
+                                                          "become: true (or -b)" % _errors.current_user())
 
 
 @pytest.mark.parametrize("params, message", [

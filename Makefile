@@ -15,7 +15,7 @@ export PY_COLORS := 0
 
 help:
 	@echo "make demo   - a local three-host fleet, and the main job run on it"
-	@echo "make test   - every test suite: unit, lint, sanity, build, Molecule (real Debian 12 and 13 hosts)"
+	@echo "make test   - every test suite: unit, lint, sanity, build, Molecule (real Debian 11, 12 and 13 hosts)"
 	@echo "make bench  - the fleet benchmark over the Docker socket and SSH (BENCH_SIZES=5,10,20 for the scaling curve)"
 	@echo "make runner-test - the configure playbook through ansible-runner (AWX's job runner)"
 	@echo "make setup  - only install/start what the two need (venv, Docker engine, host images)"
@@ -35,7 +35,8 @@ engine:
 	@$(TIMED) "Docker engine" $(FLEET) engine
 
 images: engine
-	@$(TIMED) "test-host images debian12 + debian13 (cached; a rebuild takes about 130 s)" $(FLEET) image debian12 debian13
+	@$(TIMED) "test-host images debian11 + debian12 + debian13 (cached; a rebuild takes about 130 s)" \
+		$(FLEET) image debian11 debian12 debian13
 
 # Fast checks first: unit tests, lint, changelog; then the release checks; then Molecule on real hosts.
 test: setup
@@ -46,6 +47,8 @@ unit: venv
 
 lint: venv
 	@$(TIMED) "ansible-lint" $(BIN)/ansible-lint --offline -q
+	@$(TIMED) "modules and module_utils run on Python 3.8 (vermin + tools/py38check.py)" \
+		$(BIN)/python tools/py38check.py plugins/modules plugins/module_utils
 
 molecule: venv
 	@$(TIMED) "molecule test --all" $(BIN)/molecule test --all

@@ -11,7 +11,7 @@ anywhere but the Docker socket and a host's own loopback. Two ways to reach them
 
 Subcommands:
   engine                     use the reachable Docker daemon, or install docker.io and start dockerd
-  image [NAME ...]           build the test-host images (debian12, debian13) unless cached for this recipe
+  image [NAME ...]           build the test-host images (debian11, debian12, debian13) unless cached for this recipe
   up --prefix P --count N    start N hosts (images round-robin from --images) and write an inventory
                              (--transport docker|ssh)
   down --prefix P            remove the hosts of fleet P and their volumes
@@ -50,6 +50,9 @@ BASE_PACKAGES = [
     "podman",
 ]
 IMAGES = {
+    # Debian 11 (Python 3.9, Docker 20.10.5, containerd 1.4, Podman 3.0.1): the oldest host Python we prove, with
+    # the TOML reader its archive ships (python3-toml; bullseye has no python3-tomli).
+    "debian11": {"suite": "bullseye", "packages": BASE_PACKAGES + ["containernetworking-plugins", "python3-toml"]},
     # bookworm's containers-common needs the virtual container-network-stack, which debootstrap cannot resolve.
     "debian12": {"suite": "bookworm", "packages": BASE_PACKAGES + ["containernetworking-plugins"]},
     "debian13": {"suite": "trixie", "packages": BASE_PACKAGES + ["docker-cli"]},

@@ -21,7 +21,7 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors imp
 __all__ = ["READER", "MISSING", "loads", "parse", "toml_string"]
 
 try:
-    import tomllib as _reader
+    import tomllib as _reader  # novermin (guarded: before 3.11 tomli or toml below)
     READER: str | None = "tomllib"
     _DECODE_ERRORS: tuple[type[Exception], ...] = (_reader.TOMLDecodeError,)
 except ImportError:

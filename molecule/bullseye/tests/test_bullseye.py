@@ -1,0 +1,129 @@
+"""Debian 11 (Python 3.9, python3-toml only): the modules write, read back and report each runtime's mirror, Docker
+and Podman pull through it; without python3-toml the TOML modules fail with one line naming the package and
+leave every file as it was."""
+
+import json
+import re
+import tomllib
+
+MIRROR = "http://127.0.0.1:5000"
+HOSTS_TOML = "/etc/containerd/certs.d/docker.io/hosts.toml"
+CONFIG_TOML = "/etc/containerd/config.toml"
+DROPIN = "/etc/containers/registries.conf.d/50-fleetops-docker-mirror.conf"
+IMAGE = "hello:1"  # only in the host's loopback mirror (molecule/_shared/prepare.yml); there is no Docker Hub here
+
+
+def result(host, name: str) -> dict:
+    return json.loads(host.file(f"/var/tmp/bullseye/{name}.json").content_string)
+
+
+def registry_requests(host, since: str) -> list[str]:
+    log = host.check_output(f"journalctl -u docker-registry --since @{since} --no-pager -o cat")
+    return [line for line in log.splitlines() if "/v2/library/hello/manifests/1" in line]
+
+
+# --- the host ----------------------------------------------------------------------------------------------
+
+def test_the_host_is_debian_11_whose_only_toml_reader_is_python3_toml(host):
+    assert host.file("/etc/debian_version").content_string.startswith("11.")
+    assert host.check_output("python3 -c 'import sys; print(\"%d.%d\" % sys.version_info[:2])'") == "3.9"
+    for module in ("tomllib", "tomli"):
+        assert host.run(f"python3 -c 'import {module}'").rc == 1, module
+    assert host.run("python3 -c 'import toml'").rc == 0
+    assert host.package("python3-toml").is_installed
+
+
+# --- containerd --------------------------------------------------------------------------------------------
+
+def test_containerd_hosts_writes_hosts_toml_and_reads_it_back(host):
+    assert result(host, "containerd-first")["changed"] is True
+    assert result(host, "containerd-again")["changed"] is False
+    hosts = tomllib.loads(host.file(HOSTS_TOML).content_string)
+    assert hosts == {"server": "https://registry-1.docker.io",
+                     "host": {MIRROR: {"capabilities": ["pull", "resolve"]}}}
+    assert host.file(HOSTS_TOML).content_string.startswith("# Managed by fleetops.docker_mirror.containerd_hosts")
+
+
+def test_config_toml_points_the_cri_plugin_at_the_hosts_dir(host):
+    config = tomllib.loads(host.file(CONFIG_TOML).content_string)
+    assert config["plugins"]["io.containerd.grpc.v1.cri"]["registry"]["config_path"] == "/etc/containerd/certs.d"
+    # Debian's own settings in the same file are kept.
+    assert config["plugins"]["io.containerd.grpc.v1.cri"]["cni"]["bin_dir"] == "/usr/lib/cni"
+
+
+# --- Podman ------------------------------------------------------------------------------------------------
+
+def test_registries_conf_writes_the_dropin_and_reads_it_back(host):
+    assert result(host, "podman-first")["changed"] is True
+    assert result(host, "podman-again")["changed"] is False
+    dropin = tomllib.loads(host.file(DROPIN).content_string)
+    assert dropin == {"registry": [{"prefix": "docker.io", "location": "docker.io",
+                                    "mirror": [{"location": "127.0.0.1:5000", "insecure": True}]}]}
+
+
+def test_podman_info_shows_the_mirror(host):
+    registries = json.loads(host.check_output("podman info --format json"))["registries"]
+    assert registries["docker.io"]["Mirrors"] == [{"Location": "127.0.0.1:5000", "Insecure": True}]
+
+
+def test_podman_pulls_through_the_mirror(host):
+    host.run(f"podman rmi -f docker.io/library/{IMAGE}")
+    since = host.check_output("date +%s")
+    pull = host.run(f"timeout 60 podman pull docker.io/library/{IMAGE}")
+    assert pull.rc == 0, pull.stderr
+    assert any(re.search(r"libpod/\d|containers/", line) for line in registry_requests(host, since))  # Podman 3: libpod/3.0.1
+
+
+# --- Docker ------------------------------------------------------------------------------------------------
+
+def test_docker_takes_the_mirror_from_daemon_json(host):
+    assert json.loads(host.file("/etc/docker/daemon.json").content_string)["registry-mirrors"] == [MIRROR]
+    assert result(host, "docker-apply")["live_mirrors"] == [MIRROR + "/"]
+    live = host.check_output("docker info --format '{{json .RegistryConfig.Mirrors}}'")
+    assert json.loads(live) == [MIRROR + "/"]
+
+
+def test_docker_pulls_through_the_mirror(host):
+    host.run(f"docker rmi -f {IMAGE}")
+    since = host.check_output("date +%s")
+    pull = host.run(f"docker pull {IMAGE}")
+    assert pull.rc == 0, pull.stderr
+    assert any(re.search(r"docker/\d", line) for line in registry_requests(host, since))
+
+
+# --- mirrors_info ------------------------------------------------------------------------------------------
+
+def test_mirrors_info_reads_every_runtime(host):
+    info = result(host, "info")
+    assert info["detected"] == ["docker", "containerd", "podman"]
+    runtimes = info["runtimes"]
+    assert runtimes["docker"]["mirrors"] == [MIRROR]
+    assert runtimes["podman"]["mirrors"] == [MIRROR]
+    assert runtimes["containerd"]["hosts_file"] == HOSTS_TOML
+    assert runtimes["containerd"]["mirrors"] == [MIRROR]
+    for runtime in runtimes.values():
+        assert runtime["error"] is None, runtime
+
+
+# --- without python3-toml ----------------------------------------------------------------------------------
+
+def test_without_a_toml_reader_each_module_fails_with_one_line_naming_the_package(host):
+    for name, path in (("no-reader-new", "/etc/containerd/certs.d/quay.io/hosts.toml"),
+                       ("no-reader-existing", HOSTS_TOML), ("no-reader-podman", DROPIN)):
+        failed = result(host, name)
+        assert failed["changed"] is False, failed
+        msg = failed["msg"]
+        assert "\n" not in msg, msg
+        assert msg.startswith(f"{path}: Python 3.9 on this host has no TOML reader: install python3-tomli "), msg
+        assert "python3-toml (Debian 11)" in msg, msg
+
+
+def test_without_a_toml_reader_no_file_is_written(host):
+    before = host.file("/var/tmp/bullseye/files-before").content_string
+    assert HOSTS_TOML in before and DROPIN in before
+    assert host.file("/var/tmp/bullseye/files-after").content_string == before
+    assert not host.file("/etc/containerd/certs.d/quay.io").exists
+
+
+def test_python3_toml_is_back(host):
+    assert host.run("python3 -c 'import toml'").rc == 0

@@ -54,9 +54,11 @@ def tree(host, monkeypatch) -> Tree:
 
 
 def fake_containerd(host, version_line: str) -> None:
+    """``--version``; ``config dump`` prints the file itself (containerd adds every default and merges imports)."""
     script = os.path.join(host.bin_dir, "containerd")
     with open(script, "w") as handle:
-        handle.write("#!/bin/sh\necho '%s'\n" % version_line)
+        handle.write("#!/bin/sh\nif [ \"$1 $3 $4\" = \"--config config dump\" ]; then cat \"$2\"; exit 0; fi\n"
+                     "echo '%s'\n" % version_line)
     os.chmod(script, 0o755)
 
 
@@ -140,7 +142,7 @@ def test_earlier_config_path_dir_shadowing_fails(host, tree) -> None:
     host.write(tree.config, SET % ("%s:%s" % (first, tree.hosts_dir)))
     before = snapshot(tree.etc)
     result = run(host, tree, mirrors=[MIRROR])
-    assert_failed_unchanged(result, before, tree.etc, "containerd reads that one")
+    assert_failed_unchanged(result, before, tree.etc, "containerd reads %s before" % os.path.join(first, "docker.io"))
     assert result["path"] == tree.config
 
 
@@ -288,7 +290,7 @@ def test_bad_input_fails_before_writing(host, tree, params: dict[str, t.Any], fr
     ("version = 2\n[plugins\n", "cannot parse config.toml as TOML"),
     ("version = 9\n", "unsupported config version 9"),
     ('version = 2\n[plugins."io.containerd.grpc.v1.cri".registry.mirrors."docker.io"]\nendpoint = ["https://m"]\n',
-     "CRI plugin would refuse to load"),
+     "CRI plugin refuses to load"),
     ('version = 2\n[plugins."io.containerd.grpc.v1.cri"]\nregistry.auths = {}\n', "set it to"),
 ])
 def test_bad_config_toml_fails_byte_identical(host, tree, config: str, fragment: str) -> None:
@@ -367,10 +369,12 @@ def test_containerd_refusing_the_new_file_writes_nothing(host, tree, dump_log, c
     host.write(tree.config, BAD)
     before = snapshot(tree.etc)
     result = run(host, tree, check_mode=check_mode, mirrors=[MIRROR])
-    assert_failed_unchanged(result, before, tree.etc, "containerd would refuse it")
-    assert result["msg"] == ("%s: containerd would refuse it: containerd: failed to load TOML from %s: (2, 1): Can't "
-                             "convert abc(string) to int — the file was left unchanged" % (tree.config, tree.config))
-    [call] = dumps(dump_log)
+    # The file was invalid before the edit: said so, with containerd's words on the file as it is.
+    assert_failed_unchanged(result, before, tree.etc, "already invalid")
+    assert result["msg"] == ("%s: the file is already invalid, before any change: containerd says containerd: failed "
+                             "to load TOML from %s: (2, 1): Can't convert abc(string) to int; fix it first — the "
+                             "file was left unchanged" % (tree.config, tree.config))
+    call = dumps(dump_log)[0]
     candidate = call.split()[1]
     directory = os.path.dirname(candidate)
     assert (directory == tree.etc) is (not check_mode) and not os.path.exists(candidate)

@@ -530,6 +530,8 @@ def absolute_imports(text: str, directory: str) -> str | None:
     containerd resolves them for a file there), for a candidate checked from another directory; None when the
     statement is not in a form this edit knows (then the candidate must sit next to the file)."""
     data = parse_toml(text)
+    if not isinstance(data.get("imports"), list):
+        return None
     lines = text.splitlines(keepends=True)
     start = next((index for index, line in enumerate(lines) if re.match(r"^[ \t]*imports[ \t]*=", line)), None)
     if start is None:

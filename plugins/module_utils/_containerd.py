@@ -305,6 +305,11 @@ def plan_config_path(text: str | None, hosts_dir: str, containerd_major: int | N
     data = parse_toml(text)
     version = config_version(data)
     check_plugin_uris(data)
+    if version == 3 and containerd_major is not None and containerd_major < 2:
+        # Measured: containerd 1.6 loads it (config dump says version 2) and the CRI plugin keeps its defaults.
+        raise ConfigError("version = 3 is a containerd 2.x file: the installed containerd %d.x ignores its plugin "
+                          "tables, so the CRI plugin reads no hosts directory; write a version 2 file"
+                          % containerd_major)
     dirs = configured_dirs(data, version)
     conflicts = legacy_conflicts(data, version, containerd_major)
     if conflicts:
@@ -514,6 +519,8 @@ def effective_config(data: dict[str, t.Any], containerd_major: int | None, dump:
     version = config_version(data)
     if cri_disabled(data, dump):
         return Effective(False, [], [])
+    if version == 3 and containerd_major is not None and containerd_major < 2:
+        return Effective(True, [], [])  # 1.x ignores a version 3 file's plugin tables
     dirs = configured_dirs(data, version)
     return Effective(True, dirs, legacy_conflicts(data, version, containerd_major) if dirs else [])
 

@@ -49,6 +49,16 @@ description:
   - With O(state=present), the containerd that systemd runs (C(containerd.service)'s main process) must read
     O(config_path), the file its C(--config)/C(-c) names or else C(/etc/containerd/config.toml). Otherwise the module fails
     before writing, naming the file it reads.
+  - config.toml is judged by what containerd will load, before anything is written. The CRI plugin's own
+    refusals are refused (legacy C(mirrors) entries with C(config_path), and on containerd 1.x any
+    C(configs."HOST".tls) table, even empty); a C(version = 3) file on containerd 1.x and a version 2 file whose
+    C(disabled_plugins) names a plugin by its short id fail. When the file is written, or imports others, the
+    effective configuration (C(containerd config dump), imports merged, run from C(/)) must list O(hosts_dir) in
+    C(config_path); in check mode relative imports are resolved against config.toml's directory, as containerd
+    does. A relative C(config_path) directory is read from C(/), containerd's working directory under systemd.
+    Anything containerd reads before the file (C(_default) or the registry in an earlier directory of
+    C(config_path), C(host_port_) in O(hosts_dir)) fails, naming it. A file containerd already refuses is
+    reported as already invalid, with containerd's words. A UTF-8 byte order mark is accepted and kept.
   - Every check runs before anything is written; a failure leaves both files unchanged and the message names
     the file and the cause. Mirror URLs with a user name or password are masked in the messages and in the
     module arguments Ansible echoes (C(invocation)).
@@ -61,18 +71,28 @@ options:
   registry:
     description:
       - The registry host namespace the mirrors serve, C(host[:port]), or C(_default) for every registry
-        without its own directory. It names the directory under O(hosts_dir).
+        without its own directory. It names the directory under O(hosts_dir), in lower case (containerd looks it
+        up with the host exactly as image references spell it).
     type: str
     default: docker.io
   mirrors:
     description:
       - Mirror URLs (C(https://) or C(http://)), tried in this order before O(server). Duplicates (with or
         without a trailing slash) are written once.
-      - An empty list writes a file with O(server) only (no mirror).
+      - An empty list writes a file with O(server) only (no mirror) and an empty C([host]) table, without which
+        containerd 1.6 and 1.7 ignore the file. A scheme is written in lower case (C(HTTP://) would be read as a
+        host named C(HTTP:)).
       - Ignored with O(state=absent).
     type: list
     elements: str
     default: []
+  exclusive:
+    description:
+      - With V(false), as with M(fleetops.docker_mirror.daemon_json), the O(mirrors) come first, in this order,
+        then the other mirrors that the hosts.toml this module wrote already lists.
+      - With V(true), exactly O(mirrors).
+    type: bool
+    default: false
   server:
     description:
       - The upstream tried after every mirror. Default C(https://registry-1.docker.io) for C(docker.io),
@@ -81,7 +101,7 @@ options:
   hosts_dir:
     description:
       - The hosts directory. Default the first directory of the CRI plugin's C(config_path) when set (or of
-        containerd 2.x's default), else C(/etc/containerd/certs.d).
+        containerd 2.x's default), else C(/etc/containerd/certs.d). An empty string is refused.
     type: path
   config_path:
     description:
@@ -119,7 +139,7 @@ options:
   state:
     description:
       - V(absent) removes the hosts.toml this module wrote (and its directory when that is then empty), nothing
-        else; C(config.toml) is not changed.
+        else; C(config.toml) is neither read nor changed.
     type: str
     choices: [present, absent]
     default: present

@@ -380,6 +380,7 @@ def test_legacy_conflicts_as_containerd(text: str, major: int | None, found: lis
      'endpoint = ["https://m"]\n' % (V2, V2), "config_path is set together with"),
     ('version = 2\ndisabled_plugins = ["cri"]\n', 'already invalid: containerd refuses disabled_plugins "cri"'),
     ('version = 2\nrequired_plugins = ["cri"]\n', "required_plugins"),
+    ("version = 3\n", "installed containerd 1.x ignores its plugin tables"),
 ])
 def test_plan_refuses_what_containerd_refuses(text: str, fragment: str) -> None:
     with pytest.raises(ConfigError) as info:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import json
+import posixpath
 import re
 import typing as t
 
@@ -37,7 +38,10 @@ __all__ = [
     "validate_registry", "default_server", "validate_server", "hosts_from_mirrors", "render_hosts_toml",
     "expected_hosts_data", "check_hosts_toml", "is_ours", "parse_toml", "config_version", "registry_table",
     "configured_dirs", "legacy_conflicts", "set_config_path", "plan_config_path", "toml_string",
-    "CRI_PLUGIN_IDS", "cri_disabled", "config_flag", "dump_error_line", "journal_error_lines",
+    "CRI_PLUGIN_IDS", "cri_disabled", "config_flag", "dump_error_line", "journal_error_lines", "BOM",
+    "decode_config", "encode_config", "resolve_dir", "lookup_names", "shadowing_paths", "check_plugin_uris",
+    "Effective", "effective_config", "relative_imports", "absolute_imports", "merge_mirrors", "hosts_in_file",
+    "normalise_url",
 ]
 
 MARKER = "# Managed by fleetops.docker_mirror.containerd_hosts: edits here are overwritten."
@@ -82,6 +86,12 @@ def validate_registry(name: str) -> str:
     port = name.rsplit(":", 1)[1] if ":" in name and not name.endswith("]") else None
     if port is not None and not 0 < int(port) <= 65535:
         raise ConfigError("invalid registry %s: invalid port %s" % (json.dumps(name), port))
+    if name != name.lower():
+        # containerd looks the directory up with the host exactly as the image reference writes it (case kept,
+        # on a case-sensitive file system), and image references name registries in lower case.
+        raise ConfigError("invalid registry %s: containerd finds its directory only for image references that "
+                          "spell the host exactly so; write it in lower case (%s)"
+                          % (json.dumps(name), json.dumps(name.lower())))
     return name
 
 
@@ -92,12 +102,19 @@ def default_server(registry: str) -> str | None:
     return DEFAULT_SERVERS.get(registry, "https://" + registry)
 
 
+def normalise_url(url: str) -> str:
+    """``url`` with its scheme in lower case: containerd takes a server or host that does not start with
+    ``http`` as a bare host (``HTTP://m.example`` would be read as the host ``HTTP:``)."""
+    scheme, sep, rest = url.partition("://")
+    return scheme.lower() + sep + rest if sep else url
+
+
 def validate_server(url: str) -> str:
     try:
         validate_mirror(url, allow_path=True)
     except ConfigError as exc:
         raise ConfigError("server: " + exc.message.replace("invalid mirror", "invalid URL", 1)) from None
-    return url.rstrip("/")
+    return normalise_url(url).rstrip("/")
 
 
 def hosts_from_mirrors(mirrors: t.Iterable[str], skip_verify: bool = False) -> list[Host]:
@@ -108,7 +125,7 @@ def hosts_from_mirrors(mirrors: t.Iterable[str], skip_verify: bool = False) -> l
     seen: set[str] = set()
     for mirror in mirrors:
         validate_mirror(mirror, allow_path=True)
-        key = mirror_key(mirror)
+        key = mirror_key(normalise_url(mirror))
         if key in seen:
             continue
         seen.add(key)
@@ -122,6 +139,9 @@ def render_hosts_toml(server: str | None, hosts: list[Host],
     lines = [MARKER]
     if server:
         lines.append("server = %s" % toml_string(server))
+    if not hosts:
+        # containerd 1.6 and 1.7 ignore a hosts.toml without a host table ("invalid `host` tree"), server included.
+        lines += ["", "[host]"]
     for host in hosts:
         lines += ["", "[host.%s]" % toml_string(host.url),
                   "  capabilities = [%s]" % ", ".join(toml_string(item) for item in capabilities)]
@@ -133,6 +153,7 @@ def render_hosts_toml(server: str | None, hosts: list[Host],
 def expected_hosts_data(server: str | None, hosts: list[Host],
                         capabilities: t.Sequence[str] = DEFAULT_CAPABILITIES) -> dict[str, t.Any]:
     data: dict[str, t.Any] = {"server": server} if server else {}
+    data["host"] = {}
     if hosts:
         data["host"] = {host.url: dict({"capabilities": list(capabilities)},
                                        **({"skip_verify": True} if host.skip_verify else {}))
@@ -158,11 +179,42 @@ def is_ours(text: str) -> bool:
     return text.startswith(MARKER)
 
 
+def hosts_in_file(text: str) -> list[Host]:
+    """The ``[host."URL"]`` tables of a hosts.toml, in file order (the order containerd tries them)."""
+    hosts = parse_toml(text, "hosts.toml").get("host")
+    return [Host(url, isinstance(table, dict) and table.get("skip_verify") is True)
+            for url, table in (hosts.items() if isinstance(hosts, dict) else ())]
+
+
+def merge_mirrors(wanted: list[Host], current: list[Host], exclusive: bool) -> list[Host]:
+    """daemon_json's merge: ``exclusive`` means exactly ``wanted``; otherwise ``wanted`` first, in order, then
+    the other hosts the file already lists (as they were)."""
+    if exclusive:
+        return list(wanted)
+    urls = {host.url for host in wanted}
+    return list(wanted) + [host for host in current if host.url not in urls]
+
+
 # --------------------------------------------------------------------------- config.toml
 
 
+BOM = "\ufeff"
+
+
+def decode_config(raw: bytes) -> str:
+    """config.toml's text as containerd reads it: UTF-8, where bytes that are not (a Latin-1 comment) are kept as
+    lone surrogates so that the file is written back byte for byte; the TOML parser then refuses them where
+    containerd does (in a key), and accepts them in comments and strings."""
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def encode_config(text: str) -> bytes:
+    return text.encode("utf-8", "surrogateescape")
+
+
 def parse_toml(text: str, what: str = "config.toml") -> dict[str, t.Any]:
-    return _toml.parse(text, what)
+    """``text`` as TOML; a leading UTF-8 byte order mark is skipped, as containerd's go-toml does."""
+    return _toml.parse(text[1:] if text.startswith(BOM) else text, what)
 
 
 def config_version(data: dict[str, t.Any]) -> int:
@@ -192,20 +244,37 @@ def configured_dirs(data: dict[str, t.Any], version: int) -> list[str]:
     if value is not None and not isinstance(value, str):
         raise ConfigError("%s = %s is not a string" % (_dotted(registry_table(version) + (KEY,)),
                                                              json.dumps(value)))
-    return [item for item in (value or "").split(":") if item]
+    return [resolve_dir(item) for item in (value or "").split(":") if item]
 
 
-def legacy_conflicts(data: dict[str, t.Any], version: int) -> list[str]:
-    """Deprecated CRI settings with which containerd's CRI plugin refuses a config_path."""
-    registry = _lookup(data, registry_table(version)) or {}
+def resolve_dir(directory: str) -> str:
+    """A config_path directory as containerd opens it: a relative one against its working directory, ``/``
+    under systemd."""
+    return posixpath.normpath(posixpath.join("/", directory))
+
+
+def legacy_conflicts(data: dict[str, t.Any], version: int, containerd_major: int | None = None) -> list[str]:
+    """Deprecated CRI settings with which containerd's CRI plugin refuses a config_path: ``mirrors`` with an
+    entry, and on 1.x a ``configs."HOST".tls`` table, even an empty one (``r.TLS != nil`` in
+    pkg/cri/config/config.go); containerd 2.x only warns about ``configs``."""
+    registry = _lookup(data, registry_table(version))
+    if not isinstance(registry, dict):
+        return []
     found = []
-    if isinstance(registry, dict) and registry.get("mirrors"):
+    if isinstance(registry.get("mirrors"), dict) and registry["mirrors"]:
         found.append(_dotted(registry_table(version) + ("mirrors",)))
-    configs = registry.get("configs") if isinstance(registry, dict) else None
-    for name, config in (configs or {}).items() if isinstance(configs, dict) else ():
-        if isinstance(config, dict) and config.get("tls"):
-            found.append(_dotted(registry_table(version) + ("configs", name, "tls")))
+    configs = registry.get("configs")
+    if containerd_major is None or containerd_major < 2:
+        for name, config in configs.items() if isinstance(configs, dict) else ():
+            if isinstance(config, dict) and "tls" in config:
+                found.append(_dotted(registry_table(version) + ("configs", name, "tls")))
     return found
+
+
+def conflict_message(conflicts: list[str], already_set: bool = False) -> str:
+    what = "config_path is set together with %s" if already_set else "config_path cannot be set while %s is set"
+    return (what % " and ".join(conflicts) + ": containerd's CRI plugin refuses to load (\"cannot be set when "
+            "config_path is provided\"). Move those settings to hosts.toml files first")
 
 
 def _dotted(path: t.Sequence[str]) -> str:
@@ -235,14 +304,18 @@ def plan_config_path(text: str | None, hosts_dir: str, containerd_major: int | N
         return ConfigPlan(set_config_path("", hosts_dir), [], 2)
     data = parse_toml(text)
     version = config_version(data)
+    check_plugin_uris(data)
+    if version == 3 and containerd_major is not None and containerd_major < 2:
+        # Measured: containerd 1.6 loads it (config dump says version 2) and the CRI plugin keeps its defaults.
+        raise ConfigError("version = 3 is a containerd 2.x file: the installed containerd %d.x ignores its plugin "
+                          "tables, so the CRI plugin reads no hosts directory; write a version 2 file"
+                          % containerd_major)
     dirs = configured_dirs(data, version)
+    conflicts = legacy_conflicts(data, version, containerd_major)
+    if conflicts:
+        raise ConfigError(conflict_message(conflicts, bool(dirs)))
     if dirs:
         return ConfigPlan(None, dirs, version)
-    conflicts = legacy_conflicts(data, version)
-    if conflicts:
-        raise ConfigError(
-            "config_path cannot be set while %s is set: containerd's CRI plugin would refuse to load. Move "
-            "those settings to hosts.toml files first" % " and ".join(conflicts))
     return ConfigPlan(set_config_path(text, hosts_dir), [], version)
 
 
@@ -308,6 +381,8 @@ def set_config_path(text: str, hosts_dir: str) -> str:
     adds the table after the CRI plugin's tables (in their indentation), else at the end. A file without any
     setting gets ``version = 2`` first. The result is parsed and must equal the original plus that value.
     """
+    if text.startswith(BOM):
+        return BOM + set_config_path(text[1:], hosts_dir)
     data = parse_toml(text)
     version = config_version(data)
     if not data:
@@ -387,10 +462,103 @@ _SYSTEMD_CAUSE = re.compile(r"(?:Main|Control) process exited|Failed with result
 JOURNAL_KEEP = 8
 
 
-def cri_disabled(data: dict[str, t.Any]) -> bool:
-    """Does config.toml disable the CRI plugin (``disabled_plugins``, as Docker CE's containerd.io ships it)?"""
+def cri_disabled(data: dict[str, t.Any], dump: bool = False) -> bool:
+    """Does config.toml disable the CRI plugin (``disabled_plugins``, as Docker CE's containerd.io ships it)?
+    A version 1 file names plugins by id (``cri``), a later one by URI (containerd's V1/V2DisabledFilter).
+    ``dump``: ``config dump``'s output, which says version 2 for a version 1 file and keeps its ids."""
     disabled = data.get("disabled_plugins")
-    return isinstance(disabled, list) and any(item in CRI_PLUGIN_IDS for item in disabled)
+    names = CRI_PLUGIN_IDS if dump else CRI_PLUGIN_IDS[:1] if data.get("version", 1) == 1 else CRI_PLUGIN_IDS[1:]
+    return isinstance(disabled, list) and any(item in names for item in disabled)
+
+
+def check_plugin_uris(data: dict[str, t.Any]) -> None:
+    """containerd refuses a version 2+ file whose disabled_plugins or required_plugins name a plugin by its short
+    id (ValidateV2: "invalid disabled plugin URI "cri" expect io.containerd.x.vx")."""
+    if data.get("version", 1) == 1:
+        return
+    for key in ("disabled_plugins", "required_plugins"):
+        items = data.get(key)
+        for item in items if isinstance(items, list) else ():
+            if isinstance(item, str) and len(item.split(".")) < 4:
+                raise ConfigError("the file is already invalid: containerd refuses %s %s in a version %s file "
+                                  "(it expects a plugin URI such as io.containerd.grpc.v1.cri); fix it first"
+                                  % (key, json.dumps(item), data.get("version")))
+
+
+def lookup_names(registry: str) -> list[str]:
+    """The directory names containerd tries for ``registry`` in each hosts directory, in order (hostPaths)."""
+    names = [registry]
+    colon = registry.rfind(":")
+    if colon > 0:  # hostDirectory: the last ":" (the port's) becomes "_", with a "_" after
+        names.insert(0, "%s_%s_" % (registry[:colon], registry[colon + 1:]))
+    return names if registry == "_default" else names + ["_default"]
+
+
+def shadowing_paths(hosts_dir: str, dirs: list[str], registry: str) -> list[str]:
+    """The paths containerd looks at before ``hosts_dir/registry``: every name in each earlier directory of
+    config_path (``_default`` included), then the ``host_port_`` form in ``hosts_dir`` itself. Any of them
+    that exists wins. [] when config_path does not list ``hosts_dir``."""
+    names = lookup_names(registry)
+    before: list[str] = []
+    for directory in dirs:
+        if directory == hosts_dir:
+            return before + [posixpath.join(directory, name) for name in names[:names.index(registry)]]
+        before += [posixpath.join(directory, name) for name in names]
+    return []
+
+
+class Effective(t.NamedTuple):
+    """What containerd loads from a config (``config dump``'s output, or one file): whether the CRI plugin
+    runs, the directories it reads, the legacy settings that stop it from loading with them."""
+    cri_enabled: bool
+    dirs: list[str]
+    conflicts: list[str]
+
+
+def effective_config(data: dict[str, t.Any], containerd_major: int | None, dump: bool = False) -> Effective:
+    version = config_version(data)
+    if cri_disabled(data, dump):
+        return Effective(False, [], [])
+    if version == 3 and containerd_major is not None and containerd_major < 2:
+        return Effective(True, [], [])  # 1.x ignores a version 3 file's plugin tables
+    dirs = configured_dirs(data, version)
+    return Effective(True, dirs, legacy_conflicts(data, version, containerd_major) if dirs else [])
+
+
+def relative_imports(data: dict[str, t.Any]) -> list[str]:
+    """The ``imports`` containerd resolves against the config file's directory (relative ones)."""
+    imports = data.get("imports")
+    return [item for item in imports if isinstance(item, str) and not item.startswith("/") and "*" not in item] \
+        if isinstance(imports, list) else []
+
+
+def absolute_imports(text: str, directory: str) -> str | None:
+    """``text`` with its top-level ``imports = [...]`` rewritten to absolute paths (against ``directory``, as
+    containerd resolves them for a file there), for a candidate checked from another directory; None when the
+    statement is not in a form this edit knows (then the candidate must sit next to the file)."""
+    data = parse_toml(text)
+    if not isinstance(data.get("imports"), list):
+        return None
+    lines = text.splitlines(keepends=True)
+    start = next((index for index, line in enumerate(lines) if re.match(r"^[ \t]*imports[ \t]*=", line)), None)
+    if start is None:
+        return None
+    for end in range(start + 1, len(lines) + 1):
+        try:
+            if _toml.loads("".join(lines[start:end]).lstrip(BOM)) != {"imports": data["imports"]}:
+                continue
+        except ValueError:
+            continue
+        # A glob is left as it is: containerd 1.6 matches a relative one against its working directory.
+        absolute = [item if item.startswith("/") or "*" in item else posixpath.join(directory, item)
+                    for item in data["imports"]]
+        result = "".join(lines[:start]) + "imports = %s\n" % json.dumps(absolute) + "".join(lines[end:])
+        try:
+            edited = parse_toml(result)
+        except ConfigError:
+            return None
+        return result if edited == dict(data, imports=absolute) else None
+    return None
 
 
 def config_flag(argv: t.Sequence[str]) -> str | None:

@@ -241,11 +241,7 @@ def containerd_config_arg(argv: list[str]) -> str | None:
 
 def hosts_file_candidates(registry: str) -> list[str]:
     """Directory names containerd tries for ``registry`` under a hosts dir, in order (``_default`` last)."""
-    names = [registry]
-    if ":" in registry and not registry.endswith("]"):
-        host, port = registry.rsplit(":", 1)
-        names.insert(0, "%s_%s_" % (host, port))
-    return names + ["_default"]
+    return ctd.lookup_names(registry)
 
 
 def _host_url(key: str) -> str:

@@ -49,6 +49,16 @@ description:
   - With O(state=present), the containerd that systemd runs (C(containerd.service)'s main process) must read
     O(config_path), the file its C(--config)/C(-c) names or else C(/etc/containerd/config.toml). Otherwise the module fails
     before writing, naming the file it reads.
+  - config.toml is judged by what containerd will load, before anything is written. The CRI plugin's own
+    refusals are refused (legacy C(mirrors) entries with C(config_path), and on containerd 1.x any
+    C(configs."HOST".tls) table, even empty); a C(version = 3) file on containerd 1.x and a version 2 file whose
+    C(disabled_plugins) names a plugin by its short id fail. When the file is written, or imports others, the
+    effective configuration (C(containerd config dump), imports merged, run from C(/)) must list O(hosts_dir) in
+    C(config_path); in check mode relative imports are resolved against config.toml's directory, as containerd
+    does. A relative C(config_path) directory is read from C(/), containerd's working directory under systemd.
+    Anything containerd reads before the file (C(_default) or the registry in an earlier directory of
+    C(config_path), C(host_port_) in O(hosts_dir)) fails, naming it. A file containerd already refuses is
+    reported as already invalid, with containerd's words. A UTF-8 byte order mark is accepted and kept.
   - Every check runs before anything is written; a failure leaves both files unchanged and the message names
     the file and the cause. Mirror URLs with a user name or password are masked in the messages and in the
     module arguments Ansible echoes (C(invocation)).
@@ -61,18 +71,28 @@ options:
   registry:
     description:
       - The registry host namespace the mirrors serve, C(host[:port]), or C(_default) for every registry
-        without its own directory. It names the directory under O(hosts_dir).
+        without its own directory. It names the directory under O(hosts_dir), in lower case (containerd looks it
+        up with the host exactly as image references spell it).
     type: str
     default: docker.io
   mirrors:
     description:
       - Mirror URLs (C(https://) or C(http://)), tried in this order before O(server). Duplicates (with or
         without a trailing slash) are written once.
-      - An empty list writes a file with O(server) only (no mirror).
+      - An empty list writes a file with O(server) only (no mirror) and an empty C([host]) table, without which
+        containerd 1.6 and 1.7 ignore the file. A scheme is written in lower case (C(HTTP://) would be read as a
+        host named C(HTTP:)).
       - Ignored with O(state=absent).
     type: list
     elements: str
     default: []
+  exclusive:
+    description:
+      - With V(false), as with M(fleetops.docker_mirror.daemon_json), the O(mirrors) come first, in this order,
+        then the other mirrors that the hosts.toml this module wrote already lists.
+      - With V(true), exactly O(mirrors).
+    type: bool
+    default: false
   server:
     description:
       - The upstream tried after every mirror. Default C(https://registry-1.docker.io) for C(docker.io),
@@ -81,7 +101,7 @@ options:
   hosts_dir:
     description:
       - The hosts directory. Default the first directory of the CRI plugin's C(config_path) when set (or of
-        containerd 2.x's default), else C(/etc/containerd/certs.d).
+        containerd 2.x's default), else C(/etc/containerd/certs.d). An empty string is refused.
     type: path
   config_path:
     description:
@@ -119,7 +139,7 @@ options:
   state:
     description:
       - V(absent) removes the hosts.toml this module wrote (and its directory when that is then empty), nothing
-        else; C(config.toml) is not changed.
+        else; C(config.toml) is neither read nor changed.
     type: str
     choices: [present, absent]
     default: present
@@ -248,6 +268,7 @@ diff:
 """
 
 import contextlib
+import json
 import os
 import re
 import typing as t
@@ -308,19 +329,13 @@ def choose_hosts_dir(wanted: str | None, dirs: list[str], strict: bool, config: 
 
 
 def check_not_shadowed(hosts_dir: str, dirs: list[str], registry: str, config: str) -> None:
-    """containerd uses the first directory of config_path that has one for the registry."""
-    names = [registry]
-    if ":" in registry and not registry.endswith("]"):
-        host, port = registry.rsplit(":", 1)
-        names.insert(0, "%s_%s_" % (host, port))
-    for directory in [os.path.normpath(item) for item in dirs]:
-        if directory == hosts_dir:
-            return
-        for name in names:
-            if os.path.isdir(os.path.join(directory, name)):
-                raise FileError(config, "config_path lists %s before %s and it holds %s: containerd reads that "
-                                        "one and never this module's file; remove it or set hosts_dir to %s"
-                                % (directory, hosts_dir, os.path.join(directory, name), directory))
+    """containerd reads, for each directory of config_path in turn, ``host_port_``, ``host`` then ``_default``:
+    the first that exists wins, so anything it finds before our directory shadows the file."""
+    for path in ctd.shadowing_paths(hosts_dir, dirs, registry):
+        if os.path.exists(path):
+            raise FileError(config, "containerd reads %s before %s and never this module's file: remove it, or set "
+                                    "hosts_dir to %s" % (path, os.path.join(hosts_dir, registry),
+                                                         os.path.dirname(path)))
 
 
 class ConfigView(t.NamedTuple):
@@ -340,28 +355,36 @@ def parse_config(config: str, config_text: str) -> dict[str, t.Any]:
 def plan_config(module: AnsibleModule, config: str, config_text: str | None, hosts_dir: str | None) -> ConfigView:
     """The hosts directory, the new config.toml text (or None), whether the CRI plugin reads the directory."""
     params = module.params
-    if config_text is not None and ctd.cri_disabled(parse_config(config, config_text)):
-        # Docker CE's containerd: no CRI plugin reads config_path, ctr --hosts-dir and nerdctl read the directory.
-        return ConfigView(os.path.normpath(hosts_dir or ctd.DEFAULT_HOSTS_DIR), None, None, False)
+    strict = params["manage_config_path"] and params["state"] == "present"
+    if params["state"] == "absent" or config_text is None and not strict:
+        # state absent removes our hosts.toml only: config.toml is not even read.
+        return ConfigView(os.path.normpath(hosts_dir or ctd.DEFAULT_HOSTS_DIR), None, None, True)
     try:
-        if params["manage_config_path"] and params["state"] == "present":
-            major = containerd_major(module) if config_text is None else None
+        data = ctd.parse_toml(config_text) if config_text is not None else None
+        if data is not None:
+            ctd.check_plugin_uris(data)
+            if ctd.cri_disabled(data):
+                # Docker CE's containerd: no CRI plugin reads config_path; ctr --hosts-dir and nerdctl do.
+                return ConfigView(os.path.normpath(hosts_dir or ctd.DEFAULT_HOSTS_DIR), None, None, False)
+        major = containerd_major(module)
+        if strict:
             plan = ctd.plan_config_path(config_text, hosts_dir or ctd.DEFAULT_HOSTS_DIR, major)
-        elif config_text is not None:
-            data = ctd.parse_toml(config_text)
-            version = ctd.config_version(data)
-            plan = ctd.ConfigPlan(None, ctd.configured_dirs(data, version), version)
         else:
-            return ConfigView(os.path.normpath(hosts_dir or ctd.DEFAULT_HOSTS_DIR), None, None, True)
-    except FileError:
-        raise
+            effective = ctd.effective_config(data, major)
+            plan = ctd.ConfigPlan(None, effective.dirs, ctd.config_version(data))
     except ConfigError as exc:
         raise FileError(config, exc.message) from None
-    strict = params["manage_config_path"] and params["state"] == "present"
     chosen = choose_hosts_dir(hosts_dir, plan.dirs, strict, config, config_text is not None, module.warn)
     if plan.text is not None:
         return ConfigView(chosen, plan.text, True, True)
-    return ConfigView(chosen, None, chosen in [os.path.normpath(item) for item in plan.dirs], True)
+    return ConfigView(chosen, None, chosen in plan.dirs, True)
+
+
+def validate_params(params: dict[str, t.Any]) -> None:
+    if params["hosts_dir"] is not None and not params["hosts_dir"].strip():
+        raise ConfigError("hosts_dir is empty (an unset variable?): name the directory, or leave hosts_dir out to "
+                          "use the one containerd reads")
+    ctd.validate_registry(params["registry"])
 
 
 # --------------------------------------------------------------------------- what containerd says
@@ -395,39 +418,91 @@ def process_argv(pid: int) -> list[str] | None:
     return [part.decode("utf-8", "replace") for part in raw.split(b"\0") if part] or None
 
 
-def check_with_containerd(module: AnsibleModule, config: str, text: str) -> None:
-    """``containerd --config CANDIDATE config dump``: a file containerd refuses never reaches config.toml."""
-    binary = module.get_bin_path("containerd")
-    if not binary:
-        return
+def dump_config(module: AnsibleModule, binary: str, config: str, text: str) -> tuple[int, str, str, str]:
+    """``containerd --config CANDIDATE config dump`` from ``/`` (its working directory under systemd), the
+    candidate next to config.toml so that relative imports resolve as they will; in check mode (nothing written
+    there) the candidate sits in Ansible's temporary directory with its relative imports made absolute."""
     directory = os.path.dirname(config)
     if module.check_mode or not os.path.isdir(directory):
+        if ctd.relative_imports(ctd.parse_toml(text)):
+            rewritten = ctd.absolute_imports(text, directory)
+            if rewritten is None:
+                raise FileError(config, "cannot check the relative imports in check mode: write them as absolute "
+                                        "paths")
+            text = rewritten
         directory = module.tmpdir
-    candidate = _files.write_private(directory, _files.encode(text), "." + os.path.basename(config) + ".")
+    candidate = _files.write_private(directory, ctd.encode_config(text), "." + os.path.basename(config) + ".")
     try:
-        argv = [binary, "--config", candidate, "config", "dump"]
         timeout = module.get_bin_path("timeout")
-        rc, out, err = module.run_command(([timeout, str(DUMP_TIMEOUT)] if timeout else []) + argv)
+        argv = ([timeout, str(DUMP_TIMEOUT)] if timeout else []) + [binary, "--config", candidate, "config", "dump"]
+        rc, out, err = module.run_command(argv, cwd="/")
     finally:
         _files.remove_quietly(candidate)
     if rc == 124 and timeout:
         raise FileError(config, "containerd config dump did not finish within %d s; not written" % DUMP_TIMEOUT)
+    return rc, out, err, candidate
+
+
+def check_with_containerd(module: AnsibleModule, config: str, text: str,
+                          before: str | None) -> ctd.Effective | None:
+    """What containerd loads from ``text`` (imports merged), by its own ``config dump``; a file it refuses never
+    reaches config.toml. When the file as it is (``before``) is refused too, the fault is not our edit: say so,
+    with containerd's own line numbers. None when containerd is not installed."""
+    binary = module.get_bin_path("containerd")
+    if not binary:
+        return None
+    rc, out, err, candidate = dump_config(module, binary, config, text)
     if rc != 0:
-        raise FileError(config, "containerd would refuse it: %s" % ctd.dump_error_line(rc, out, err, candidate, config))
+        reason = ctd.dump_error_line(rc, out, err, candidate, config)
+        if before is not None and before != text:
+            rc_before, out, err, candidate = dump_config(module, binary, config, before)
+            if rc_before != 0:
+                raise FileError(config, "the file is already invalid, before any change: containerd says %s; fix "
+                                        "it first" % ctd.dump_error_line(rc_before, out, err, candidate, config))
+        raise FileError(config, "containerd would refuse it: %s" % reason)
+    try:
+        return ctd.effective_config(ctd.parse_toml(out, "the output of containerd config dump"),
+                                    containerd_major(module), dump=True)
+    except ConfigError as exc:
+        raise FileError(config, exc.message) from None
 
 
-def hosts_text(params: dict[str, t.Any]) -> str:
+def judge_effective(effective: ctd.Effective, view: ConfigView, config: str, strict: bool, warn) -> ConfigView:
+    """``view`` corrected by what containerd loads: the CRI plugin's conflicts refuse; a hosts_dir it does not
+    read (imports that replace the CRI section, a config version this containerd does not know) fails (strict)
+    or warns."""
+    if not effective.cri_enabled:
+        return view._replace(reads=None, cri_enabled=False)
+    if effective.conflicts:
+        raise FileError(config, ctd.conflict_message(effective.conflicts, True))
+    if view.hosts_dir in effective.dirs:
+        return view._replace(reads=True)
+    message = ("containerd loads config_path %s from %s (imports merged, as containerd config dump shows), so "
+               "the CRI plugin would not read %s; set config_path where containerd takes it (in the imported file "
+               "that holds the CRI section) or remove what overrides it"
+               % (json.dumps(":".join(effective.dirs)), config, view.hosts_dir))
+    if strict:
+        raise FileError(config, message)
+    warn(message)
+    return view._replace(reads=False)
+
+
+def hosts_text(params: dict[str, t.Any], current: str | None = None) -> str:
+    """The hosts.toml to write; without O(exclusive), the mirrors of our own ``current`` file that are not wanted
+    follow the wanted ones."""
     registry = ctd.validate_registry(params["registry"])
     server = params["server"]
     server = ctd.validate_server(server) if server else ctd.default_server(registry)
     capabilities = ctd.validate_capabilities(params["capabilities"])
     hosts = ctd.hosts_from_mirrors(params["mirrors"], params["skip_verify"])
+    if current is not None and ctd.is_ours(current):
+        hosts = ctd.merge_mirrors(hosts, ctd.hosts_in_file(current), params["exclusive"])
     text = ctd.render_hosts_toml(server, hosts, capabilities)
     ctd.check_hosts_toml(text, ctd.expected_hosts_data(server, hosts, capabilities))
     return text
 
 
-def plan_hosts(module: AnsibleModule, target: str, wanted: str | None) -> Change | None:
+def plan_hosts(module: AnsibleModule, target: str) -> Change | None:
     """The hosts.toml change; None when nothing changes. A file without our marker is not ours."""
     current = _files.read_text(target)
     if module.params["state"] == "absent":
@@ -440,6 +515,10 @@ def plan_hosts(module: AnsibleModule, target: str, wanted: str | None) -> Change
     if current is not None and not ctd.is_ours(current) and not module.params["force"]:
         raise FileError(target, "not written by this module (no marker comment): set force: true to replace it "
                                 "(its content is lost)")
+    try:
+        wanted = hosts_text(module.params, current)
+    except ConfigError as exc:
+        raise FileError(target, exc.message) from None
     return None if current == wanted else Change(target, current, wanted)
 
 
@@ -492,33 +571,30 @@ def apply(module: AnsibleModule, changes: list[Change], config: str) -> dict[str
 
 def run_module(module: AnsibleModule) -> dict[str, t.Any]:
     params = module.params
+    validate_params(params)
     config = _files.real_path(params["config_path"], "config_path")
     wanted_dir = _files.real_path(params["hosts_dir"], "hosts_dir") if params["hosts_dir"] else None
-    ctd.validate_registry(params["registry"])
-    wanted = hosts_text(params) if params["state"] == "present" else None
-    if params["state"] == "present":
+    present = params["state"] == "present"
+    if present:
+        hosts_text(params)  # every value checked before anything is read or written
         check_running_config(module, config)
     made: dict[str, str] = {}
     with _files.directory_lock(os.path.dirname(config)):
-        config_text = _files.read_text(config)
+        config_text = _files.read_text(config) if present else None
         view = plan_config(module, config, config_text, wanted_dir)
         target = os.path.realpath(os.path.join(view.hosts_dir, params["registry"], HOSTS_FILE))
-        if params["state"] == "present" and config_text is not None and view.text is None and view.cri_enabled:
-            data = ctd.parse_toml(config_text)
-            check_not_shadowed(view.hosts_dir, ctd.configured_dirs(data, ctd.config_version(data)),
-                               params["registry"], config)
-        if view.text is not None:
-            check_with_containerd(module, config, view.text)
+        if present:
+            view = judge_config(module, config, config_text, view, target)
         same_directory = os.path.dirname(target) == os.path.dirname(config)
         with _files.directory_lock(os.path.dirname(target)) if not same_directory else contextlib.nullcontext():
-            hosts_change = plan_hosts(module, target, wanted)
+            hosts_change = plan_hosts(module, target)
             changes = [change for change in (hosts_change,) if change]
             if view.text is not None:
                 changes.append(Change(config, config_text, view.text))
             if not module.check_mode:
                 made = apply(module, changes, config)
     changed = bool(changes)
-    if params["state"] == "present":
+    if present:
         changed = _files.apply_file_attributes(module, target, changed)
     result = {
         "changed": changed,
@@ -536,6 +612,31 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
     return result
 
 
+def judge_config(module: AnsibleModule, config: str, config_text: str | None, view: ConfigView,
+                 target: str) -> ConfigView:
+    """config.toml judged by what containerd will load: its own dump of the new text (or of the file as it is
+    when it imports others), then the files containerd would find before ours."""
+    if target == config:
+        raise FileError(config, "config_path is the hosts.toml this module writes (%s)" % target)
+    if not view.cri_enabled:
+        return view
+    strict = module.params["manage_config_path"]
+    candidate = view.text if view.text is not None else config_text
+    if candidate is not None and (view.text is not None or ctd.parse_toml(candidate).get("imports")):
+        effective = check_with_containerd(module, config, candidate, config_text)
+        if effective is not None:
+            view = judge_effective(effective, view, config, strict, module.warn)
+    if view.reads:
+        dirs = ctd.configured_dirs(*_data_version(candidate)) if candidate is not None else [view.hosts_dir]
+        check_not_shadowed(view.hosts_dir, dirs, module.params["registry"], config)
+    return view
+
+
+def _data_version(text: str) -> tuple[dict[str, t.Any], int]:
+    data = ctd.parse_toml(text)
+    return data, ctd.config_version(data)
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
@@ -551,6 +652,7 @@ def main() -> None:
             force=dict(type="bool", default=False),
             state=dict(type="str", choices=["present", "absent"], default="present"),
             keep_previous=dict(type="bool", default=False),
+            exclusive=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
         add_file_common_args=True,

@@ -85,7 +85,8 @@ def test_render_hosts_toml_reads_back() -> None:
 
 def test_render_without_server_or_hosts() -> None:
     text = ctd.render_hosts_toml(None, [], ["pull"])
-    assert tomllib.loads(text) == {} and ctd.expected_hosts_data(None, []) == {}
+    # containerd 1.6/1.7 ignore a hosts.toml without a host table: an empty one is written.
+    assert tomllib.loads(text) == {"host": {}} == ctd.expected_hosts_data(None, [])
 
 
 def test_check_hosts_toml_catches_mismatch() -> None:
@@ -244,7 +245,7 @@ def test_plan_config_path(text: str | None, major: int | None, new_text: str | N
 
 def test_plan_refuses_legacy_mirrors() -> None:
     text = 'version = 2\n[plugins.%s.registry.mirrors."docker.io"]\nendpoint = ["https://m"]\n' % V2
-    with pytest.raises(ConfigError, match="refuse to load"):
+    with pytest.raises(ConfigError, match="refuses to load"):
         ctd.plan_config_path(text, DIR, None)
 
 
@@ -265,7 +266,9 @@ def test_parse_header() -> None:
     ('disabled_plugins = ["cri"]\n', True),  # Docker CE's containerd.io config.toml (version 1)
     ('version = 2\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n', True),
     ('version = 3\ndisabled_plugins = ["io.containerd.cri.v1.images"]\n', True),
-    ('version = 2\ndisabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "cri"]\n', True),
+    # containerd 1.6 refuses a short id in a version 2 file (check_plugin_uris); by URI it does not disable CRI.
+    ('version = 2\ndisabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "cri"]\n', False),
+    ('disabled_plugins = ["io.containerd.grpc.v1.cri"]\n', False),  # version 1: by id only
     ('version = 2\ndisabled_plugins = []\n', False),
     ('version = 2\ndisabled_plugins = ["io.containerd.snapshotter.v1.zfs"]\n', False),
     ('disabled_plugins = "cri"\n', False),  # not a list: containerd would refuse the file, the dump says so
@@ -353,3 +356,132 @@ PRE_FAILED = [
 ])
 def test_journal_error_lines(lines: list[str], who: str, expected: list[str]) -> None:
     assert ctd.journal_error_lines("\n".join(lines)) == (who, expected)
+
+
+# --------------------------------------------------------------------------- issue 21: what containerd loads
+
+TLS = 'version = 2\n[plugins.%s.registry.configs."reg.example".tls]\n' % V2
+
+
+@pytest.mark.parametrize("text, major, found", [
+    (TLS, None, ['plugins."io.containerd.grpc.v1.cri".registry.configs."reg.example".tls']),  # empty: r.TLS != nil
+    (TLS, 1, ['plugins."io.containerd.grpc.v1.cri".registry.configs."reg.example".tls']),
+    (TLS, 2, []),  # containerd 2.x only warns about configs
+    ('version = 2\n[plugins.%s.registry.mirrors."docker.io"]\n' % V2, 2,
+     ['plugins."io.containerd.grpc.v1.cri".registry.mirrors']),
+])
+def test_legacy_conflicts_as_containerd(text: str, major: int | None, found: list[str]) -> None:
+    assert ctd.legacy_conflicts(ctd.parse_toml(text), 2, major) == found
+
+
+@pytest.mark.parametrize("text, fragment", [
+    (TLS, "config_path cannot be set while"),
+    ('version = 2\n[plugins.%s.registry]\nconfig_path = "/d"\n[plugins.%s.registry.mirrors."docker.io"]\n'
+     'endpoint = ["https://m"]\n' % (V2, V2), "config_path is set together with"),
+    ('version = 2\ndisabled_plugins = ["cri"]\n', 'already invalid: containerd refuses disabled_plugins "cri"'),
+    ('version = 2\nrequired_plugins = ["cri"]\n', "required_plugins"),
+    ("version = 3\n", "installed containerd 1.x ignores its plugin tables"),
+])
+def test_plan_refuses_what_containerd_refuses(text: str, fragment: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        ctd.plan_config_path(text, DIR, 1)
+    assert fragment in info.value.message
+
+
+@pytest.mark.parametrize("name", ["LocalHost:5003", "Docker.io"])
+def test_registry_in_upper_case_refused(name: str) -> None:
+    with pytest.raises(ConfigError, match="write it in lower case"):
+        ctd.validate_registry(name)
+
+
+def test_scheme_in_upper_case_is_normalised() -> None:
+    assert ctd.hosts_from_mirrors(["HTTP://10.0.0.5:5000", "http://10.0.0.5:5000/", "Https://m.example"]) == [
+        ctd.Host("http://10.0.0.5:5000", False), ctd.Host("https://m.example", False)]
+    assert ctd.validate_server("HTTPS://reg.example/") == "https://reg.example"
+
+
+def test_no_mirror_still_has_a_host_table() -> None:
+    text = ctd.render_hosts_toml("https://reg.example", [])
+    assert "\n[host]\n" in text and tomllib.loads(text) == {"server": "https://reg.example", "host": {}}
+
+
+@pytest.mark.parametrize("value, dirs", [
+    ("rel/dir", ["/rel/dir"]), ("./a:/b/../c", ["/a", "/c"]), ("/etc/containerd/certs.d", [DIR]),
+])
+def test_relative_config_path_resolved_against_root(value: str, dirs: list[str]) -> None:
+    data = ctd.parse_toml('version = 2\n[plugins.%s.registry]\nconfig_path = "%s"\n' % (V2, value))
+    assert ctd.configured_dirs(data, 2) == dirs
+
+
+@pytest.mark.parametrize("hosts_dir, dirs, registry, paths", [
+    ("/b", ["/a", "/b"], "docker.io", ["/a/docker.io", "/a/_default"]),
+    ("/b", ["/b"], "127.0.0.1:5003", ["/b/127.0.0.1_5003_"]),
+    ("/b", ["/a", "/b"], "r.example:5003", ["/a/r.example_5003_", "/a/r.example:5003", "/a/_default",
+                                            "/b/r.example_5003_"]),
+    ("/b", ["/b"], "docker.io", []),
+    ("/b", ["/a"], "docker.io", []),  # not read at all: said elsewhere
+    ("/b", ["/a", "/b"], "_default", ["/a/_default"]),
+])
+def test_shadowing_paths(hosts_dir: str, dirs: list[str], registry: str, paths: list[str]) -> None:
+    assert ctd.shadowing_paths(hosts_dir, dirs, registry) == paths
+
+
+# containerd 1.6's config dump of a version 3 file (it knows no version 3: the CRI plugin keeps its defaults) and
+# of a file whose import holds a CRI section: the effective config_path is "".
+DUMP_16 = 'version = 2\n[plugins.%s.registry]\n  config_path = ""\n' % V2
+
+
+@pytest.mark.parametrize("dump, major, effective", [
+    (DUMP_16, 1, ctd.Effective(True, [], [])),
+    ('version = 2\ndisabled_plugins = ["cri"]\n', 1, ctd.Effective(False, [], [])),  # a version 1 file, dumped
+    ('version = 2\n[plugins.%s.registry]\n  config_path = "/d"\n'
+     '  [plugins.%s.registry.configs."r".tls]\n    ca_file = ""\n' % (V2, V2), 1,
+     ctd.Effective(True, ["/d"], ['plugins."io.containerd.grpc.v1.cri".registry.configs.r.tls'])),
+    ('version = 3\n[plugins.%s.registry]\n  config_path = "/etc/containerd/certs.d:/etc/docker/certs.d"\n' % V3, 2,
+     ctd.Effective(True, [DIR, "/etc/docker/certs.d"], [])),
+])
+def test_effective_config_from_dump(dump: str, major: int, effective: ctd.Effective) -> None:
+    assert ctd.effective_config(ctd.parse_toml(dump), major, dump=True) == effective
+
+
+@pytest.mark.parametrize("text, expected", [
+    ('imports = ["conf.d/a.toml", "/abs.toml", "d/*.toml"]\nversion = 2\n',
+     'imports = ["/etc/containerd/conf.d/a.toml", "/abs.toml", "d/*.toml"]\nversion = 2\n'),
+    ('version = 2\nimports = [\n  "a.toml",  # one\n]\n[plugins.x]\n  imports = 1\n',
+     'version = 2\nimports = ["/etc/containerd/a.toml"]\n[plugins.x]\n  imports = 1\n'),
+    ('version = 2\n[plugins.x]\n  imports = ["a.toml"]\n', None),
+])
+def test_absolute_imports(text: str, expected: str | None) -> None:
+    assert ctd.absolute_imports(text, "/etc/containerd") == expected
+
+
+def test_relative_imports() -> None:
+    data = ctd.parse_toml('imports = ["a.toml", "/b.toml", "c/*.toml"]\n')
+    assert ctd.relative_imports(data) == ["a.toml"] and ctd.relative_imports({}) == []
+
+
+def test_bom_is_accepted_and_kept() -> None:
+    plan = ctd.plan_config_path(ctd.BOM + DEBIAN, DIR, 1)
+    assert plan.text == ctd.BOM + DEBIAN_AFTER
+
+
+def test_latin1_comment_kept_byte_for_byte() -> None:
+    raw = DEBIAN.encode() + b"# caf\xe9\n"
+    plan = ctd.plan_config_path(ctd.decode_config(raw), DIR, 1)
+    assert ctd.encode_config(plan.text) == DEBIAN_AFTER.encode() + b"# caf\xe9\n"
+
+
+def test_latin1_in_a_key_refused() -> None:
+    with pytest.raises(ConfigError, match="cannot parse"):
+        ctd.plan_config_path(ctd.decode_config(b"version = 2\npath\xe9 = 1\n"), DIR, 1)
+
+
+@pytest.mark.parametrize("exclusive, hosts", [
+    (False, ["https://new", "https://old1", "https://old2"]),
+    (True, ["https://new"]),
+])
+def test_merge_mirrors(exclusive: bool, hosts: list[str]) -> None:
+    current = ctd.hosts_in_file(ctd.render_hosts_toml(None, [ctd.Host(url, False) for url in
+                                                             ("https://old1", "https://new", "https://old2")]))
+    merged = ctd.merge_mirrors([ctd.Host("https://new", False)], current, exclusive)
+    assert [host.url for host in merged] == hosts

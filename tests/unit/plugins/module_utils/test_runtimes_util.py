@@ -194,7 +194,8 @@ def test_hosts_toml_mirrors_refuses_bad_toml() -> None:
 @pytest.mark.parametrize("registry, expected", [
     ("docker.io", ["docker.io", "_default"]),
     ("registry.example.com:5000", ["registry.example.com_5000_", "registry.example.com:5000", "_default"]),
-    ("[::1]", ["[::1]", "_default"]),
+    ("[::1]", ["[:_1]_", "[::1]", "_default"]),  # hostDirectory: the last ":", even inside brackets
+    ("_default", ["_default"]),
 ])
 def test_hosts_file_candidates(registry: str, expected: list[str]) -> None:
     assert rt.hosts_file_candidates(registry) == expected

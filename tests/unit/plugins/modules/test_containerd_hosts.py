@@ -54,9 +54,11 @@ def tree(host, monkeypatch) -> Tree:
 
 
 def fake_containerd(host, version_line: str) -> None:
+    """``--version``; ``config dump`` prints the file itself (containerd adds every default and merges imports)."""
     script = os.path.join(host.bin_dir, "containerd")
     with open(script, "w") as handle:
-        handle.write("#!/bin/sh\necho '%s'\n" % version_line)
+        handle.write("#!/bin/sh\nif [ \"$1 $3 $4\" = \"--config config dump\" ]; then cat \"$2\"; exit 0; fi\n"
+                     "echo '%s'\n" % version_line)
     os.chmod(script, 0o755)
 
 
@@ -140,7 +142,7 @@ def test_earlier_config_path_dir_shadowing_fails(host, tree) -> None:
     host.write(tree.config, SET % ("%s:%s" % (first, tree.hosts_dir)))
     before = snapshot(tree.etc)
     result = run(host, tree, mirrors=[MIRROR])
-    assert_failed_unchanged(result, before, tree.etc, "containerd reads that one")
+    assert_failed_unchanged(result, before, tree.etc, "containerd reads %s before" % os.path.join(first, "docker.io"))
     assert result["path"] == tree.config
 
 
@@ -288,7 +290,7 @@ def test_bad_input_fails_before_writing(host, tree, params: dict[str, t.Any], fr
     ("version = 2\n[plugins\n", "cannot parse config.toml as TOML"),
     ("version = 9\n", "unsupported config version 9"),
     ('version = 2\n[plugins."io.containerd.grpc.v1.cri".registry.mirrors."docker.io"]\nendpoint = ["https://m"]\n',
-     "CRI plugin would refuse to load"),
+     "CRI plugin refuses to load"),
     ('version = 2\n[plugins."io.containerd.grpc.v1.cri"]\nregistry.auths = {}\n', "set it to"),
 ])
 def test_bad_config_toml_fails_byte_identical(host, tree, config: str, fragment: str) -> None:
@@ -367,10 +369,12 @@ def test_containerd_refusing_the_new_file_writes_nothing(host, tree, dump_log, c
     host.write(tree.config, BAD)
     before = snapshot(tree.etc)
     result = run(host, tree, check_mode=check_mode, mirrors=[MIRROR])
-    assert_failed_unchanged(result, before, tree.etc, "containerd would refuse it")
-    assert result["msg"] == ("%s: containerd would refuse it: containerd: failed to load TOML from %s: (2, 1): Can't "
-                             "convert abc(string) to int — the file was left unchanged" % (tree.config, tree.config))
-    [call] = dumps(dump_log)
+    # The file was invalid before the edit: said so, with containerd's words on the file as it is.
+    assert_failed_unchanged(result, before, tree.etc, "already invalid")
+    assert result["msg"] == ("%s: the file is already invalid, before any change: containerd says containerd: failed "
+                             "to load TOML from %s: (2, 1): Can't convert abc(string) to int; fix it first — the "
+                             "file was left unchanged" % (tree.config, tree.config))
+    call = dumps(dump_log)[0]
     candidate = call.split()[1]
     directory = os.path.dirname(candidate)
     assert (directory == tree.etc) is (not check_mode) and not os.path.exists(candidate)
@@ -541,3 +545,123 @@ def test_secrets_never_shown(host, tree, mirrors: list[str]) -> None:
 def test_invocation_on_success(host, tree) -> None:
     run(host, tree, mirrors=[MIRROR])
     assert host.invocation["module_args"]["mirrors"] == [MIRROR]
+
+
+# --------------------------------------------------------------------------- issue 21: judged as containerd loads it
+
+V2_REGISTRY = '[plugins."io.containerd.grpc.v1.cri".registry'
+
+
+@pytest.mark.parametrize("config, fragment", [
+    # containerd 1.6 then drops its CRI plugin: "configs.tls cannot be set when config_path is provided"
+    (DEBIAN + V2_REGISTRY + '.configs."reg.example".tls]\n', "config_path cannot be set while"),
+    (SET % "/x" + V2_REGISTRY + '.mirrors."docker.io"]\nendpoint = ["https://m"]\n', "set together with"),
+    ('version = 2\ndisabled_plugins = ["cri"]\n', "already invalid"),
+    ("version = 2\n[a]\nb\xe9 = 1\n", "cannot parse"),
+])
+def test_refused_as_containerd_refuses(host, tree, config: str, fragment: str) -> None:
+    host.write(tree.config, config)
+    before = snapshot(tree.etc)
+    assert_failed_unchanged(run(host, tree, mirrors=[MIRROR]), before, tree.etc, fragment)
+
+
+@pytest.mark.parametrize("params, fragment", [
+    ({"hosts_dir": ""}, "hosts_dir is empty"),
+    ({"registry": "LocalHost:5003"}, "lower case"),
+])
+def test_bad_parameters(host, tree, params: dict[str, t.Any], fragment: str) -> None:
+    before = snapshot(tree.etc)
+    assert_failed_unchanged(run(host, tree, mirrors=[MIRROR], **params), before, tree.etc, fragment)
+
+
+def test_relative_config_path_is_read_from_root(host, tree, monkeypatch) -> None:
+    host.write(tree.config, SET % "relative/certs.d")
+    before = snapshot(tree.etc)
+    assert_failed_unchanged(run(host, tree, mirrors=[MIRROR]), before, tree.etc, "is /relative/certs.d: the CRI")
+    warnings: list[str] = []
+    monkeypatch.setattr(containerd_hosts.AnsibleModule, "warn", lambda module, text: warnings.append(text))
+    result = run(host, tree, mirrors=[MIRROR], manage_config_path=False)
+    assert "is /relative/certs.d" in warnings[0] and result["cri_reads_hosts_dir"] is False
+
+
+def dump_prints(host, text: str) -> None:
+    """A containerd whose config dump prints ``text`` (the effective config after imports) and logs the candidate."""
+    script = os.path.join(host.bin_dir, "containerd")
+    with open(os.path.join(host.root, "dump.toml"), "w") as handle:
+        handle.write(text)
+    with open(script, "w") as handle:
+        handle.write('#!/bin/sh\nif [ "$1 $3 $4" = "--config config dump" ]; then cat "$2" > %s/candidate; '
+                     'cat %s/dump.toml; exit 0; fi\necho "containerd x 1.6.20 y"\n' % (host.root, host.root))
+    os.chmod(script, 0o755)
+
+
+def test_import_replacing_the_cri_section_fails(host, tree) -> None:
+    host.write(tree.config, 'imports = ["/etc/containerd/conf.d/cri.toml"]\n' + SET % tree.hosts_dir)
+    dump_prints(host, 'version = 2\n[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = ""\n')
+    before = snapshot(tree.etc)
+    assert_failed_unchanged(run(host, tree, mirrors=[MIRROR]), before, tree.etc, 'containerd loads config_path ""')
+
+
+def test_version_3_on_containerd_16_fails(host, tree) -> None:
+    host.write(tree.config, "version = 3\n")
+    before = snapshot(tree.etc)
+    assert_failed_unchanged(run(host, tree, mirrors=[MIRROR]), before, tree.etc, "installed containerd 1.x ignores")
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_relative_import_checked_as_containerd_reads_it(host, tree, check_mode: bool) -> None:
+    host.write(tree.config, 'imports = ["conf.d/x.toml"]\n' + DEBIAN)
+    dump_prints(host, 'version = 2\n[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "%s"\n'
+                % tree.hosts_dir)
+    result = run(host, tree, check_mode=check_mode, mirrors=[MIRROR])
+    assert result["changed"] and result["cri_reads_hosts_dir"]
+    imports = tomllib.loads(host.read(os.path.join(host.root, "candidate")).decode())["imports"]
+    assert imports == ([os.path.join(tree.etc, "conf.d/x.toml")] if check_mode else ["conf.d/x.toml"])
+
+
+@pytest.mark.parametrize("shadow", ["first/_default", "etc/containerd/certs.d/127.0.0.1_5003_"])
+def test_shadowing_directory_named(host, tree, shadow: str) -> None:
+    first = os.path.join(host.root, "first")
+    os.makedirs(os.path.join(host.root, shadow))
+    host.write(tree.config, SET % ("%s:%s" % (first, tree.hosts_dir)))
+    before = snapshot(tree.etc)
+    result = run(host, tree, registry="127.0.0.1:5003", mirrors=[MIRROR])
+    assert_failed_unchanged(result, before, tree.etc, "containerd reads %s before" % os.path.join(host.root, shadow))
+
+
+def test_upper_case_scheme_and_no_mirror(host, tree) -> None:
+    run(host, tree, mirrors=["HTTP://10.0.0.5:5000"])
+    assert list(tomllib.loads(host.read(tree.hosts_toml).decode())["host"]) == ["http://10.0.0.5:5000"]
+    run(host, tree, mirrors=[], server="https://reg.example", exclusive=True)
+    assert tomllib.loads(host.read(tree.hosts_toml).decode()) == {"server": "https://reg.example", "host": {}}
+
+
+def test_config_path_is_the_hosts_toml(host, tree) -> None:
+    os.makedirs(os.path.dirname(tree.hosts_toml))
+    host.write(tree.hosts_toml, SET % tree.hosts_dir)
+    result = run(host, tree, mirrors=[MIRROR], config_path=tree.hosts_toml)
+    assert result["failed"] and "is the hosts.toml" in result["msg"]
+
+
+def test_bom_accepted_and_kept(host, tree) -> None:
+    host.write(tree.config, "\ufeff" + DEBIAN)
+    assert run(host, tree, mirrors=[MIRROR])["restart_needed"]
+    raw = host.read(tree.config)
+    assert raw.startswith(b"\xef\xbb\xbf" + DEBIAN.encode()[:20]) and tomllib.loads(raw.decode()[1:])
+
+
+def test_absent_does_not_read_config_toml(host, tree) -> None:
+    run(host, tree, mirrors=[MIRROR])
+    host.write(tree.config, "version = 2\n[plugins\n")
+    result = run(host, tree, state="absent")
+    assert result["changed"] and not os.path.exists(tree.hosts_toml)
+
+
+@pytest.mark.parametrize("exclusive, mirrors", [
+    (False, ["https://new.example", MIRROR, "http://10.0.0.5:5000"]),
+    (True, ["https://new.example"]),
+])
+def test_exclusive(host, tree, exclusive: bool, mirrors: list[str]) -> None:
+    run(host, tree, mirrors=[MIRROR, "http://10.0.0.5:5000"])
+    run(host, tree, mirrors=["https://new.example"], exclusive=exclusive)
+    assert list(tomllib.loads(host.read(tree.hosts_toml).decode())["host"]) == mirrors

@@ -151,19 +151,19 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _files
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _registries_conf as rc
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._containerd import validate_registry
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import redact_arguments
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._files import FileError
 
 # --------------------------------------------------------------------------- checks
 
 
-def other_files(conf_dir: str, main_conf: str, dropin: str) -> list[tuple[str, str, bool]]:
-    """(path, text, read after ours) of the main file and every other ``.conf`` drop-in."""
+def other_files(conf_dir: str, main_conf: str, dropin: str) -> list[rc.OtherFile]:
+    """The main file and every other ``.conf`` drop-in, in the order containers read them."""
     files = []
     main_text = _files.read_text(main_conf)
     if main_text is not None:
-        files.append((main_conf, main_text, False))
+        files.append(rc.OtherFile(main_conf, main_text, False, False))
     try:
         names = sorted(os.listdir(conf_dir))
     except FileNotFoundError:
@@ -177,8 +177,23 @@ def other_files(conf_dir: str, main_conf: str, dropin: str) -> list[tuple[str, s
             continue
         text = _files.read_text(path)
         if text is not None:
-            files.append((path, text, name in later))
+            files.append(rc.OtherFile(path, text, name in later, True))
     return files
+
+
+def refusal(finding: rc.Finding, registry: str, target: str) -> str:
+    """Why a finding stops the run: the file, the value as written, what to do."""
+    if finding.kind == "own":
+        return ("%s was written by this module and already holds [[registry]] prefix \"%s\": two drop-ins of ours "
+                "for one registry undo each other; remove it (state: absent, dropin: %s) or use that dropin"
+                % (finding.path, registry, os.path.basename(finding.path)))
+    if finding.kind == "blocked":
+        return ("%s blocks %s (%s): this drop-in's [[registry]] \"%s\" would be used instead and lift the block; "
+                "remove the block there first if these mirrors are wanted" % (finding.path, registry,
+                                                                             finding.written, registry))
+    return ("%s defines [[registry]] prefix \"%s\" again (%s) and is read after this drop-in, so it would replace "
+            "these mirrors; remove that table or rename the drop-in (dropin) to sort after it"
+            % (finding.path, registry, finding.written))
 
 
 def check_others(module: AnsibleModule, target: str, registry: str) -> None:
@@ -188,11 +203,9 @@ def check_others(module: AnsibleModule, target: str, registry: str) -> None:
         findings = rc.find_overrides(registry, files)
     except FileError as exc:
         raise FileError(target, "%s: %s" % (exc.path, exc.message)) from None
-    overriding = [finding.path for finding in findings if finding.kind == "overrides"]
-    if overriding:
-        raise FileError(target, "%s defines [[registry]] prefix \"%s\" again and is read after this drop-in, so "
-                                "it would replace these mirrors; remove that table or rename the drop-in (dropin) "
-                                "to sort after it" % (", ".join(overriding), registry))
+    refused = [finding for finding in findings if finding.kind in ("own", "overrides", "blocked")]
+    if refused:
+        raise FileError(target, refusal(refused[0], registry, target))
     for finding in findings:
         if finding.kind == "replaced":
             module.warn("%s: its [[registry]] \"%s\" is replaced by %s (its settings no longer apply)"
@@ -202,10 +215,29 @@ def check_others(module: AnsibleModule, target: str, registry: str) -> None:
                         "do not go through these mirrors)" % (finding.path, finding.prefix, target))
 
 
-def wanted_text(params: dict[str, t.Any], registry: str) -> str:
-    mirrors = rc.mirrors_from_urls(params["mirrors"])
-    text = rc.render_dropin(registry, mirrors)
-    rc.check_dropin(text, rc.expected_dropin_data(registry, mirrors))
+def current_tables(params: dict[str, t.Any], target: str, current: str | None) -> dict[str, list[rc.Mirror]]:
+    """The tables our drop-in holds now: none when it is absent or not ours; unparsable only with force."""
+    if current is None or not rc.is_ours(current):
+        return {}
+    try:
+        return rc.own_tables(current, target)
+    except ConfigError:
+        if params["force"]:
+            return {}
+        raise
+
+
+def wanted_text(params: dict[str, t.Any], registry: str, tables: dict[str, list[rc.Mirror]]) -> str | None:
+    """Our drop-in after this run (None: removed, no table left)."""
+    mirrors = None
+    if params["state"] == "present":
+        wanted = rc.mirrors_from_urls(params["mirrors"])
+        mirrors = rc.merge_mirrors(wanted, tables.get(registry, []), params["exclusive"])
+    planned = rc.plan_tables(tables, registry, mirrors)
+    if not planned:
+        return None
+    text = rc.render_dropin(planned)
+    rc.check_dropin(text, rc.expected_dropin_data(planned))
     return text
 
 
@@ -217,20 +249,22 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
     for option in ("conf_dir", "main_conf"):
         _files.real_path(params[option], option)
     rc.validate_dropin_name(params["dropin"])
-    registry = validate_registry(params["registry"])
+    registry = rc.validate_registry(params["registry"])
     target = os.path.realpath(os.path.join(params["conf_dir"], params["dropin"]))
-    wanted = wanted_text(params, registry) if params["state"] == "present" else None
+    if params["state"] == "present":
+        rc.check_mirrors(params["mirrors"])
     with _files.directory_lock(os.path.dirname(target)):
         current = _files.read_text(target)
-        if params["state"] == "absent":
-            if current is not None and not rc.is_ours(current):
-                module.warn("%s was not written by fleetops.docker_mirror.registries_conf: left in place" % target)
-                wanted = current
+        if params["state"] == "absent" and current is not None and not rc.is_ours(current):
+            module.warn("%s was not written by fleetops.docker_mirror.registries_conf: left in place" % target)
+            wanted = current
         else:
-            if current is not None and not rc.is_ours(current) and not params["force"]:
-                raise FileError(target, "not written by this module (no marker comment): set force: true to "
-                                        "replace it (its content is lost)")
-            check_others(module, target, registry)
+            if params["state"] == "present":
+                if current is not None and not rc.is_ours(current) and not params["force"]:
+                    raise FileError(target, "not written by this module (no marker comment): set force: true to "
+                                            "replace it (its content is lost)")
+                check_others(module, target, registry)
+            wanted = wanted_text(params, registry, current_tables(params, target, current))
         changed = current != wanted
         if changed and not module.check_mode:
             if wanted is None:
@@ -255,6 +289,7 @@ def main() -> None:
             main_conf=dict(type="path", default="/etc/containers/registries.conf"),
             state=dict(type="str", choices=["present", "absent"], default="present"),
             force=dict(type="bool", default=False),
+            exclusive=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
         add_file_common_args=True,

@@ -350,7 +350,7 @@ def test_later_dropin_with_trailing_slash_prefix_fails(host, tree) -> None:
     host.write(os.path.join(tree.conf_dir, "60-later.conf"), DOCKER.replace('prefix = "docker.io"', 'prefix = "docker.io/"'))
     before = snapshot(tree.etc)
     result = run(host, tree, mirrors=[MIRROR])
-    assert_failed_unchanged(result, before, tree.etc, '60-later.conf defines [[registry]] prefix = "docker.io/"')
+    assert_failed_unchanged(result, before, tree.etc, '60-later.conf defines [[registry]] prefix "docker.io" again (prefix = "docker.io/")')
 
 
 def test_mixed_v1_v2_main_is_refused(host, tree) -> None:

@@ -18,18 +18,26 @@ short_description: Registry mirrors for Podman, Buildah, Skopeo and CRI-O in a r
 version_added: 1.1.0
 description:
   - Writes a containers-registries.conf (version 2) drop-in, by default
-    C(/etc/containers/registries.conf.d/50-fleetops-docker-mirror.conf), with one C([[registry]]) whose
-    C(prefix) and C(location) are O(registry) and one C([[registry.mirror]]) per mirror, tried in order before
-    the registry. Podman, Buildah and Skopeo read it at every invocation; CRI-O on C(SIGHUP).
+    C(/etc/containers/registries.conf.d/50-fleetops-docker-mirror.conf), with one C([[registry]]) per registry
+    whose C(prefix) and C(location) are the registry and one C([[registry.mirror]]) per mirror, tried in order
+    before the registry. Podman, Buildah and Skopeo read it at every invocation; CRI-O on C(SIGHUP).
   - The module owns that one file and renders it whole. The file starts with a marker comment; a file of that
     name the module did not write is not replaced unless O(force=true), and never removed.
+  - One drop-in holds the tables of several registries (sorted by prefix). A run for O(registry) rewrites that
+    registry's table only and keeps the others, so runs for C(docker.io) and C(quay.io) through the same drop-in
+    both stay. A drop-in written by version 1.x (one C(docker.io) table) is read as it is.
   - Mirror URLs are given as for dockerd (the same list as the C(registry-mirrors) of daemon.json) and checked
     the same way; the scheme-less C(location) is derived, and a C(http://) mirror gets C(insecure = true). A
     mirror with a path is refused, because registries.conf reads a path as a namespace on the mirror.
-  - Containers read the main file O(main_conf) first, then the C(.conf) files of O(conf_dir) in alpha-numerical
-    order, and a C([[registry]]) with the same prefix (or, without C(prefix), the same C(location)) replaces the
-    earlier one. The module fails, naming the file, when a drop-in read after its own defines O(registry) again,
-    since that would silently undo the mirrors. A file that cannot be parsed fails too (containers refuse it).
+  - Containers read the main file O(main_conf) first (version 1 or 2, not both), then the C(.conf) files of
+    O(conf_dir) in byte order (version 2 only). A C([[registry]]) without C(prefix) has its C(location) as
+    prefix, and trailing slashes are stripped (C(prefix = "docker.io/") is C(docker.io)). Within one file the
+    first table with a prefix is used; a later file's table with the same prefix replaces the earlier one.
+  - The module fails, naming the file and the value, when a drop-in read after its own defines O(registry) again
+    (that would silently undo the mirrors); when the table used for O(registry) today blocks it (C(blocked =
+    true), or version 1's C([registries.block])), since ours would replace it and lift the operator's block; when
+    another drop-in written by this module already holds O(registry) (two of ours would undo each other); and when
+    a file cannot be read as containers read it (a TOML error, version 1 in a drop-in, version 1 and 2 mixed).
     A C([[registry]]) for a longer prefix (such as C(docker.io/library)) in any file is used instead of ours for
     its images, and an earlier table for O(registry) is replaced by ours; both are warnings.
   - Every check runs before anything is written; on failure the file is left unchanged and the message names
@@ -43,17 +51,28 @@ options:
   registry:
     description:
       - The registry whose images the mirrors serve, C(host[:port]); the C(prefix) and C(location) of the
-        C([[registry]]) table.
+        C([[registry]]) table. containerd's C(_default) means nothing in registries.conf and is refused.
     type: str
     default: docker.io
   mirrors:
     description:
       - Mirror URLs (C(https://) or C(http://), no path), tried in this order before O(registry). Duplicates
         (with or without a trailing slash) are written once.
+      - With O(exclusive=false), the other mirrors the drop-in already lists for O(registry) stay, after these.
       - Ignored with O(state=absent).
     type: list
     elements: str
     default: []
+  exclusive:
+    description:
+      - V(false) - the table lists O(mirrors) first, in this order, then the mirrors this drop-in already listed
+        for O(registry) that are not among them (mirrors other files list are never taken over).
+      - V(true) - the table lists exactly O(mirrors).
+      - As with O(fleetops.docker_mirror.daemon_json#module:exclusive), V(false) keeps the mirrors already
+        configured and V(true) makes the list exact; here the given mirrors come first, so the order given is the
+        order tried.
+    type: bool
+    default: false
   conf_dir:
     description:
       - The drop-in directory.
@@ -77,7 +96,8 @@ options:
     default: false
   state:
     description:
-      - V(absent) removes the drop-in this module wrote, nothing else.
+      - V(absent) removes the table of O(registry) from the drop-in this module wrote, and the drop-in once it holds
+        no table; nothing else.
     type: str
     choices: [present, absent]
     default: present
@@ -111,7 +131,15 @@ EXAMPLES = r"""
       - http://10.0.0.5:5000
   become: true
 
-- name: Remove the drop-in again
+- name: Quay.io through its own mirror, in the same drop-in (docker.io's table stays)
+  fleetops.docker_mirror.registries_conf:
+    registry: quay.io
+    mirrors:
+      - https://quay-mirror.example
+    exclusive: true
+  become: true
+
+- name: Remove docker.io's mirrors again (the drop-in goes with its last table)
   fleetops.docker_mirror.registries_conf:
     state: absent
   become: true

@@ -252,7 +252,7 @@ def test_plan_tables(current: dict[str, list[rc.Mirror]], present: bool,
     assert "docker.io" not in current or current["docker.io"] == HUB  # not modified in place
 
 
-# --------------------------------------------------------------------------- issue 21: prefixes as containers-image reads them
+# --------------------------------------------------------------------------- issue 21: prefixes as containers read them
 
 
 @pytest.mark.parametrize("text, prefixes", [
@@ -317,7 +317,7 @@ def test_wildcard_block_is_found() -> None:
     assert [finding.kind for finding in findings] == ["blocked"]
 
 
-# --------------------------------------------------------------------------- issue 21: v1 and v2 as containers read them
+# --------------------------------------------------------------------------- issue 21: v1 and v2 as containers read
 
 
 @pytest.mark.parametrize("text, dropin, fragment", [

@@ -347,14 +347,17 @@ def test_operator_block_is_refused(host, tree, main: str, value: str) -> None:
 
 
 def test_later_dropin_with_trailing_slash_prefix_fails(host, tree) -> None:
-    host.write(os.path.join(tree.conf_dir, "60-later.conf"), DOCKER.replace('prefix = "docker.io"', 'prefix = "docker.io/"'))
+    host.write(os.path.join(tree.conf_dir, "60-later.conf"),
+               DOCKER.replace('prefix = "docker.io"', 'prefix = "docker.io/"'))
     before = snapshot(tree.etc)
     result = run(host, tree, mirrors=[MIRROR])
-    assert_failed_unchanged(result, before, tree.etc, '60-later.conf defines [[registry]] prefix "docker.io" again (prefix = "docker.io/")')
+    assert_failed_unchanged(result, before, tree.etc,
+                            '60-later.conf defines [[registry]] prefix "docker.io" again (prefix = "docker.io/")')
 
 
 def test_mixed_v1_v2_main_is_refused(host, tree) -> None:
-    host.write(tree.main_conf, 'unqualified-search-registries = ["docker.io"]\n[registries.insecure]\nregistries = ["x"]\n')
+    host.write(tree.main_conf,
+               'unqualified-search-registries = ["docker.io"]\n[registries.insecure]\nregistries = ["x"]\n')
     before = snapshot(tree.etc)
     assert_failed_unchanged(run(host, tree, mirrors=[MIRROR]), before, tree.etc, "mixing")
 

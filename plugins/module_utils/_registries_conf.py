@@ -3,13 +3,20 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""A containers-registries.conf (v2) drop-in with the mirrors of one registry, and the files that override it.
+"""A containers-registries.conf (v2) drop-in with the mirrors of one or more registries, and the files that
+override or block them.
 
 Pure functions on strings and dicts (no I/O), standard library only (TOML read by ``_toml``: Python 3.8+).
-Rules from containers-registries.conf(5) and containers-registries.conf.d(5): the main file is read first,
-then the drop-ins ending in ``.conf`` in alpha-numerical order; a ``[[registry]]`` table replaces an earlier one
-with the identical prefix (a missing ``prefix`` is its ``location``); the table with the longest matching
-prefix is used for an image, whichever file holds it.
+Rules from containers-registries.conf(5), containers-registries.conf.d(5) and containers/image
+(``pkg/sysregistriesv2``), checked on Podman 4.3 and 5.4: the main file is read first (version 1 or 2, not
+both), then the drop-ins ending in ``.conf`` in byte order (version 2 only). A prefix is its ``location`` when
+unset, and trailing slashes are stripped from both. Within one file the first table with a prefix wins; a later
+file's table with the same prefix replaces the earlier one whole. The table with the longest matching prefix is
+used for an image, whichever file holds it. Version 1's ``[registries.block]`` and ``[registries.insecure]``
+lists become tables with ``blocked`` / ``insecure`` set.
+
+Our drop-in holds one ``[[registry]]`` per registry it was given (by prefix, sorted), each owned by the runs for
+that registry: a run rewrites its own table and keeps the others.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ import json
 import re
 import typing as t
 
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._containerd import validate_registry
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _containerd as ctd
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._toml import parse as parse_toml
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._toml import toml_string
@@ -29,14 +36,19 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry i
 )
 
 __all__ = [
-    "MARKER", "DEFAULT_DROPIN", "Mirror", "validate_dropin_name", "mirrors_from_urls", "render_dropin",
-    "expected_dropin_data", "check_dropin", "is_ours", "registry_prefixes", "Finding", "find_overrides",
-    "later_dropins", "merged_registries",
+    "MARKER", "DEFAULT_DROPIN", "Mirror", "Table", "OtherFile", "Finding", "validate_dropin_name",
+    "validate_registry", "check_mirrors", "mirrors_from_urls", "normalise", "registry_tables", "registry_prefixes",
+    "prefix_matches", "own_tables", "merge_mirrors", "plan_tables", "render_dropin", "expected_dropin_data",
+    "check_dropin", "is_ours", "find_overrides", "later_dropins", "merged_registries",
 ]
 
 MARKER = "# Managed by fleetops.docker_mirror.registries_conf: edits here are overwritten."
 DEFAULT_DROPIN = "50-fleetops-docker-mirror.conf"
 _DROPIN_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\.conf$")
+# Top-level keys that make a file version 2 (containers refuse them beside a version 1 list).
+_V2_KEYS = ("registry", "unqualified-search-registries", "credential-helpers", "short-name-mode",
+            "additional-layer-store-auth-helper", "aliases")
+_V1_LISTS = ("search", "insecure", "block")
 
 
 class Mirror(t.NamedTuple):
@@ -45,60 +57,234 @@ class Mirror(t.NamedTuple):
     insecure: bool
 
 
+class Table(t.NamedTuple):
+    """One ``[[registry]]`` as containers-image reads it."""
+    prefix: str  # normalised: ``prefix`` else ``location``, trailing slashes stripped
+    written: str  # how the file spells it, for messages: ``prefix = "docker.io/"``
+    entry: dict[str, t.Any]  # the table, ``location`` normalised; ``blocked``/``insecure`` True when set
+
+
+class OtherFile(t.NamedTuple):
+    """A registries.conf file other than our drop-in."""
+    path: str
+    text: str
+    after: bool  # read after our drop-in
+    dropin: bool  # a drop-in (version 2 only); False: the main file
+
+
 class Finding(t.NamedTuple):
-    """A ``[[registry]]`` of another file with our prefix or a longer one."""
+    """A ``[[registry]]`` of another file that matters to ours."""
     path: str
     prefix: str
     kind: str  # "overrides": same prefix, read after ours; "replaced": same prefix, read before ours (ours
-    #            replaces it); "longer": a longer prefix, used instead of ours for its images
+    #            replaces it); "longer": a longer prefix, used instead of ours for its images; "own": another
+    #            drop-in of ours holds the registry; "blocked": the table used for the registry now blocks it
+    written: str = ""
 
 
 def validate_dropin_name(name: str) -> str:
     if not isinstance(name, str) or _DROPIN_RE.match(name) is None:
         raise ConfigError("invalid dropin %s: must be a file name ending in .conf (for example %s); "
-                                "containers read no other file of the directory" % (json.dumps(name),
-                                                                                    DEFAULT_DROPIN))
+                          "containers read no other file of the directory" % (json.dumps(name), DEFAULT_DROPIN))
     return name
+
+
+def validate_registry(name: str) -> str:
+    """A registry as the prefix of a ``[[registry]]``: ``host[:port]``; containerd's ``_default`` is refused."""
+    if name == "_default":
+        raise ConfigError("invalid registry \"_default\": that is containerd's fallback for every registry "
+                          "(hosts.toml); a registries.conf [[registry]] names one registry, such as docker.io")
+    try:
+        return ctd.validate_registry(name)
+    except ConfigError as exc:
+        raise ConfigError(exc.message.replace(" or _default", "")) from None
+
+
+def check_mirrors(urls: t.Iterable[str]) -> None:
+    """Refuse, naming the value, a mirror URL registries.conf cannot take (checked like dockerd; no path: to
+    containers-image a path names a namespace on the mirror, ``location/library/IMAGE``, not an API root as it
+    does for dockerd and containerd). Nothing else is needed to plan Podman, Buildah, Skopeo and CRI-O."""
+    for url in urls:
+        validate_mirror(url, allow_path=True)
+        if go_url_parse(url).path not in ("", "/"):
+            raise ConfigError(
+                "mirror %s has a path: Podman, Buildah, Skopeo and CRI-O (registries.conf) would read it as a "
+                "namespace on the mirror, not as the registry API root dockerd and containerd use; give the mirror "
+                "without a path" % json.dumps(url))
 
 
 def mirrors_from_urls(urls: t.Iterable[str]) -> list[Mirror]:
     """The registries.conf form of dockerd-style mirror URLs: ``https://m.example:5000/`` -> ``m.example:5000``;
-    ``http://...`` -> insecure. A path is refused: to containers-image it names a namespace on the mirror
-    (``location/library/IMAGE``), not an API root as it does for dockerd and containerd."""
+    ``http://...`` -> insecure; duplicates once."""
+    urls = list(urls)
+    check_mirrors(urls)
     mirrors: list[Mirror] = []
     seen: set[str] = set()
     for url in urls:
-        validate_mirror(url, allow_path=True)
-        parts = go_url_parse(url)
-        if parts.path not in ("", "/"):
-            raise ConfigError(
-                "mirror %s has a path: registries.conf would read it as a namespace on the mirror, not as the "
-                "registry API root dockerd and containerd use; give the mirror without a path"
-                % json.dumps(url))
-        if mirror_key(url) in seen:
-            continue
-        seen.add(mirror_key(url))
-        mirrors.append(Mirror(parts.host, parts.scheme == "http"))
+        if mirror_key(url) not in seen:
+            seen.add(mirror_key(url))
+            parts = go_url_parse(url)
+            mirrors.append(Mirror(parts.host, parts.scheme == "http"))
     return mirrors
 
 
-def render_dropin(registry: str, mirrors: list[Mirror]) -> str:
-    validate_registry(registry)
-    lines = [MARKER, "[[registry]]", "prefix = %s" % toml_string(registry),
-             "location = %s" % toml_string(registry)]
-    for mirror in mirrors:
-        lines += ["", "[[registry.mirror]]", "location = %s" % toml_string(mirror.location)]
-        if mirror.insecure:
-            lines.append("insecure = true")
+def normalise(value: str) -> str:
+    """A prefix or location as containers-image keeps it: trailing slashes stripped."""
+    return value.rstrip("/")
+
+
+# --------------------------------------------------------------------------- reading a file as containers do
+
+
+def _parse(text: str, path: str) -> dict[str, t.Any]:
+    try:
+        return parse_toml(text, path)
+    except ConfigError as exc:
+        raise ConfigError("%s; podman, buildah, skopeo and CRI-O refuse it as well: fix it first"
+                          % exc.message) from None
+
+
+def _v1_lists(data: dict[str, t.Any]) -> dict[str, list[t.Any]]:
+    """The non-empty version 1 lists (``[registries.block] registries = [...]``) of a file."""
+    section = data.get("registries") if isinstance(data.get("registries"), dict) else {}
+    lists = {}
+    for name in _V1_LISTS:
+        table = section.get(name)
+        values = table.get("registries") if isinstance(table, dict) else None
+        if isinstance(values, list) and values:
+            lists[name] = values
+    return lists
+
+
+def _check_version(data: dict[str, t.Any], path: str, dropin: bool) -> None:
+    v1 = ", ".join("[registries.%s]" % name for name in _v1_lists(data))
+    if v1 and dropin:
+        raise ConfigError("%s is in the version 1 format (%s), which containers refuse in a drop-in (\"registry "
+                          "must be in v2 format but is in v1\"): fix it first" % (path, v1))
+    v2 = [key for key in _V2_KEYS if key in data and data[key] != ""]
+    if v1 and v2:
+        raise ConfigError("%s mixes the version 1 format (%s) with version 2 keys (%s): containers refuse it "
+                          "(\"mixing sysregistry v1/v2 is not supported\"): fix it first" % (path, v1, ", ".join(v2)))
+
+
+def _v1_tables(lists: dict[str, list[t.Any]]) -> list[Table]:
+    """Version 1 lists as containers convert them: one table per location, blocked and/or insecure."""
+    tables: dict[str, Table] = {}
+    for kind in ("block", "insecure"):
+        for value in lists.get(kind, []):
+            if isinstance(value, str) and normalise(value):
+                written = "[registries.%s] registries = [%s]" % (kind, json.dumps(value))
+                table = tables.setdefault(normalise(value), Table(normalise(value), written,
+                                                                  {"location": normalise(value)}))
+                table.entry["blocked" if kind == "block" else "insecure"] = True
+    return list(tables.values())
+
+
+def _v2_tables(data: dict[str, t.Any]) -> list[Table]:
+    registries = data.get("registry") if isinstance(data.get("registry"), list) else []
+    tables = []
+    for entry in registries:
+        if not isinstance(entry, dict):
+            continue
+        prefix, location = entry.get("prefix"), entry.get("location")
+        key, raw = ("prefix", prefix) if isinstance(prefix, str) and prefix else ("location", location)
+        if isinstance(raw, str) and normalise(raw):
+            entry = dict(entry, location=normalise(location)) if isinstance(location, str) else entry
+            tables.append(Table(normalise(raw), "%s = %s" % (key, json.dumps(raw)), entry))
+    return tables
+
+
+def registry_tables(text: str, path: str, dropin: bool = True) -> list[Table]:
+    """The ``[[registry]]`` tables containers take from one file, the first of each prefix (version 1 lists
+    converted in the main file; ``dropin``: version 1 refused)."""
+    data = _parse(text, path)
+    _check_version(data, path, dropin)
+    lists = _v1_lists(data)
+    first: dict[str, Table] = {}
+    for table in _v1_tables(lists) if lists else _v2_tables(data):
+        first.setdefault(table.prefix, table)
+    return list(first.values())
+
+
+def registry_prefixes(text: str, path: str, dropin: bool = False) -> list[str]:
+    """The effective prefix of every ``[[registry]]`` of a registries.conf file."""
+    return [table.prefix for table in registry_tables(text, path, dropin)]
+
+
+def prefix_matches(ref: str, prefix: str) -> bool:
+    """Whether ``prefix`` applies to ``ref`` (a registry or image name), as containers-image matches it: the
+    prefix then the end, ``/``, ``:`` or ``@``; ``*.example.com`` for any subdomain."""
+    if prefix.startswith("*."):
+        index = ref.find(prefix[1:])
+        end = index + len(prefix) - 1
+        return index != -1 and "/" not in ref[:index] and (end == len(ref) or ref[end] in ":/@")
+    if not prefix or not ref.startswith(prefix):
+        return False
+    return len(ref) == len(prefix) or ref[len(prefix)] in ":/@"
+
+
+# --------------------------------------------------------------------------- our drop-in
+
+
+def _mirrors_of(entry: dict[str, t.Any]) -> list[Mirror]:
+    items = entry.get("mirror") if isinstance(entry.get("mirror"), list) else []
+    return [Mirror(normalise(item["location"]), item.get("insecure") is True) for item in items
+            if isinstance(item, dict) and isinstance(item.get("location"), str) and normalise(item["location"])]
+
+
+def own_tables(text: str, path: str) -> dict[str, list[Mirror]]:
+    """prefix -> mirrors of every ``[[registry]]`` of our drop-in."""
+    try:
+        tables = registry_tables(text, path)
+    except ConfigError as exc:
+        raise ConfigError("%s, or set force: true to replace it (the mirrors it lists are lost)"
+                          % exc.message) from None
+    return {table.prefix: _mirrors_of(table.entry) for table in tables}
+
+
+def merge_mirrors(wanted: list[Mirror], current: list[Mirror], exclusive: bool) -> list[Mirror]:
+    """The mirrors of our table: ``wanted`` in order, then (unless ``exclusive``) the ``current`` ones not wanted."""
+    if exclusive:
+        return list(wanted)
+    merged, taken = list(wanted), {mirror.location for mirror in wanted}
+    for mirror in current:
+        if mirror.location not in taken:
+            taken.add(mirror.location)
+            merged.append(mirror)
+    return merged
+
+
+def plan_tables(current: dict[str, list[Mirror]], registry: str,
+                mirrors: list[Mirror] | None) -> dict[str, list[Mirror]]:
+    """Our drop-in's tables after a run for ``registry``: its table set to ``mirrors`` (None: removed)."""
+    planned = {prefix: value for prefix, value in current.items() if prefix != registry}
+    if mirrors is not None:
+        planned[registry] = list(mirrors)
+    return planned
+
+
+def render_dropin(tables: dict[str, list[Mirror]]) -> str:
+    """Our drop-in: the marker, then one ``[[registry]]`` per prefix (sorted), ``location`` the prefix."""
+    lines = [MARKER]
+    for index, prefix in enumerate(sorted(tables)):
+        lines += ([""] if index else []) + ["[[registry]]", "prefix = %s" % toml_string(prefix),
+                                            "location = %s" % toml_string(prefix)]
+        for mirror in tables[prefix]:
+            lines += ["", "[[registry.mirror]]", "location = %s" % toml_string(mirror.location)]
+            if mirror.insecure:
+                lines.append("insecure = true")
     return "\n".join(lines) + "\n"
 
 
-def expected_dropin_data(registry: str, mirrors: list[Mirror]) -> dict[str, t.Any]:
-    entry: dict[str, t.Any] = {"prefix": registry, "location": registry}
-    if mirrors:
-        entry["mirror"] = [dict({"location": mirror.location}, **({"insecure": True} if mirror.insecure else {}))
-                           for mirror in mirrors]
-    return {"registry": [entry]}
+def expected_dropin_data(tables: dict[str, list[Mirror]]) -> dict[str, t.Any]:
+    entries = []
+    for prefix in sorted(tables):
+        entry: dict[str, t.Any] = {"prefix": prefix, "location": prefix}
+        if tables[prefix]:
+            entry["mirror"] = [dict({"location": mirror.location}, **({"insecure": True} if mirror.insecure else {}))
+                               for mirror in tables[prefix]]
+        entries.append(entry)
+    return {"registry": entries}
 
 
 def check_dropin(text: str, expected: dict[str, t.Any]) -> None:
@@ -110,49 +296,7 @@ def is_ours(text: str) -> bool:
     return text.startswith(MARKER)
 
 
-def _registry_tables(text: str, path: str) -> list[tuple[str, dict[str, t.Any]]]:
-    """(effective prefix, table) of every ``[[registry]]`` of a registries.conf file (``prefix``, else
-    ``location``)."""
-    try:
-        data = parse_toml(text, path)
-    except ConfigError as exc:
-        raise ConfigError("%s; podman, buildah, skopeo and CRI-O refuse it as well: fix it first"
-                                % exc.message) from None
-    registries = data.get("registry", [])
-    if not isinstance(registries, list):
-        return []
-    tables = []
-    for entry in registries:
-        if isinstance(entry, dict):
-            prefix = entry.get("prefix") or entry.get("location")
-            if isinstance(prefix, str) and prefix:
-                tables.append((prefix, entry))
-    return tables
-
-
-def registry_prefixes(text: str, path: str) -> list[str]:
-    """The effective prefix of every ``[[registry]]`` of a registries.conf file (``prefix`` or ``location``)."""
-    return [prefix for prefix, dummy in _registry_tables(text, path)]
-
-
-def _podman_form(prefix: str, entry: dict[str, t.Any], path: str) -> dict[str, t.Any]:
-    mirrors = entry.get("mirror") if isinstance(entry.get("mirror"), list) else []
-    return {"Prefix": prefix, "Location": entry.get("location") or prefix, "Insecure": entry.get("insecure") is True,
-            "Blocked": entry.get("blocked") is True, "File": path,
-            "Mirrors": [{"Location": mirror.get("location"), "Insecure": mirror.get("insecure") is True}
-                        for mirror in mirrors if isinstance(mirror, dict)]}
-
-
-def merged_registries(files: list[tuple[str, str]]) -> dict[str, dict[str, t.Any]]:
-    """The ``[[registry]]`` tables containers use, by prefix, from ``files`` (path, text) in the order they are
-    read (the main file, then the drop-ins): a later table with the same prefix replaces the earlier one.
-    Each in ``podman info``'s form (Prefix, Location, Insecure, Blocked, Mirrors of Location and Insecure), plus
-    ``File``: the file it comes from."""
-    merged: dict[str, dict[str, t.Any]] = {}
-    for path, text in files:
-        for prefix, entry in _registry_tables(text, path):
-            merged[prefix] = _podman_form(prefix, entry, path)
-    return merged
+# --------------------------------------------------------------------------- the other files
 
 
 def later_dropins(names: t.Iterable[str], ours: str) -> list[str]:
@@ -160,14 +304,62 @@ def later_dropins(names: t.Iterable[str], ours: str) -> list[str]:
     return [name for name in sorted(names) if name.endswith(".conf") and name > ours]
 
 
-def find_overrides(registry: str, files: list[tuple[str, str, bool]]) -> list[Finding]:
-    """``files``: (path, text, read_after_ours). A same prefix read after ours replaces our table (one read
-    before is replaced by ours); a longer prefix (``docker.io/library``) wins for its images wherever it is."""
+def _finding(registry: str, other: OtherFile, table: Table) -> Finding | None:
+    if table.prefix == registry:
+        kind = "own" if is_ours(other.text) else "overrides" if other.after else "replaced"
+        return Finding(other.path, table.prefix, kind, table.written)
+    if table.prefix.startswith(registry + "/"):
+        return Finding(other.path, table.prefix, "longer", table.written)
+    return None
+
+
+def _block(registry: str, merged: dict[str, tuple[str, Table]]) -> Finding | None:
+    """The table containers use for ``registry`` without our drop-in (the longest matching prefix, the first in
+    sorted order on a tie), when it blocks it: ours would take its place and lift the block."""
+    used: tuple[str, Table] | None = None
+    for prefix in sorted(merged):
+        if prefix_matches(registry, prefix) and (used is None or len(prefix) > len(used[1].prefix)):
+            used = merged[prefix]
+    if used is None or used[1].entry.get("blocked") is not True:
+        return None
+    path, table = used
+    written = table.written if table.written.startswith("[registries.") else "[[registry]] %s, blocked = true" % (
+        table.written)
+    return Finding(path, table.prefix, "blocked", written)
+
+
+def find_overrides(registry: str, files: list[OtherFile]) -> list[Finding]:
+    """``files`` in the order containers read them. A same prefix read after ours replaces our table (one read
+    before is replaced by ours); a longer prefix (``docker.io/library``) wins for its images wherever it is; a
+    block in effect for ``registry`` would be lifted by ours."""
     findings = []
-    for path, text, after in files:
-        for prefix in registry_prefixes(text, path):
-            if prefix == registry:
-                findings.append(Finding(path, prefix, "overrides" if after else "replaced"))
-            elif prefix.startswith(registry + "/"):
-                findings.append(Finding(path, prefix, "longer"))
-    return findings
+    merged: dict[str, tuple[str, Table]] = {}
+    for other in files:
+        for table in registry_tables(other.text, other.path, other.dropin):
+            merged[table.prefix] = (other.path, table)
+            finding = _finding(registry, other, table)
+            if finding is not None:
+                findings.append(finding)
+    block = _block(registry, merged)
+    return findings + ([block] if block is not None else [])
+
+
+def _podman_form(table: Table, path: str) -> dict[str, t.Any]:
+    entry = table.entry
+    return {"Prefix": table.prefix, "Location": entry.get("location") or table.prefix,
+            "Insecure": entry.get("insecure") is True, "Blocked": entry.get("blocked") is True, "File": path,
+            "Mirrors": [{"Location": mirror.get("location"), "Insecure": mirror.get("insecure") is True}
+                        for mirror in (entry.get("mirror") if isinstance(entry.get("mirror"), list) else [])
+                        if isinstance(mirror, dict)]}
+
+
+def merged_registries(files: list[tuple[str, str]], main_conf: str) -> dict[str, dict[str, t.Any]]:
+    """The ``[[registry]]`` tables containers use, by prefix, from ``files`` (path, text) in the order they are
+    read (``main_conf`` first, then the drop-ins): a later table with the same prefix replaces the earlier one.
+    Each in ``podman info``'s form (Prefix, Location, Insecure, Blocked, Mirrors of Location and Insecure), plus
+    ``File``: the file it comes from."""
+    merged: dict[str, dict[str, t.Any]] = {}
+    for path, text in files:
+        for table in registry_tables(text, path, path != main_conf):
+            merged[table.prefix] = _podman_form(table, path)
+    return merged

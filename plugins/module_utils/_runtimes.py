@@ -129,19 +129,21 @@ def _prefix_mirrors(registries: dict[str, t.Any]) -> dict[str, tuple[list[str], 
 
 
 def podman_problem(registries: dict[str, t.Any], registry: str, files: dict[str, str] | None = None) -> str | None:
-    """Why some images of ``registry`` do not use its mirrors: a ``[[registry]]`` with a longer prefix
-    (``docker.io/library``) wins for the images it matches, with no mirrors or other ones. Its mirrors match when
-    they are ours with the same path added (``docker.io/library`` -> ``MIRROR/library``). ``files``: prefix ->
-    the file that defines it, named in the message when known."""
+    """Why some images of ``registry`` do not use its mirrors: its own table blocks it (an operator's block), or a
+    ``[[registry]]`` with a longer prefix (``docker.io/library``) wins for the images it matches, with no mirrors
+    or other ones. Its mirrors match when they are ours with the same path added (``docker.io/library`` ->
+    ``MIRROR/library``). ``files``: prefix -> the file that defines it, named in the message when known."""
     wanted = podman_mirrors(registries, registry)
     reasons = []
     for prefix, (mirrors, blocked) in sorted(_prefix_mirrors(registries).items()):
+        where = "[[registry]] prefix %s%s" % (prefix, " in %s" % files[prefix] if prefix in (files or {}) else "")
+        if blocked and prefix == registry:
+            reasons.append("pulls from %s are blocked (%s has blocked = true)" % (registry, where))
         if blocked or not prefix.startswith(registry + "/"):
             continue
         rest = prefix[len(registry):]
         if mirrors == [mirror + rest for mirror in wanted]:
             continue
-        where = "[[registry]] prefix %s%s" % (prefix, " in %s" % files[prefix] if prefix in (files or {}) else "")
         if mirrors:
             reasons.append("images under %s use other mirrors (%s) (%s)" % (prefix, ", ".join(mirrors), where))
         else:

@@ -490,7 +490,7 @@ def podman_view(host: Host, registry: str) -> dict[str, t.Any]:
     extra = dict(podman_version=None, source="podman info" if host.bins.get("podman") else "files",
                  crio=crio_state(host), problem=None)
     try:
-        from_files = rc.merged_registries(registries_files())
+        from_files = rc.merged_registries(registries_files(), REGISTRIES_CONF)
         files_error = None
     except ConfigError as exc:
         from_files, files_error = None, exc.message

@@ -18,18 +18,26 @@ short_description: Registry mirrors for Podman, Buildah, Skopeo and CRI-O in a r
 version_added: 1.1.0
 description:
   - Writes a containers-registries.conf (version 2) drop-in, by default
-    C(/etc/containers/registries.conf.d/50-fleetops-docker-mirror.conf), with one C([[registry]]) whose
-    C(prefix) and C(location) are O(registry) and one C([[registry.mirror]]) per mirror, tried in order before
-    the registry. Podman, Buildah and Skopeo read it at every invocation; CRI-O on C(SIGHUP).
+    C(/etc/containers/registries.conf.d/50-fleetops-docker-mirror.conf), with one C([[registry]]) per registry
+    whose C(prefix) and C(location) are the registry and one C([[registry.mirror]]) per mirror, tried in order
+    before the registry. Podman, Buildah and Skopeo read it at every invocation; CRI-O on C(SIGHUP).
   - The module owns that one file and renders it whole. The file starts with a marker comment; a file of that
     name the module did not write is not replaced unless O(force=true), and never removed.
+  - One drop-in holds the tables of several registries (sorted by prefix). A run for O(registry) rewrites that
+    registry's table only and keeps the others, so runs for C(docker.io) and C(quay.io) through the same drop-in
+    both stay. A drop-in written by version 1.x (one C(docker.io) table) is read as it is.
   - Mirror URLs are given as for dockerd (the same list as the C(registry-mirrors) of daemon.json) and checked
     the same way; the scheme-less C(location) is derived, and a C(http://) mirror gets C(insecure = true). A
     mirror with a path is refused, because registries.conf reads a path as a namespace on the mirror.
-  - Containers read the main file O(main_conf) first, then the C(.conf) files of O(conf_dir) in alpha-numerical
-    order, and a C([[registry]]) with the same prefix (or, without C(prefix), the same C(location)) replaces the
-    earlier one. The module fails, naming the file, when a drop-in read after its own defines O(registry) again,
-    since that would silently undo the mirrors. A file that cannot be parsed fails too (containers refuse it).
+  - Containers read the main file O(main_conf) first (version 1 or 2, not both), then the C(.conf) files of
+    O(conf_dir) in byte order (version 2 only). A C([[registry]]) without C(prefix) has its C(location) as
+    prefix, and trailing slashes are stripped (C(prefix = "docker.io/") is C(docker.io)). Within one file the
+    first table with a prefix is used; a later file's table with the same prefix replaces the earlier one.
+  - The module fails, naming the file and the value, when a drop-in read after its own defines O(registry) again
+    (that would silently undo the mirrors); when the table used for O(registry) today blocks it (C(blocked =
+    true), or version 1's C([registries.block])), since ours would replace it and lift the operator's block; when
+    another drop-in written by this module already holds O(registry) (two of ours would undo each other); and when
+    a file cannot be read as containers read it (a TOML error, version 1 in a drop-in, version 1 and 2 mixed).
     A C([[registry]]) for a longer prefix (such as C(docker.io/library)) in any file is used instead of ours for
     its images, and an earlier table for O(registry) is replaced by ours; both are warnings.
   - Every check runs before anything is written; on failure the file is left unchanged and the message names
@@ -43,17 +51,28 @@ options:
   registry:
     description:
       - The registry whose images the mirrors serve, C(host[:port]); the C(prefix) and C(location) of the
-        C([[registry]]) table.
+        C([[registry]]) table. containerd's C(_default) means nothing in registries.conf and is refused.
     type: str
     default: docker.io
   mirrors:
     description:
       - Mirror URLs (C(https://) or C(http://), no path), tried in this order before O(registry). Duplicates
         (with or without a trailing slash) are written once.
+      - With O(exclusive=false), the other mirrors the drop-in already lists for O(registry) stay, after these.
       - Ignored with O(state=absent).
     type: list
     elements: str
     default: []
+  exclusive:
+    description:
+      - V(false) - the table lists O(mirrors) first, in this order, then the mirrors this drop-in already listed
+        for O(registry) that are not among them (mirrors other files list are never taken over).
+      - V(true) - the table lists exactly O(mirrors).
+      - As with O(fleetops.docker_mirror.daemon_json#module:exclusive), V(false) keeps the mirrors already
+        configured and V(true) makes the list exact; here the given mirrors come first, so the order given is the
+        order tried.
+    type: bool
+    default: false
   conf_dir:
     description:
       - The drop-in directory.
@@ -77,7 +96,8 @@ options:
     default: false
   state:
     description:
-      - V(absent) removes the drop-in this module wrote, nothing else.
+      - V(absent) removes the table of O(registry) from the drop-in this module wrote, and the drop-in once it holds
+        no table; nothing else.
     type: str
     choices: [present, absent]
     default: present
@@ -111,7 +131,15 @@ EXAMPLES = r"""
       - http://10.0.0.5:5000
   become: true
 
-- name: Remove the drop-in again
+- name: Quay.io through its own mirror, in the same drop-in (docker.io's table stays)
+  fleetops.docker_mirror.registries_conf:
+    registry: quay.io
+    mirrors:
+      - https://quay-mirror.example
+    exclusive: true
+  become: true
+
+- name: Remove docker.io's mirrors again (the drop-in goes with its last table)
   fleetops.docker_mirror.registries_conf:
     state: absent
   become: true
@@ -151,19 +179,19 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _files
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _registries_conf as rc
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._containerd import validate_registry
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import redact_arguments
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._files import FileError
 
 # --------------------------------------------------------------------------- checks
 
 
-def other_files(conf_dir: str, main_conf: str, dropin: str) -> list[tuple[str, str, bool]]:
-    """(path, text, read after ours) of the main file and every other ``.conf`` drop-in."""
+def other_files(conf_dir: str, main_conf: str, dropin: str) -> list[rc.OtherFile]:
+    """The main file and every other ``.conf`` drop-in, in the order containers read them."""
     files = []
     main_text = _files.read_text(main_conf)
     if main_text is not None:
-        files.append((main_conf, main_text, False))
+        files.append(rc.OtherFile(main_conf, main_text, False, False))
     try:
         names = sorted(os.listdir(conf_dir))
     except FileNotFoundError:
@@ -177,8 +205,23 @@ def other_files(conf_dir: str, main_conf: str, dropin: str) -> list[tuple[str, s
             continue
         text = _files.read_text(path)
         if text is not None:
-            files.append((path, text, name in later))
+            files.append(rc.OtherFile(path, text, name in later, True))
     return files
+
+
+def refusal(finding: rc.Finding, registry: str, target: str) -> str:
+    """Why a finding stops the run: the file, the value as written, what to do."""
+    if finding.kind == "own":
+        return ("%s was written by this module and already holds [[registry]] prefix \"%s\": two drop-ins of ours "
+                "for one registry undo each other; remove it (state: absent, dropin: %s) or use that dropin"
+                % (finding.path, registry, os.path.basename(finding.path)))
+    if finding.kind == "blocked":
+        return ("%s blocks %s (%s): this drop-in's [[registry]] \"%s\" would be used instead and lift the block; "
+                "remove the block there first if these mirrors are wanted" % (finding.path, registry,
+                                                                             finding.written, registry))
+    return ("%s defines [[registry]] prefix \"%s\" again (%s) and is read after this drop-in, so it would replace "
+            "these mirrors; remove that table or rename the drop-in (dropin) to sort after it"
+            % (finding.path, registry, finding.written))
 
 
 def check_others(module: AnsibleModule, target: str, registry: str) -> None:
@@ -188,11 +231,9 @@ def check_others(module: AnsibleModule, target: str, registry: str) -> None:
         findings = rc.find_overrides(registry, files)
     except FileError as exc:
         raise FileError(target, "%s: %s" % (exc.path, exc.message)) from None
-    overriding = [finding.path for finding in findings if finding.kind == "overrides"]
-    if overriding:
-        raise FileError(target, "%s defines [[registry]] prefix \"%s\" again and is read after this drop-in, so "
-                                "it would replace these mirrors; remove that table or rename the drop-in (dropin) "
-                                "to sort after it" % (", ".join(overriding), registry))
+    refused = [finding for finding in findings if finding.kind in ("own", "overrides", "blocked")]
+    if refused:
+        raise FileError(target, refusal(refused[0], registry, target))
     for finding in findings:
         if finding.kind == "replaced":
             module.warn("%s: its [[registry]] \"%s\" is replaced by %s (its settings no longer apply)"
@@ -202,10 +243,29 @@ def check_others(module: AnsibleModule, target: str, registry: str) -> None:
                         "do not go through these mirrors)" % (finding.path, finding.prefix, target))
 
 
-def wanted_text(params: dict[str, t.Any], registry: str) -> str:
-    mirrors = rc.mirrors_from_urls(params["mirrors"])
-    text = rc.render_dropin(registry, mirrors)
-    rc.check_dropin(text, rc.expected_dropin_data(registry, mirrors))
+def current_tables(params: dict[str, t.Any], target: str, current: str | None) -> dict[str, list[rc.Mirror]]:
+    """The tables our drop-in holds now: none when it is absent or not ours; unparsable only with force."""
+    if current is None or not rc.is_ours(current):
+        return {}
+    try:
+        return rc.own_tables(current, target)
+    except ConfigError:
+        if params["force"]:
+            return {}
+        raise
+
+
+def wanted_text(params: dict[str, t.Any], registry: str, tables: dict[str, list[rc.Mirror]]) -> str | None:
+    """Our drop-in after this run (None: removed, no table left)."""
+    mirrors = None
+    if params["state"] == "present":
+        wanted = rc.mirrors_from_urls(params["mirrors"])
+        mirrors = rc.merge_mirrors(wanted, tables.get(registry, []), params["exclusive"])
+    planned = rc.plan_tables(tables, registry, mirrors)
+    if not planned:
+        return None
+    text = rc.render_dropin(planned)
+    rc.check_dropin(text, rc.expected_dropin_data(planned))
     return text
 
 
@@ -217,20 +277,22 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
     for option in ("conf_dir", "main_conf"):
         _files.real_path(params[option], option)
     rc.validate_dropin_name(params["dropin"])
-    registry = validate_registry(params["registry"])
+    registry = rc.validate_registry(params["registry"])
     target = os.path.realpath(os.path.join(params["conf_dir"], params["dropin"]))
-    wanted = wanted_text(params, registry) if params["state"] == "present" else None
+    if params["state"] == "present":
+        rc.check_mirrors(params["mirrors"])
     with _files.directory_lock(os.path.dirname(target)):
         current = _files.read_text(target)
-        if params["state"] == "absent":
-            if current is not None and not rc.is_ours(current):
-                module.warn("%s was not written by fleetops.docker_mirror.registries_conf: left in place" % target)
-                wanted = current
+        if params["state"] == "absent" and current is not None and not rc.is_ours(current):
+            module.warn("%s was not written by fleetops.docker_mirror.registries_conf: left in place" % target)
+            wanted = current
         else:
-            if current is not None and not rc.is_ours(current) and not params["force"]:
-                raise FileError(target, "not written by this module (no marker comment): set force: true to "
-                                        "replace it (its content is lost)")
-            check_others(module, target, registry)
+            if params["state"] == "present":
+                if current is not None and not rc.is_ours(current) and not params["force"]:
+                    raise FileError(target, "not written by this module (no marker comment): set force: true to "
+                                            "replace it (its content is lost)")
+                check_others(module, target, registry)
+            wanted = wanted_text(params, registry, current_tables(params, target, current))
         changed = current != wanted
         if changed and not module.check_mode:
             if wanted is None:
@@ -255,6 +317,7 @@ def main() -> None:
             main_conf=dict(type="path", default="/etc/containers/registries.conf"),
             state=dict(type="str", choices=["present", "absent"], default="present"),
             force=dict(type="bool", default=False),
+            exclusive=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
         add_file_common_args=True,

@@ -278,6 +278,10 @@ def prefix(name: str, *locations: str, **more: t.Any) -> dict[str, t.Any]:
      "images under docker.io/library use other mirrors (https://m.example) ([[registry]] prefix docker.io/library)"),
     ([prefix("docker.io", "m.example"), prefix("docker.iox")], None, None),  # not under docker.io/
     ([prefix("docker.io", "m.example"), prefix("docker.io/library", Blocked=True)], None, None),
+    # an operator's block on the registry itself: no mirror is used, and the reason is named
+    ([prefix("docker.io", Blocked=True)], {"docker.io": "/etc/containers/registries.conf"},
+     "pulls from docker.io are blocked ([[registry]] prefix docker.io in /etc/containers/registries.conf has "
+     "blocked = true)"),
 ])
 def test_podman_problem(tables: list[dict[str, t.Any]], files: dict[str, str] | None, expected: str | None) -> None:
     registries: dict[str, t.Any] = {"search": ["docker.io"]}

@@ -253,3 +253,126 @@ def test_userinfo_never_leaves_the_host(host, tree, params: dict[str, t.Any], fa
 def test_invocation_on_success(host, tree) -> None:
     assert run(host, tree, mirrors=[MIRROR])["changed"]
     assert host.invocation["module_args"]["mirrors"] == [MIRROR]
+
+
+# --------------------------------------------------------------------------- issue 21: several registries, one drop-in
+
+QUAY_MIRROR = "https://quay-mirror.example"
+V1_1_DROPIN = (rc.MARKER + '\n[[registry]]\nprefix = "docker.io"\nlocation = "docker.io"\n\n[[registry.mirror]]\n'
+               'location = "mirror.gcr.io"\n')
+
+
+def mirror_locations(host, tree: Tree) -> dict[str, list[str]]:
+    data = tomllib.loads(host.read(tree.dropin).decode())
+    return {entry["prefix"]: [mirror["location"] for mirror in entry.get("mirror", [])] for entry in data["registry"]}
+
+
+def test_two_registries_through_the_default_dropin_both_stay(host, tree) -> None:
+    assert run(host, tree, mirrors=[MIRROR])["changed"]
+    assert run(host, tree, registry="quay.io", mirrors=[QUAY_MIRROR])["changed"]
+    assert mirror_locations(host, tree) == {"docker.io": ["mirror.gcr.io"], "quay.io": ["quay-mirror.example"]}
+    assert not run(host, tree, mirrors=[MIRROR])["changed"]
+    assert not run(host, tree, registry="quay.io", mirrors=[QUAY_MIRROR])["changed"]
+    assert os.listdir(tree.conf_dir) == [rc.DEFAULT_DROPIN]
+
+
+def test_upgrade_from_1x_default_dropin(host, tree) -> None:
+    host.write(tree.dropin, V1_1_DROPIN)
+    assert not run(host, tree, mirrors=[MIRROR])["changed"] and host.read(tree.dropin) == V1_1_DROPIN.encode()
+    assert run(host, tree, registry="quay.io", mirrors=[QUAY_MIRROR])["changed"]
+    assert mirror_locations(host, tree) == {"docker.io": ["mirror.gcr.io"], "quay.io": ["quay-mirror.example"]}
+    assert os.listdir(tree.conf_dir) == [rc.DEFAULT_DROPIN]
+
+
+@pytest.mark.parametrize("name", ["10-old.conf", "90-old.conf"])
+def test_our_other_dropin_for_the_registry_is_refused(host, tree, name: str) -> None:
+    host.write(os.path.join(tree.conf_dir, name), V1_1_DROPIN)
+    before = snapshot(tree.etc)
+    result = run(host, tree, mirrors=[MIRROR])
+    assert_failed_unchanged(result, before, tree.etc, "%s was written by this module and already holds" % name)
+
+
+def test_absent_removes_our_registry_only(host, tree) -> None:
+    run(host, tree, mirrors=[MIRROR])
+    run(host, tree, registry="quay.io", mirrors=[QUAY_MIRROR])
+    assert run(host, tree, state="absent")["changed"]
+    assert mirror_locations(host, tree) == {"quay.io": ["quay-mirror.example"]}
+    assert not run(host, tree, state="absent")["changed"]
+    assert run(host, tree, registry="quay.io", state="absent")["changed"] and os.listdir(tree.conf_dir) == []
+
+
+def test_our_unparsable_dropin_needs_force(host, tree) -> None:
+    host.write(tree.dropin, rc.MARKER + "\n[[registry]\n")
+    before = snapshot(tree.etc)
+    assert_failed_unchanged(run(host, tree, mirrors=[MIRROR]), before, tree.etc, "set force: true")
+    assert run(host, tree, mirrors=[MIRROR], force=True)["changed"]
+    assert mirror_locations(host, tree) == {"docker.io": ["mirror.gcr.io"]}
+
+
+# --------------------------------------------------------------------------- issue 17: exclusive
+
+
+def test_exclusive_false_keeps_the_other_mirrors_of_our_dropin_after_the_wanted(host, tree) -> None:
+    run(host, tree, mirrors=[MIRROR, "http://10.0.0.5:5000"])
+    assert run(host, tree, mirrors=["https://new.example"])["changed"]
+    assert mirror_locations(host, tree) == {"docker.io": ["new.example", "mirror.gcr.io", "10.0.0.5:5000"]}
+    assert not run(host, tree, mirrors=["https://new.example"])["changed"]
+
+
+def test_exclusive_true_is_exactly_the_list(host, tree) -> None:
+    run(host, tree, mirrors=[MIRROR, "http://10.0.0.5:5000"])
+    assert run(host, tree, mirrors=["https://new.example"], exclusive=True)["changed"]
+    assert mirror_locations(host, tree) == {"docker.io": ["new.example"]}
+
+
+def test_exclusive_ignores_mirrors_of_other_files(host, tree) -> None:
+    host.write(tree.main_conf, DOCKER + '[[registry.mirror]]\nlocation = "operator.example"\n')
+    run(host, tree, mirrors=[MIRROR])
+    assert mirror_locations(host, tree) == {"docker.io": ["mirror.gcr.io"]}
+
+
+# --------------------------------------------------------------------------- issue 21: blocks, prefixes, _default
+
+
+@pytest.mark.parametrize("main, value", [
+    (DOCKER + "blocked = true\n", "blocked = true"),
+    ('[registries.block]\nregistries = ["docker.io"]\n', '[registries.block] registries = ["docker.io"]'),
+])
+def test_operator_block_is_refused(host, tree, main: str, value: str) -> None:
+    host.write(tree.main_conf, main)
+    before = snapshot(tree.etc)
+    result = run(host, tree, mirrors=[MIRROR])
+    assert_failed_unchanged(result, before, tree.etc, value)
+    assert tree.main_conf in result["msg"] and "blocks" in result["msg"]
+
+
+def test_later_dropin_with_trailing_slash_prefix_fails(host, tree) -> None:
+    host.write(os.path.join(tree.conf_dir, "60-later.conf"),
+               DOCKER.replace('prefix = "docker.io"', 'prefix = "docker.io/"'))
+    before = snapshot(tree.etc)
+    result = run(host, tree, mirrors=[MIRROR])
+    assert_failed_unchanged(result, before, tree.etc,
+                            '60-later.conf defines [[registry]] prefix "docker.io" again (prefix = "docker.io/")')
+
+
+def test_mixed_v1_v2_main_is_refused(host, tree) -> None:
+    host.write(tree.main_conf,
+               'unqualified-search-registries = ["docker.io"]\n[registries.insecure]\nregistries = ["x"]\n')
+    before = snapshot(tree.etc)
+    assert_failed_unchanged(run(host, tree, mirrors=[MIRROR]), before, tree.etc, "mixing")
+
+
+def test_default_registry_is_refused(host, tree) -> None:
+    before = snapshot(tree.etc)
+    result = run(host, tree, registry="_default", mirrors=[MIRROR])
+    assert_failed_unchanged(result, before, tree.etc, "_default")
+    assert "containerd" in result["msg"]
+
+
+def test_module_checks_mirrors_with_check_mirrors(host, tree, monkeypatch) -> None:
+    def refuse(urls):
+        raise rc.ConfigError("refused by check_mirrors")
+
+    monkeypatch.setattr(rc, "check_mirrors", refuse)
+    before = snapshot(tree.etc)
+    assert_failed_unchanged(run(host, tree, mirrors=[MIRROR]), before, tree.etc, "refused by check_mirrors")

@@ -187,12 +187,12 @@ def hosts_in_file(text: str) -> list[Host]:
 
 
 def merge_mirrors(wanted: list[Host], current: list[Host], exclusive: bool) -> list[Host]:
-    """daemon_json's merge: ``exclusive`` means exactly ``wanted``; otherwise ``wanted`` first, in order, then
-    the other hosts the file already lists (as they were)."""
+    """daemon_json's merge: ``exclusive`` means exactly ``wanted``; otherwise the hosts the file already lists
+    (as they were, in their order), then the wanted ones it lacks, in the order given."""
     if exclusive:
         return list(wanted)
-    urls = {host.url for host in wanted}
-    return list(wanted) + [host for host in current if host.url not in urls]
+    urls = {host.url for host in current}
+    return list(current) + [host for host in wanted if host.url not in urls]
 
 
 # --------------------------------------------------------------------------- config.toml

@@ -243,11 +243,12 @@ def own_tables(text: str, path: str) -> dict[str, list[Mirror]]:
 
 
 def merge_mirrors(wanted: list[Mirror], current: list[Mirror], exclusive: bool) -> list[Mirror]:
-    """The mirrors of our table: ``wanted`` in order, then (unless ``exclusive``) the ``current`` ones not wanted."""
+    """daemon_json's merge: ``exclusive`` means exactly ``wanted``; otherwise the mirrors our table already lists
+    (in their order), then the wanted ones it lacks, in the order given."""
     if exclusive:
         return list(wanted)
-    merged, taken = list(wanted), {mirror.location for mirror in wanted}
-    for mirror in current:
+    merged, taken = [], set()
+    for mirror in list(current) + list(wanted):
         if mirror.location not in taken:
             taken.add(mirror.location)
             merged.append(mirror)

@@ -88,8 +88,8 @@ options:
     default: []
   exclusive:
     description:
-      - With V(false), as with M(fleetops.docker_mirror.daemon_json), the O(mirrors) come first, in this order,
-        then the other mirrors that the hosts.toml this module wrote already lists.
+      - With V(false), as with M(fleetops.docker_mirror.daemon_json), the mirrors that the hosts.toml this module
+        wrote already lists stay, in their order, and the missing O(mirrors) are added after them, in this order.
       - With V(true), exactly O(mirrors).
     type: bool
     default: false

@@ -65,12 +65,11 @@ options:
     default: []
   exclusive:
     description:
-      - V(false) - the table lists O(mirrors) first, in this order, then the mirrors this drop-in already listed
-        for O(registry) that are not among them (mirrors other files list are never taken over).
-      - V(true) - the table lists exactly O(mirrors).
-      - As with O(fleetops.docker_mirror.daemon_json#module:exclusive), V(false) keeps the mirrors already
-        configured and V(true) makes the list exact; here the given mirrors come first, so the order given is the
-        order tried.
+      - V(false) - the mirrors this drop-in already lists for O(registry) stay, in their order, and the missing
+        O(mirrors) are added after them, in this order (mirrors other files list are never taken over).
+      - V(true) - the table lists exactly O(mirrors), in this order.
+      - The same semantics as O(fleetops.docker_mirror.daemon_json#module:exclusive), so that one mirror list
+        means the same on every runtime.
     type: bool
     default: false
   conf_dir:

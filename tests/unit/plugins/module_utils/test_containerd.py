@@ -476,12 +476,15 @@ def test_latin1_in_a_key_refused() -> None:
         ctd.plan_config_path(ctd.decode_config(b"version = 2\npath\xe9 = 1\n"), DIR, 1)
 
 
-@pytest.mark.parametrize("exclusive, hosts", [
-    (False, ["https://new", "https://old1", "https://old2"]),
-    (True, ["https://new"]),
+@pytest.mark.parametrize("wanted, exclusive, hosts", [
+    # daemon_json's merge: what the file lists stays in its order, the missing wanted ones come after it.
+    (["https://new"], False, ["https://old1", "https://new", "https://old2"]),
+    (["https://newer", "https://new"], False, ["https://old1", "https://new", "https://old2", "https://newer"]),
+    (["https://new"], True, ["https://new"]),
+    (["https://newer", "https://new"], True, ["https://newer", "https://new"]),
 ])
-def test_merge_mirrors(exclusive: bool, hosts: list[str]) -> None:
+def test_merge_mirrors(wanted: list[str], exclusive: bool, hosts: list[str]) -> None:
     current = ctd.hosts_in_file(ctd.render_hosts_toml(None, [ctd.Host(url, False) for url in
                                                              ("https://old1", "https://new", "https://old2")]))
-    merged = ctd.merge_mirrors([ctd.Host("https://new", False)], current, exclusive)
+    merged = ctd.merge_mirrors([ctd.Host(url, False) for url in wanted], current, exclusive)
     assert [host.url for host in merged] == hosts

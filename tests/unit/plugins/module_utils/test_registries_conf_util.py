@@ -226,11 +226,11 @@ def test_own_tables_unparsable() -> None:
 
 
 @pytest.mark.parametrize("wanted, current, exclusive, expected", [
-    (QUAY, HUB, False, QUAY + HUB),
+    (QUAY, HUB, False, HUB + QUAY),
     (QUAY, HUB, True, QUAY),
     ([rc.Mirror("mirror.gcr.io", False)], HUB, False, HUB),
     ([rc.Mirror("10.0.0.5:5000", True), rc.Mirror("mirror.gcr.io", False)], HUB, False,
-     [rc.Mirror("10.0.0.5:5000", True), rc.Mirror("mirror.gcr.io", False)]),
+     [rc.Mirror("mirror.gcr.io", False), rc.Mirror("10.0.0.5:5000", True)]),
     ([], HUB, False, HUB),
     ([], HUB, True, []),
     (HUB, [], False, HUB),

@@ -658,7 +658,7 @@ def test_absent_does_not_read_config_toml(host, tree) -> None:
 
 
 @pytest.mark.parametrize("exclusive, mirrors", [
-    (False, ["https://new.example", MIRROR, "http://10.0.0.5:5000"]),
+    (False, [MIRROR, "http://10.0.0.5:5000", "https://new.example"]),
     (True, ["https://new.example"]),
 ])
 def test_exclusive(host, tree, exclusive: bool, mirrors: list[str]) -> None:

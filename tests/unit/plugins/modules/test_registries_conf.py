@@ -312,10 +312,10 @@ def test_our_unparsable_dropin_needs_force(host, tree) -> None:
 # --------------------------------------------------------------------------- issue 17: exclusive
 
 
-def test_exclusive_false_keeps_the_other_mirrors_of_our_dropin_after_the_wanted(host, tree) -> None:
+def test_exclusive_false_adds_the_missing_mirrors_after_those_of_our_dropin(host, tree) -> None:
     run(host, tree, mirrors=[MIRROR, "http://10.0.0.5:5000"])
     assert run(host, tree, mirrors=["https://new.example"])["changed"]
-    assert mirror_locations(host, tree) == {"docker.io": ["new.example", "mirror.gcr.io", "10.0.0.5:5000"]}
+    assert mirror_locations(host, tree) == {"docker.io": ["mirror.gcr.io", "10.0.0.5:5000", "new.example"]}
     assert not run(host, tree, mirrors=["https://new.example"])["changed"]
 
 

@@ -37,7 +37,7 @@ __all__ = [
     "validate_registry", "default_server", "validate_server", "hosts_from_mirrors", "render_hosts_toml",
     "expected_hosts_data", "check_hosts_toml", "is_ours", "parse_toml", "config_version", "registry_table",
     "configured_dirs", "legacy_conflicts", "set_config_path", "plan_config_path", "toml_string",
-    "CRI_PLUGIN_IDS", "cri_disabled", "config_flag", "dump_error_line", "journal_error_lines",
+    "CRI_PLUGIN_IDS", "cri_disabled", "dump_error_line", "journal_error_lines",
 ]
 
 MARKER = "# Managed by fleetops.docker_mirror.containerd_hosts: edits here are overwritten."
@@ -377,7 +377,6 @@ def _is_indented(lines: list[str]) -> bool:
 
 # The CRI plugin's ids: "cri" (a version 1 file, Docker CE's stock config), the 1.x id, and 2.x's images service.
 CRI_PLUGIN_IDS = ("cri", "io.containerd.grpc.v1.cri", "io.containerd.cri.v1.images")
-CONFIG_FLAGS = ("--config", "-config", "-c", "--c")
 # containerd's logfmt chatter: anything but these levels is worth showing (error, fatal, panic, or a bare line).
 _CHATTER = re.compile(r"\blevel=(?:info|debug|trace|warning|warn)\b")
 _OWN_ERROR = re.compile(r"\blevel=(?:error|fatal|panic)\b|^containerd: ")
@@ -391,18 +390,6 @@ def cri_disabled(data: dict[str, t.Any]) -> bool:
     """Does config.toml disable the CRI plugin (``disabled_plugins``, as Docker CE's containerd.io ships it)?"""
     disabled = data.get("disabled_plugins")
     return isinstance(disabled, list) and any(item in CRI_PLUGIN_IDS for item in disabled)
-
-
-def config_flag(argv: t.Sequence[str]) -> str | None:
-    """The file a containerd command line names with ``--config``/``-c`` (``X`` or ``=X``; the last one wins, as
-    with Go's flag parsing), or None when it reads the default file."""
-    found = None
-    args = list(argv[1:])
-    for index, arg in enumerate(args):
-        name, equals, value = arg.partition("=")
-        if name in CONFIG_FLAGS:
-            found = value if equals else (args[index + 1] if index + 1 < len(args) else None)
-    return found
 
 
 def dump_error_line(rc: int, stdout: str, stderr: str, candidate: str, config: str) -> str:

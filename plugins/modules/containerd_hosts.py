@@ -259,6 +259,7 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _con
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon as daemon
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _errors as errors
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _files
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _process
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import redact_arguments
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._files import FileError
@@ -371,28 +372,16 @@ def check_running_config(module: AnsibleModule, config: str) -> None:
     """The containerd that systemd runs must read ``config``: its --config/-c, else its default file."""
     systemctl = module.get_bin_path("systemctl")
     pid = daemon.main_pid(module.run_command, systemctl, SERVICE + ".service") if systemctl else 0
-    argv = process_argv(pid) if pid > 0 else None
-    if not argv or not os.path.basename(argv[0]).startswith("containerd"):
+    running = _process.started_with(pid, _process.CONTAINERD_CONFIG, DEFAULT_CONFIG, is_containerd)
+    if running is None or os.path.realpath(running.path) == config:
         return
-    flag = ctd.config_flag(argv)
-    running = flag if flag is not None else DEFAULT_CONFIG
-    if not os.path.isabs(running):
-        with contextlib.suppress(OSError):
-            running = os.path.join(os.readlink(os.path.join(daemon.PROC_ROOT, str(pid), "cwd")), running)
-    if os.path.realpath(running) == config:
-        return
-    how = "--config %s" % flag if flag is not None else "its default %s" % DEFAULT_CONFIG
+    how = "--config %s" % running.named if running.named is not None else "its default %s" % DEFAULT_CONFIG
     raise FileError(config, "containerd runs with %s (pid %d), not %s: point config_path at %s"
-                    % (how, pid, config, running))
+                    % (how, pid, config, running.path))
 
 
-def process_argv(pid: int) -> list[str] | None:
-    try:
-        with open(os.path.join(daemon.PROC_ROOT, str(pid), "cmdline"), "rb") as handle:
-            raw = handle.read()
-    except OSError:
-        return None
-    return [part.decode("utf-8", "replace") for part in raw.split(b"\0") if part] or None
+def is_containerd(argv: list[str]) -> bool:
+    return os.path.basename(argv[0]).startswith("containerd")
 
 
 def check_with_containerd(module: AnsibleModule, config: str, text: str) -> None:

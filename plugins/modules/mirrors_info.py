@@ -253,6 +253,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon as daemon
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _errors as errors
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _process
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _registries_conf as rc
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _runtimes as rt
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._containerd import (
@@ -262,7 +263,6 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils._containerd
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError, mask_url
 
 COMMANDS = ("docker", "dockerd", "systemctl", "timeout", "containerd", "ctr") + rt.PODMAN_FAMILY
-PROC_ROOT = "/proc"
 HOSTS_FILE = "hosts.toml"
 # What containerd reads when it is started without --config.
 CONTAINERD_DEFAULT_CONFIG = "/etc/containerd/config.toml"
@@ -349,18 +349,8 @@ def boot_realtime() -> float:
 
 
 def process_start(pid: int) -> float | None:
-    stat_text = daemon.read_text(os.path.join(PROC_ROOT, str(pid), "stat"))
+    stat_text = daemon.read_text(os.path.join(_process.PROC_ROOT, str(pid), "stat"))
     return None if stat_text is None else rt.start_time(stat_text, boot_realtime(), os.sysconf("SC_CLK_TCK"))
-
-
-def process_argv(pid: int) -> list[str] | None:
-    try:
-        with open(os.path.join(PROC_ROOT, str(pid), "cmdline"), "rb") as handle:
-            raw = handle.read()
-    except OSError:
-        return None
-    argv = [part.decode("utf-8", "replace") for part in raw.split(b"\0") if part]
-    return argv or None
 
 
 def restart_pending(pid: int, config: str) -> bool:
@@ -393,16 +383,12 @@ class RunningConfig(t.NamedTuple):
 def running_config(host: Host, service: str, config: str, pid: int) -> RunningConfig:
     """The configuration file of the service's main process: its ``--config``/``-c``, else containerd's
     default. Unknown (no process, unreadable command line): ``config`` is assumed."""
-    argv = process_argv(pid) if pid > 0 else None
-    if argv is None:
+    running = _process.started_with(pid, _process.CONTAINERD_CONFIG, CONTAINERD_DEFAULT_CONFIG)
+    if running is None or daemon.same_file(running.path, config):
         return RunningConfig(config, None)
-    named = rt.containerd_config_arg(argv)
-    path = os.path.join("/", named) if named else CONTAINERD_DEFAULT_CONFIG
-    if daemon.same_file(path, config):
-        return RunningConfig(config, None)
-    how = "--config %s" % named if named else "no --config (so %s)" % CONTAINERD_DEFAULT_CONFIG
-    return RunningConfig(path, "containerd runs with %s, not %s (%s.service, pid %d): point containerd_config at %s"
-                         % (how, config, service, pid, path))
+    how = "--config %s" % running.named if running.named else "no --config (so %s)" % CONTAINERD_DEFAULT_CONFIG
+    return RunningConfig(running.path, "containerd runs with %s, not %s (%s.service, pid %d): point "
+                         "containerd_config at %s" % (how, config, service, pid, running.path))
 
 
 def cri_dump(host: Host, config: str) -> tuple[rt.DumpView | None, str | None]:

@@ -276,19 +276,7 @@ def test_cri_disabled(text: str, disabled: bool) -> None:
     assert ctd.cri_disabled(tomllib.loads(text)) is disabled
 
 
-@pytest.mark.parametrize("argv, found", [
-    (["/usr/bin/containerd"], None),
-    (["/usr/bin/containerd", "--config", "/etc/k8s/containerd.toml"], "/etc/k8s/containerd.toml"),
-    (["/usr/bin/containerd", "--config=/etc/k8s/c.toml"], "/etc/k8s/c.toml"),
-    (["/usr/bin/containerd", "-c", "/opt/c.toml", "--log-level", "debug"], "/opt/c.toml"),
-    (["/usr/bin/containerd", "-c=/opt/c.toml"], "/opt/c.toml"),
-    (["/usr/bin/containerd", "-config", "rel.toml"], "rel.toml"),
-    (["/usr/bin/containerd", "-c", "/a.toml", "--config", "/b.toml"], "/b.toml"),  # the last one wins
-    (["/usr/bin/containerd", "--config"], None),
-    (["/usr/bin/containerd", "--address", "/run/c.sock", "--root", "/var/lib/c"], None),
-])
-def test_config_flag(argv: list[str], found: str | None) -> None:
-    assert ctd.config_flag(argv) == found
+# config_flag moved to _process.flag_value (one reader): see test_process.py
 
 
 WARNING = ('time="2026-11-30T07:23:03Z" level=warning msg="containerd config version `1` has been deprecated and will '

@@ -493,6 +493,7 @@ def running_containerd(host, argv: list[str], cwd: str | None = None) -> None:
     (["-c=/opt/c.toml"], None, "--config /opt/c.toml"),
     ([], None, "its default /etc/containerd/config.toml"),
     (["-c", "other.toml"], "/run", "--config other.toml"),
+    (["-c", "/a.toml", "-c", "/b.toml"], None, "--config /b.toml"),  # the last one wins, as in mirrors_info
 ])
 def test_containerd_reading_another_file_fails(host, tree, flags: list[str], cwd: str | None, runs_with: str) -> None:
     running_containerd(host, ["/usr/bin/containerd"] + flags, cwd)

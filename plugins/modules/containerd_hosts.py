@@ -269,15 +269,11 @@ HOSTS_FILE = "hosts.toml"
 SERVICE = "containerd"
 # containerd's own default when its command line has no --config.
 DEFAULT_CONFIG = "/etc/containerd/config.toml"
-PREVIOUS_SUFFIX = ".docker_mirror-previous"
 # containerd config dump loads the file and every plugin's defaults: well under a second; never a hung run.
 DUMP_TIMEOUT = 10
 
 
-class Change(t.NamedTuple):
-    path: str
-    before: str | None  # None: the file does not exist
-    after: str | None  # None: remove the file
+Change = _files.Write
 
 
 # --------------------------------------------------------------------------- planning
@@ -384,25 +380,23 @@ def is_containerd(argv: list[str]) -> bool:
     return os.path.basename(argv[0]).startswith("containerd")
 
 
-def check_with_containerd(module: AnsibleModule, config: str, text: str) -> None:
+def containerd_validator(module: AnsibleModule, config: str) -> _files.Validator | None:
     """``containerd --config CANDIDATE config dump``: a file containerd refuses never reaches config.toml."""
     binary = module.get_bin_path("containerd")
     if not binary:
-        return
-    directory = os.path.dirname(config)
-    if module.check_mode or not os.path.isdir(directory):
-        directory = module.tmpdir
-    candidate = _files.write_private(directory, _files.encode(text), "." + os.path.basename(config) + ".")
-    try:
-        argv = [binary, "--config", candidate, "config", "dump"]
+        return None
+
+    def validate(candidate: str) -> None:
         timeout = module.get_bin_path("timeout")
+        argv = [binary, "--config", candidate, "config", "dump"]
         rc, out, err = module.run_command(([timeout, str(DUMP_TIMEOUT)] if timeout else []) + argv)
-    finally:
-        _files.remove_quietly(candidate)
-    if rc == 124 and timeout:
-        raise FileError(config, "containerd config dump did not finish within %d s; not written" % DUMP_TIMEOUT)
-    if rc != 0:
-        raise FileError(config, "containerd would refuse it: %s" % ctd.dump_error_line(rc, out, err, candidate, config))
+        if rc == 124 and timeout:
+            raise FileError(config, "containerd config dump did not finish within %d s; not written" % DUMP_TIMEOUT)
+        if rc != 0:
+            raise FileError(config, "containerd would refuse it: %s"
+                            % ctd.dump_error_line(rc, out, err, candidate, config))
+
+    return validate
 
 
 def hosts_text(params: dict[str, t.Any]) -> str:
@@ -425,7 +419,7 @@ def plan_hosts(module: AnsibleModule, target: str, wanted: str | None) -> Change
         if not ctd.is_ours(current):
             module.warn("%s was not written by fleetops.docker_mirror.containerd_hosts: left in place" % target)
             return None
-        return Change(target, current, None)
+        return Change(target, current, None, prune=True)
     if current is not None and not ctd.is_ours(current) and not module.params["force"]:
         raise FileError(target, "not written by this module (no marker comment): set force: true to replace it "
                                 "(its content is lost)")
@@ -433,50 +427,6 @@ def plan_hosts(module: AnsibleModule, target: str, wanted: str | None) -> Change
 
 
 # --------------------------------------------------------------------------- the module
-
-
-def previous_copy_name(target: str) -> str:
-    return os.path.join(os.path.dirname(target), "." + os.path.basename(target) + PREVIOUS_SUFFIX)
-
-
-def keep_previous(target: str, text: str) -> str:
-    """config.toml's previous bytes in a private copy next to it (0600), for containerd_apply's rollback."""
-    name = previous_copy_name(target)
-    temporary = _files.write_private(os.path.dirname(target), _files.encode(text),
-                                     "." + os.path.basename(target) + ".previous.")
-    try:
-        os.rename(temporary, name)
-    except OSError as exc:
-        _files.remove_quietly(temporary)
-        raise FileError(target, "cannot keep the previous copy %s: %s" % (name, exc.strerror)) from None
-    return name
-
-
-def apply(module: AnsibleModule, changes: list[Change], config: str) -> dict[str, str]:
-    """Write hosts.toml, then config.toml (its previous copy first, with O(keep_previous)); when one fails, what
-    was written is put back as it was and the copy removed."""
-    done: list[Change] = []
-    made: dict[str, str] = {}
-    try:
-        for change in changes:
-            if change.path == config and change.before is not None and module.params["keep_previous"]:
-                made["rollback_file"] = keep_previous(config, change.before)
-            if change.after is None:
-                _files.remove_file(change.path)
-            else:
-                _files.write_text(module, change.path, change.after)
-            done.append(change)
-    except FileError:
-        for change in reversed(done):
-            with contextlib.suppress(ConfigError, OSError):
-                if change.before is None:
-                    _files.remove_file(change.path)
-                else:
-                    _files.write_text(module, change.path, change.before)
-        for name in made.values():
-            _files.remove_quietly(name)
-        raise
-    return made
 
 
 def run_module(module: AnsibleModule) -> dict[str, t.Any]:
@@ -487,7 +437,6 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
     wanted = hosts_text(params) if params["state"] == "present" else None
     if params["state"] == "present":
         check_running_config(module, config)
-    made: dict[str, str] = {}
     with _files.directory_lock(os.path.dirname(config)):
         config_text = _files.read_text(config)
         view = plan_config(module, config, config_text, wanted_dir)
@@ -496,16 +445,15 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
             data = ctd.parse_toml(config_text)
             check_not_shadowed(view.hosts_dir, ctd.configured_dirs(data, ctd.config_version(data)),
                                params["registry"], config)
-        if view.text is not None:
-            check_with_containerd(module, config, view.text)
         same_directory = os.path.dirname(target) == os.path.dirname(config)
         with _files.directory_lock(os.path.dirname(target)) if not same_directory else contextlib.nullcontext():
             hosts_change = plan_hosts(module, target, wanted)
             changes = [change for change in (hosts_change,) if change]
             if view.text is not None:
                 changes.append(Change(config, config_text, view.text))
-            if not module.check_mode:
-                made = apply(module, changes, config)
+            validator = containerd_validator(module, config) if view.text is not None else None
+            made = _files.write_files(module, changes, {config: validator} if validator else None,
+                                      config if params["keep_previous"] else None)
     changed = bool(changes)
     if params["state"] == "present":
         changed = _files.apply_file_attributes(module, target, changed)
@@ -521,7 +469,7 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
     }
     result.update(made)
     if module._diff:
-        result["diff"] = [_files.diff_entry(*change) for change in changes]
+        result["diff"] = [_files.diff_entry(change.path, change.before, change.after) for change in changes]
     return result
 
 

@@ -232,11 +232,7 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
                                         "replace it (its content is lost)")
             check_others(module, target, registry)
         changed = current != wanted
-        if changed and not module.check_mode:
-            if wanted is None:
-                os.unlink(target)
-            else:
-                _files.write_text(module, target, wanted)
+        _files.write_files(module, [_files.Write(target, current, wanted)] if changed else [])
     if params["state"] == "present":
         changed = _files.apply_file_attributes(module, target, changed)
     result: dict[str, t.Any] = {"changed": changed, "path": target}

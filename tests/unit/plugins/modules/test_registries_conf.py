@@ -227,7 +227,7 @@ def test_write_failure_leaves_no_temporary(host, tree, monkeypatch) -> None:
 
     monkeypatch.setattr(registries_conf.AnsibleModule, "atomic_move", atomic_move)
     result = run(host, tree, mirrors=[MIRROR])
-    assert_failed_unchanged(result, {"registries.conf": host.read(tree.main_conf)}, tree.etc, "cannot write")
+    assert_failed_unchanged(result, {"registries.conf": host.read(tree.main_conf)}, tree.etc, "cannot replace the file")
 
 
 # --------------------------------------------------------------------------- secrets
@@ -253,3 +253,24 @@ def test_userinfo_never_leaves_the_host(host, tree, params: dict[str, t.Any], fa
 def test_invocation_on_success(host, tree) -> None:
     assert run(host, tree, mirrors=[MIRROR])["changed"]
     assert host.invocation["module_args"]["mirrors"] == [MIRROR]
+
+
+def test_strict_umask_new_dropin_and_directory_are_world_readable(host, tree) -> None:
+    os.rmdir(tree.conf_dir)
+    old_umask = os.umask(0o077)
+    try:
+        assert run(host, tree, mirrors=[MIRROR])["changed"]
+    finally:
+        os.umask(old_umask)
+    assert stat.S_IMODE(os.stat(tree.dropin).st_mode) == 0o644  # rootless podman, buildah, skopeo read it
+    assert stat.S_IMODE(os.stat(tree.conf_dir).st_mode) == 0o755
+
+
+def test_immutable_dropin_is_refused_in_check_mode_too(host, tree, monkeypatch) -> None:
+    from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _files
+    run(host, tree, mirrors=[MIRROR])
+    monkeypatch.setattr(_files, "inode_flags", lambda path: _files.FS_IMMUTABLE_FL if path == tree.dropin else 0)
+    before = snapshot(tree.etc)
+    for check_mode in (True, False):
+        result = run(host, tree, check_mode=check_mode, mirrors=["https://other.example"])
+        assert_failed_unchanged(result, before, tree.etc, "the file is immutable (chattr +i)")

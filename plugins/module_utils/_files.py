@@ -517,13 +517,33 @@ def diff_entry(path: str, before: str | None, after: str | None) -> dict[str, st
     }
 
 
-def exit_or_fail(module, run_module: t.Callable[[t.Any], dict[str, t.Any]], default_path: str) -> None:
-    """Exit with what ``run_module(module)`` returns, or fail naming the file: the one a FileError names, else
-    ``default_path``. Every failure is raised before anything is written, so the file was left unchanged."""
+def failure_message(path: str, exc: BaseException) -> str:
+    """One sentence naming the file and the cause, saying the file was left unchanged; secrets masked."""
+    if isinstance(exc, (ConfigError, NeedsRoot)):
+        cause = exc.message
+    elif isinstance(exc, OSError):
+        cause = exc.strerror or to_native(exc)
+        if exc.filename:
+            cause = "%s: %s" % (to_native(exc.filename), cause)
+    elif isinstance(exc, RecursionError):
+        cause = "the document is nested too deeply to process"
+    else:
+        cause = "cannot process the file (%s: %s)" % (type(exc).__name__, to_native(exc))
+    return mask_url("%s: %s — the file was left unchanged" % (path, cause))
+
+
+FAILURES = (ConfigError, NeedsRoot, OSError, RecursionError, UnicodeError, ValueError, TypeError)
+
+
+def exit_or_fail(module, run_module: t.Callable[[t.Any], dict[str, t.Any]], default_path: str,
+                 invocation: dict[str, t.Any] | None = None, one_file: bool = False) -> None:
+    """The one exit of the writers: what ``run_module(module)`` returns, or a failure naming the file (the one a
+    FileError names unless ``one_file``, else ``default_path``). Every refusal is raised before anything is
+    written, and a failed write is undone, so the file was left unchanged. ``invocation``: what Ansible echoes."""
+    shown = {} if invocation is None else {"invocation": invocation}
     try:
         result = run_module(module)
-    except (ConfigError, NeedsRoot, OSError) as exc:
-        path = exc.path if isinstance(exc, FileError) else default_path
-        cause = (exc.strerror or to_native(exc)) if isinstance(exc, OSError) else exc.message
-        module.fail_json(msg=mask_url("%s: %s — the file was left unchanged" % (path, cause)), path=path)
-    module.exit_json(**result)
+    except FAILURES as exc:
+        path = exc.path if isinstance(exc, FileError) and not one_file else default_path
+        module.fail_json(msg=failure_message(path, exc), path=mask_url(path), **shown)
+    module.exit_json(**dict(result, **shown))

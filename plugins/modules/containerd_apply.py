@@ -176,10 +176,10 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _containerd as ctd
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon as daemon
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _errors as errors
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _host
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _rollback as rollback
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _runtimes as rt
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry import mask_url
 
 POLL_INTERVAL = 0.5
 # Each ctr call may take this long (a hung containerd must not stall the module).
@@ -192,20 +192,13 @@ class ListError(Exception):
         self.message = message
 
 
-class Host:
+class Host(_host.HostRunner):
     def __init__(self, module: AnsibleModule) -> None:
-        self.module = module
+        super().__init__(module, ("systemctl", "ctr", "journalctl"), CTR_TIMEOUT)
         self.service = module.params["service"]
-        self.bins = {name: module.get_bin_path(name) for name in ("systemctl", "ctr", "timeout", "journalctl")}
-
-    def run(self, argv: list[str]) -> tuple[int, str, str]:
-        return self.module.run_command(argv)
 
     def ctr(self, *args: str) -> tuple[int, str, str]:
-        argv = [self.bins["ctr"]] + list(args)
-        if self.bins.get("timeout"):
-            argv = [self.bins["timeout"], str(CTR_TIMEOUT)] + argv
-        return self.run(argv)
+        return self.run_bounded([self.bins["ctr"]] + list(args))
 
     def systemctl(self, action: str) -> tuple[int, str, str]:
         return self.run([self.bins["systemctl"], action, self.service])
@@ -269,13 +262,13 @@ def survivors_check(host: Host, before: dict[str, int], timeout: float) -> list[
 def preflight(module: AnsibleModule, host: Host) -> None:
     """Fail before anything is done when this host cannot do the job."""
     if not errors.is_root():
-        module.fail_json(msg=errors.NeedsRoot().message, tasks_running=0, interrupted=[])
+        _host.fail(module, errors.NeedsRoot().message, tasks_running=0, interrupted=[])
     if daemon.service_manager() != "systemd" or not host.bins.get("systemctl"):
-        module.fail_json(msg="containerd_apply needs systemd on this host to restart %s; nothing was restarted"
-                         % host.service, tasks_running=0, interrupted=[])
+        _host.fail(module, "containerd_apply needs systemd on this host to restart %s; nothing was restarted"
+                   % host.service, tasks_running=0, interrupted=[])
     if not os.path.isabs(module.params["config_path"]):
-        module.fail_json(msg="%s: config_path must be an absolute path; nothing was restarted"
-                         % module.params["config_path"], tasks_running=0, interrupted=[])
+        _host.fail(module, "%s: config_path must be an absolute path; nothing was restarted"
+                   % module.params["config_path"], tasks_running=0, interrupted=[])
 
 
 def run_module(module: AnsibleModule) -> dict[str, t.Any]:
@@ -285,13 +278,13 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
         return {"changed": False, "tasks_running": 0, "interrupted": [],
                 "skipped_reason": "%s.service is not active; it was not started" % host.service}
     if not host.bins.get("ctr"):
-        module.fail_json(msg="no ctr command on this host to list containerd's tasks; %s was not restarted"
-                         % host.service, tasks_running=0, interrupted=[])
+        _host.fail(module, "no ctr command on this host to list containerd's tasks; %s was not restarted"
+                   % host.service, tasks_running=0, interrupted=[])
     try:
         before = rt.running_tasks(host.tasks())
     except ListError as exc:
-        module.fail_json(msg="cannot list containerd's tasks before the restart (%s); %s was not restarted"
-                         % (exc.message, host.service), tasks_running=0, interrupted=[])
+        _host.fail(module, "cannot list containerd's tasks before the restart (%s); %s was not restarted"
+                   % (exc.message, host.service), tasks_running=0, interrupted=[])
     result = {"changed": True, "tasks_running": len(before), "interrupted": []}
     if module.check_mode:
         return result
@@ -307,9 +300,9 @@ def restart(module: AnsibleModule, host: Host, before: dict[str, int], result: d
     forget_copy(module)
     interrupted = survivors_check(host, before, timeout)
     if interrupted:
-        module.fail_json(msg="containerd was restarted, but %d of its %d running task(s) did not survive with the "
-                         "same process: %s" % (len(interrupted), len(before), ", ".join(interrupted)),
-                         **dict(result, interrupted=interrupted))
+        _host.fail(module, "containerd was restarted, but %d of its %d running task(s) did not survive with the "
+                   "same process: %s" % (len(interrupted), len(before), ", ".join(interrupted)),
+                   **dict(result, interrupted=interrupted))
     return result
 
 
@@ -354,18 +347,16 @@ def fail_and_roll_back(module: AnsibleModule, host: Host, cause: str, since: flo
     result = dict(result, journal=journal)
     if not module.params["rollback"]:
         running = host.answers()
-        module.fail_json(msg=mask_url("containerd did not take the new %s: %s; rollback is off: %s holds the new "
-                                      "configuration, containerd is %s.%s"
-                                      % (config, cause, config, "running" if running else "NOT RUNNING", said)),
-                         rolled_back=False, containerd_running=running, **result)
+        _host.fail(module, "containerd did not take the new %s: %s; rollback is off: %s holds the new configuration, "
+                   "containerd is %s.%s" % (config, cause, config, "running" if running else "NOT RUNNING", said),
+                   rolled_back=False, containerd_running=running, **result)
     restored, what = restore_file(module)
     # A crash loop may have used up systemd's start limit, and a restart it scheduled may be pending: clear both.
     host.systemctl("reset-failed")
     again = come_back(host, max(1, module.params["timeout"]))
     running = "containerd running again" if again is None else "but CONTAINERD IS NOT RUNNING (%s)" % again
-    module.fail_json(msg=mask_url("containerd did not take the new %s: %s; %s, %s.%s"
-                                  % (config, cause, what, running, said)),
-                     rolled_back=restored, containerd_running=again is None, **result)
+    _host.fail(module, "containerd did not take the new %s: %s; %s, %s.%s" % (config, cause, what, running, said),
+               rolled_back=restored, containerd_running=again is None, **result)
 
 
 def main() -> None:

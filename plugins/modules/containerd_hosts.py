@@ -253,17 +253,14 @@ import re
 import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _containerd as ctd
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon as daemon
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _errors as errors
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _files
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _process
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import redact_arguments
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._files import FileError
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry import mask_url
 
 HOSTS_FILE = "hosts.toml"
 SERVICE = "containerd"
@@ -495,15 +492,7 @@ def main() -> None:
     default_path = os.path.join(module.params["hosts_dir"] or ctd.DEFAULT_HOSTS_DIR, str(module.params["registry"]),
                                 HOSTS_FILE)
     # What Ansible echoes with -v (invocation): never a password given in a mirror URL.
-    invocation = {"module_args": redact_arguments(module.params)}
-    try:
-        result = run_module(module)
-    except (ConfigError, errors.NeedsRoot, OSError) as exc:
-        path = exc.path if isinstance(exc, FileError) else default_path
-        cause = (exc.strerror or to_native(exc)) if isinstance(exc, OSError) else exc.message
-        module.fail_json(msg=mask_url("%s: %s — the file was left unchanged" % (path, cause)), path=mask_url(path),
-                         invocation=invocation)
-    module.exit_json(invocation=invocation, **result)
+    _files.exit_or_fail(module, run_module, default_path, {"module_args": redact_arguments(module.params)})
 
 
 if __name__ == "__main__":

@@ -189,13 +189,13 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon as daemon
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _errors as errors
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _host
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _rollback as rollback
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import (
     parse,
     redact_arguments,
 )
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry import (
-    mask_url,
     mask_userinfo,
     normalize_mirrors,
 )
@@ -212,18 +212,13 @@ RELOAD_REFUSED = re.compile(r"unable to configure the Docker daemon")
 RELOAD_VERDICT_WAIT = 5.0
 
 
-class Host:
+class Host(_host.HostRunner):
     """The commands this module runs on the host, found once."""
 
     def __init__(self, module: AnsibleModule) -> None:
-        self.module = module
+        super().__init__(module, ("docker", "systemctl", "service", "journalctl"), daemon.DOCKER_INFO_TIMEOUT)
         self.service = module.params["service"]
         self.manager = daemon.service_manager()
-        self.bins = {name: module.get_bin_path(name)
-                     for name in ("docker", "systemctl", "service", "timeout", "journalctl")}
-
-    def run(self, argv: list[str]) -> tuple[int, str, str]:
-        return self.module.run_command(argv)
 
     def signal(self, action: str) -> str | None:
         """Tell the service manager; None on success, else what went wrong."""
@@ -241,10 +236,8 @@ class Host:
         if argv:
             self.run(argv)
 
-    def active(self) -> bool:
-        if self.manager != "systemd":
-            return True
-        return daemon.service_active(self.run, self.bins.get("systemctl"), self.service)
+    def active(self, service: str | None = None) -> bool:
+        return self.manager != "systemd" or super().active(service or self.service)
 
     def info(self, seconds: float) -> daemon.DockerInfo:
         """docker info, but never while the unit is down: docker.socket would start dockerd on the file just
@@ -373,8 +366,8 @@ def succeed(module: AnsibleModule, **result: t.Any) -> t.NoReturn:
 
 
 def fail(module: AnsibleModule, message: str, **result: t.Any) -> t.NoReturn:
-    module.fail_json(msg=mask_url(message), stage="apply", action=module.params["action"],
-                     invocation=shown_arguments(module), **result)
+    _host.fail(module, message, stage="apply", action=module.params["action"], invocation=shown_arguments(module),
+               **result)
 
 
 def run_module(module: AnsibleModule) -> None:

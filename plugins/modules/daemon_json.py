@@ -293,7 +293,6 @@ import os
 import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon as daemon
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _errors as errors
@@ -321,6 +320,7 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils._files impo
     decode,
     directory_lock,
     encode,
+    exit_or_fail,
     make_directories,
     raise_os_error,
     read_bytes,
@@ -543,20 +543,6 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
     return output
 
 
-def failure_message(path: str, exc: BaseException) -> str:
-    if isinstance(exc, (ConfigError, errors.NeedsRoot)):
-        cause = exc.message
-    elif isinstance(exc, OSError):
-        cause = exc.strerror or to_native(exc)
-        if exc.filename:
-            cause = "%s: %s" % (to_native(exc.filename), cause)
-    elif isinstance(exc, RecursionError):
-        cause = "the document is nested too deeply to process"
-    else:
-        cause = "cannot process the file (%s: %s)" % (type(exc).__name__, to_native(exc))
-    return mask_url("%s: %s — the file was left unchanged" % (path, cause))
-
-
 def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
@@ -576,15 +562,9 @@ def main() -> None:
         supports_check_mode=True,
         add_file_common_args=True,
     )
-    path = module.params["path"]
     # What Ansible echoes with -vvv: never a password given in a mirror or a proxy setting.
-    invocation = {"module_args": redact_arguments(module.params)}
-    try:
-        result = run_module(module)
-    except (ConfigError, errors.NeedsRoot, OSError, RecursionError, UnicodeError, ValueError,
-            TypeError) as exc:
-        module.fail_json(msg=failure_message(path, exc), path=path, invocation=invocation)
-    module.exit_json(invocation=invocation, **result)
+    exit_or_fail(module, run_module, module.params["path"], {"module_args": redact_arguments(module.params)},
+                 one_file=True)
 
 
 if __name__ == "__main__":

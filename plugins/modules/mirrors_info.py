@@ -253,6 +253,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon as daemon
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _errors as errors
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _host
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _process
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _registries_conf as rc
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _runtimes as rt
@@ -272,32 +273,11 @@ REGISTRIES_CONF_DIR = "/etc/containers/registries.conf.d"
 CRIO_SERVICE = "crio"
 
 
-class Host:
-    """The commands found on the host, and how to run them within the module's timeout."""
+class Host(_host.HostRunner):
+    """The commands found on the host, run within the module's timeout."""
 
     def __init__(self, module: AnsibleModule) -> None:
-        self.module = module
-        self.timeout = max(1, module.params["timeout"])
-        self.bins = {name: module.get_bin_path(name) for name in COMMANDS}
-
-    def run(self, argv: list[str]) -> tuple[int, str, str]:
-        return self.module.run_command(argv)
-
-    def run_bounded(self, argv: list[str]) -> tuple[int, str, str]:
-        """``argv`` under coreutils' timeout (exit status 124 when it did not answer in time)."""
-        if self.bins.get("timeout"):
-            argv = [self.bins["timeout"], str(self.timeout)] + argv
-        rc, out, err = self.run(argv)
-        if rc == daemon.TIMEOUT_EXIT_STATUS and self.bins.get("timeout"):
-            err = "%s did not answer within %d s" % (" ".join(os.path.basename(arg) for arg in argv[2:4]),
-                                                     self.timeout)
-        return rc, out, err
-
-    def systemd(self) -> bool:
-        return daemon.service_manager() == "systemd" and bool(self.bins.get("systemctl"))
-
-    def active(self, service: str) -> bool:
-        return daemon.service_active(self.run, self.bins.get("systemctl"), service)
+        super().__init__(module, COMMANDS, module.params["timeout"])
 
     def docker_installed(self, service: str) -> bool:
         """A Docker daemon: the dockerd command or its unit. A docker command alone is a client (podman-docker's
@@ -508,10 +488,10 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
     try:
         validate_registry(params["registry"])
     except ConfigError as exc:
-        module.fail_json(msg=exc.message)
+        _host.fail(module, exc.message)
     for option in ("hosts_dir", "containerd_config"):
         if params[option] and not os.path.isabs(params[option]):
-            module.fail_json(msg="%s: %s must be an absolute path" % (params[option], option))
+            _host.fail(module, "%s: %s must be an absolute path" % (params[option], option))
     host = Host(module)
     detected = host.detected(params["docker_service"])
     names = selected(params["runtimes"], detected)

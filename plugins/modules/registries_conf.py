@@ -142,7 +142,6 @@ diff:
       type: str
 """
 
-import functools
 import os
 import typing as t
 
@@ -257,10 +256,8 @@ def main() -> None:
     )
     # What Ansible echoes with -v (``invocation``), on success and failure alike: never a password given in a
     # mirror URL (refused anyway, but the arguments are echoed as given).
-    shown = {"module_args": redact_arguments(module.params)}
-    module.exit_json = functools.partial(module.exit_json, invocation=shown)
-    module.fail_json = functools.partial(module.fail_json, invocation=shown)
-    _files.exit_or_fail(module, run_module, os.path.join(module.params["conf_dir"], str(module.params["dropin"])))
+    _files.exit_or_fail(module, run_module, os.path.join(module.params["conf_dir"], str(module.params["dropin"])),
+                        {"module_args": redact_arguments(module.params)})
 
 
 if __name__ == "__main__":

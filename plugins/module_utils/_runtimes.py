@@ -18,6 +18,7 @@ import re
 import typing as t
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _containerd as ctd
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._daemon import first_line
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
 
 __all__ = [
@@ -34,13 +35,6 @@ RUNNING = "RUNNING"
 # The plugin ids whose absence means Kubernetes' CRI does not read the hosts directory: containerd 1.x's single
 # CRI plugin (short and full id), containerd 2.x's image service (which holds the registry config_path).
 CRI_PLUGINS = ("cri", "io.containerd.grpc.v1.cri", "io.containerd.cri.v1.images")
-
-
-def first_line(text: str | None) -> str:
-    for line in (text or "").splitlines():
-        if line.strip():
-            return line.strip()
-    return ""
 
 
 _LOGFMT_MSG = re.compile(r'\bmsg="((?:[^"\\]|\\.)*)"')

@@ -36,7 +36,8 @@ AUTH = '[plugins."io.containerd.grpc.v1.cri".registry.configs."reg.example.com".
     ('[host."https://m.example"]\n  header = { Authorization = "Basic x" }\n',
      '[host."https://m.example"]\n  header = "xxxxx"\n'),
     ('[host."https://m.example".header]\n  X-Multi = [\n    "one",\n    "two",\n  ]\nserver = "x"\n',
-     '[host."https://m.example".header]\n  X-Multi = "xxxxx"\n    "xxxxx"\n    "xxxxx"\n  "xxxxx"\nserver = "xxxxx"\n'),  # still the header table
+     '[host."https://m.example".header]\n  X-Multi = "xxxxx"\n    "xxxxx"\n    "xxxxx"\n  "xxxxx"\n'
+     'server = "xxxxx"\n'),  # server is still a key of the header table
     ('[host."https://m.example".header] # comment\nA = "b"\n[host."https://m.example"."header2"]\nB = "c"\n',
      '[host."https://m.example".header] # comment\nA = "xxxxx"\n[host."https://m.example"."header2"]\nB = "c"\n'),
     ('[[host."h".header]]\nA = "b"\n', '[[host."h".header]]\nA = "xxxxx"\n'),

@@ -43,6 +43,11 @@ description:
     (C(containerd --config CANDIDATE config dump), the candidate a temporary file next to C(config.toml)); a
     file containerd would refuse (a value of the wrong type, a config version it does not know) is never
     written, nor is hosts.toml.
+  - Files are written as M(fleetops.docker_mirror.daemon_json) writes daemon.json (temporary file, then rename,
+    under a bounded lock on the directory). A new file is C(0644) and a new directory C(0755) whatever the umask;
+    an existing file keeps its owner and mode. An immutable or append-only file (C(chattr +i), C(chattr +a)), a
+    file in an immutable directory and a bind-mounted file (unless O(unsafe_writes=true)) are refused before any
+    file is written, in check mode too.
   - When the CRI plugin is disabled (C(disabled_plugins) lists C(cri) or C(io.containerd.grpc.v1.cri), as in
     Docker CE's C(containerd.io) package), C(config.toml) is never edited and no restart is needed
     (RV(cri_enabled) is false); only C(ctr --hosts-dir) and nerdctl read the hosts directory then.

@@ -34,6 +34,11 @@ description:
     its images, and an earlier table for O(registry) is replaced by ours; both are warnings.
   - Every check runs before anything is written; on failure the file is left unchanged and the message names
     the file and the cause.
+  - Files are written as M(fleetops.docker_mirror.daemon_json) writes daemon.json (temporary file, then rename,
+    under a bounded lock on the directory). A new file is C(0644) and a new directory C(0755) whatever the umask;
+    an existing file keeps its owner and mode. An immutable or append-only file (C(chattr +i), C(chattr +a)), a
+    file in an immutable directory and a bind-mounted file (unless O(unsafe_writes=true)) are refused before any
+    file is written, in check mode too.
 author:
   - fleetops engineers (@fleetops)
 attributes:

@@ -38,8 +38,8 @@ __all__ = [
     "validate_registry", "default_server", "validate_server", "hosts_from_mirrors", "render_hosts_toml",
     "expected_hosts_data", "check_hosts_toml", "is_ours", "parse_toml", "config_version", "registry_table",
     "configured_dirs", "legacy_conflicts", "set_config_path", "plan_config_path", "toml_string",
-    "CRI_PLUGIN_IDS", "cri_disabled", "config_flag", "dump_error_line", "journal_error_lines", "BOM",
-    "decode_config", "encode_config", "resolve_dir", "lookup_names", "shadowing_paths", "check_plugin_uris",
+    "CRI_PLUGIN_IDS", "cri_disabled", "dump_error_line", "journal_error_lines", "BOM",
+"resolve_dir", "lookup_names", "shadowing_paths", "check_plugin_uris",
     "Effective", "effective_config", "relative_imports", "absolute_imports", "merge_mirrors", "hosts_in_file",
     "normalise_url",
 ]
@@ -199,22 +199,21 @@ def merge_mirrors(wanted: list[Host], current: list[Host], exclusive: bool) -> l
 
 
 BOM = "\ufeff"
-
-
-def decode_config(raw: bytes) -> str:
-    """config.toml's text as containerd reads it: UTF-8, where bytes that are not (a Latin-1 comment) are kept as
-    lone surrogates so that the file is written back byte for byte; the TOML parser then refuses them where
-    containerd does (in a key), and accepts them in comments and strings."""
-    return raw.decode("utf-8", "surrogateescape")
-
-
-def encode_config(text: str) -> bytes:
-    return text.encode("utf-8", "surrogateescape")
+# The lone surrogates that stand for the bytes of a file that are not UTF-8 (surrogateescape).
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
 
 
 def parse_toml(text: str, what: str = "config.toml") -> dict[str, t.Any]:
-    """``text`` as TOML; a leading UTF-8 byte order mark is skipped, as containerd's go-toml does."""
-    return _toml.parse(text[1:] if text.startswith(BOM) else text, what)
+    """``text`` as TOML; a leading UTF-8 byte order mark is skipped, as containerd's go-toml does. Bytes that are
+    not UTF-8 (decoded losslessly, see _files.decode) are accepted where containerd accepts them: in comments
+    and strings."""
+    try:
+        return _toml.parse(text[1:] if text.startswith(BOM) else text, what)
+    except ConfigError as exc:
+        if not _NOT_UTF8.search(text):
+            raise
+        raise ConfigError("%s (the file holds bytes that are not valid UTF-8 outside a comment or string)"
+                          % exc.message) from None
 
 
 def config_version(data: dict[str, t.Any]) -> int:
@@ -452,7 +451,6 @@ def _is_indented(lines: list[str]) -> bool:
 
 # The CRI plugin's ids: "cri" (a version 1 file, Docker CE's stock config), the 1.x id, and 2.x's images service.
 CRI_PLUGIN_IDS = ("cri", "io.containerd.grpc.v1.cri", "io.containerd.cri.v1.images")
-CONFIG_FLAGS = ("--config", "-config", "-c", "--c")
 # containerd's logfmt chatter: anything but these levels is worth showing (error, fatal, panic, or a bare line).
 _CHATTER = re.compile(r"\blevel=(?:info|debug|trace|warning|warn)\b")
 _OWN_ERROR = re.compile(r"\blevel=(?:error|fatal|panic)\b|^containerd: ")
@@ -559,18 +557,6 @@ def absolute_imports(text: str, directory: str) -> str | None:
             return None
         return result if edited == dict(data, imports=absolute) else None
     return None
-
-
-def config_flag(argv: t.Sequence[str]) -> str | None:
-    """The file a containerd command line names with ``--config``/``-c`` (``X`` or ``=X``; the last one wins, as
-    with Go's flag parsing), or None when it reads the default file."""
-    found = None
-    args = list(argv[1:])
-    for index, arg in enumerate(args):
-        name, equals, value = arg.partition("=")
-        if name in CONFIG_FLAGS:
-            found = value if equals else (args[index + 1] if index + 1 < len(args) else None)
-    return found
 
 
 def dump_error_line(rc: int, stdout: str, stderr: str, candidate: str, config: str) -> str:

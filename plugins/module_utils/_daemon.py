@@ -25,12 +25,12 @@ import socket
 import time
 import typing as t
 
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _process
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._daemon_options import flags_for_key
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import NeedsRoot, is_root, mask_url
 
 RunCommand = t.Callable[[t.List[str]], t.Tuple[int, str, str]]
 
-PROC_ROOT = "/proc"
 # sd_booted(): systemd is the running service manager when this directory exists.
 SYSTEMD_RUN_DIR = "/run/systemd/system"
 # dockerd's default --pidfile; without systemd the only trustworthy way to the host's own daemon.
@@ -285,14 +285,8 @@ class DaemonProcess(t.NamedTuple):
 
 def process_argv(pid: int) -> list[str] | None:
     """The command line of ``pid`` when it is a dockerd process, else None."""
-    directory = os.path.join(PROC_ROOT, str(pid))
-    comm = read_text(os.path.join(directory, "comm"))
-    try:
-        with open(os.path.join(directory, "cmdline"), "rb") as handle:
-            raw = handle.read()
-    except OSError:
-        return None
-    argv = [part.decode("utf-8", "replace") for part in raw.split(b"\0") if part]
+    argv = _process.process_argv(pid)
+    comm = read_text(os.path.join(_process.PROC_ROOT, str(pid), "comm"))
     names = {(comm or "").strip()} | {os.path.basename(argv[0])} if argv else set()
     return argv if any(name.startswith("dockerd") for name in names) else None
 
@@ -353,15 +347,6 @@ def daemon_at(unit_pid: int | None, service: str = "docker") -> DaemonProcess | 
     return None
 
 
-def config_file_arg(argv: list[str]) -> str | None:
-    for index, arg in enumerate(argv):
-        if arg == "--config-file" and index + 1 < len(argv):
-            return argv[index + 1]
-        if arg.startswith("--config-file="):
-            return arg.split("=", 1)[1]
-    return None
-
-
 def same_file(first: str, second: str) -> bool:
     return os.path.realpath(first) == os.path.realpath(second)
 
@@ -404,7 +389,7 @@ def configured_config_file() -> tuple[str, str] | None:
 def daemon_reads_elsewhere(path: str, daemon: DaemonProcess | None) -> str | None:
     """Why dockerd would never read ``path`` (another --config-file, snap, rootless), or None."""
     if daemon is not None:
-        config_file = config_file_arg(daemon.argv)
+        config_file = _process.flag_value(daemon.argv, _process.DOCKERD_CONFIG_FILE)
         if config_file and not same_file(config_file, path):
             return ("the host's dockerd (pid %d, %s) reads %s (its --config-file), not this file: "
                     "point path at %s" % (daemon.pid, daemon.source, config_file, config_file))

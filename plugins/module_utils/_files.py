@@ -22,7 +22,13 @@ import typing as t
 
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError, NeedsRoot, is_root, mask_url
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import (
+    REDACTED,
+    ConfigError,
+    NeedsRoot,
+    is_root,
+    mask_url,
+)
 
 MOUNTINFO = "/proc/self/mountinfo"
 # How long a run waits for another one editing the same directory (each holds the lock well under a second).
@@ -34,6 +40,8 @@ FS_IMMUTABLE_FL = 0x10
 FS_APPEND_FL = 0x20
 NEW_FILE_MODE = 0o644
 NEW_DIR_MODE = 0o755
+# The private copy of a file's previous bytes, next to it, that the apply modules restore.
+PREVIOUS_SUFFIX = ".docker_mirror-previous"
 FILE_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
               (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
 
@@ -165,23 +173,28 @@ def read_bytes(path: str) -> bytes | None:
         return handle.read()
 
 
-def decode(raw: bytes) -> str:
+def decode(raw: bytes, lossless: bool = False) -> str:
+    """UTF-8 text; ``lossless``: bytes that are not UTF-8 (a Latin-1 comment, which containerd's TOML parser
+    accepts) become lone surrogates that ``encode`` writes back as the same bytes, and the parser judges them."""
     try:
-        return raw.decode("utf-8")
+        return raw.decode("utf-8", "surrogateescape" if lossless else "strict")
     except UnicodeDecodeError as exc:
         raise ConfigError("not valid UTF-8 (byte %d)" % exc.start) from None
 
 
 def encode(text: str) -> bytes:
+    """UTF-8 bytes; the surrogates of a lossless ``decode`` become the bytes they stand for, any other lone
+    surrogate is refused."""
     try:
-        return text.encode("utf-8")
+        return text.encode("utf-8", "surrogateescape")
     except UnicodeEncodeError as exc:
         raise ConfigError("the result cannot be written as UTF-8 (%s at character %d)"
                                 % (exc.reason, exc.start)) from None
 
 
-def read_text(path: str) -> str | None:
-    """The file's text, None when missing; anything but a regular UTF-8 file is refused without blocking."""
+def read_text(path: str, lossless: bool = False) -> str | None:
+    """The file's text, None when missing; anything but a regular UTF-8 file is refused without blocking
+    (``lossless``: see ``decode``)."""
     try:
         raw = read_bytes(os.path.realpath(path))
     except NotRegularFile:
@@ -191,7 +204,7 @@ def read_text(path: str) -> str | None:
     if raw is None:
         return None
     try:
-        return decode(raw)
+        return decode(raw, lossless)
     except ConfigError as exc:
         raise FileError(path, exc.message) from None
 
@@ -234,12 +247,30 @@ def wait_for_lock(fd: int, directory: str) -> None:
 # --------------------------------------------------------------------------- writing
 
 
-def ensure_directory(directory: str) -> None:
+def make_directories(directory: str) -> list[str]:
+    """Create ``directory`` and its missing parents, each 0755 whatever the umask (rootless Podman, Buildah and
+    Skopeo must read a drop-in); the directories made, top first."""
+    missing = []
+    while not os.path.isdir(directory) and os.path.dirname(directory) != directory:
+        missing.append(directory)
+        directory = os.path.dirname(directory)
+    made: list[str] = []
     try:
-        os.makedirs(directory, NEW_DIR_MODE, exist_ok=True)
-        os.chmod(directory, NEW_DIR_MODE)
+        for name in reversed(missing):
+            os.mkdir(name, NEW_DIR_MODE)
+            made.append(name)
+            os.chmod(name, NEW_DIR_MODE)
     except OSError as exc:
-        raise_os_error("cannot create directory %s" % directory, exc)
+        remove_directories(made)
+        raise_os_error("cannot create directory %s" % (made[-1] if made else name), exc)
+    return made
+
+
+def remove_directories(made: list[str]) -> None:
+    """Remove the directories ``make_directories`` made (deepest first), where they are still empty."""
+    for name in reversed(made):
+        with contextlib.suppress(OSError):
+            os.rmdir(name)
 
 
 def remove_quietly(name: str | None) -> None:
@@ -262,32 +293,162 @@ def write_private(directory: str, data: bytes, prefix: str) -> str:
     return name
 
 
+def move_into_place(module, candidate: str, target: str) -> None:
+    """module.atomic_move (keeps owner, mode, SELinux context), its plain Exception made one sentence."""
+    try:
+        module.atomic_move(candidate, target, unsafe_writes=module.params["unsafe_writes"])
+    except OSError:
+        raise
+    except Exception as exc:
+        cause = exc.__cause__ if isinstance(exc.__cause__, OSError) else None
+        raise FileError(target, "cannot replace the file: %s%s" % (
+            to_native(exc), " (%s)" % cause.strerror if cause is not None and cause.strerror else "")) from None
+
+
 def write_text(module, path: str, text: str) -> None:
-    """Temporary file in the target's directory, then atomic_move (keeps owner, mode, SELinux context)."""
-    directory = os.path.dirname(path)
-    os.makedirs(directory, NEW_DIR_MODE, exist_ok=True)
+    """Temporary file in the target's directory, then atomic_move. A new file is 0644 whatever the umask (the
+    file-common ``mode`` applied afterwards still wins); an existing one keeps its owner and mode."""
+    created = not os.path.lexists(path)
     temporary = None
     try:
-        temporary = write_private(directory, text.encode("utf-8"), "." + os.path.basename(path) + ".")
+        temporary = write_private(os.path.dirname(path), encode(text), "." + os.path.basename(path) + ".")
         os.chmod(temporary, NEW_FILE_MODE)
-        module.atomic_move(temporary, path, unsafe_writes=module.params["unsafe_writes"])
-    except Exception as exc:
-        cause = exc.strerror if isinstance(exc, OSError) and exc.strerror else to_native(exc)
-        raise FileError(path, "cannot write the file: %s" % cause) from None
+        move_into_place(module, temporary, path)
+        if created:
+            os.chmod(path, NEW_FILE_MODE)  # atomic_move gives a new file 0666 & ~umask
+    except OSError as exc:
+        raise FileError(path, "cannot write the file: %s" % (exc.strerror or to_native(exc))) from None
     finally:
         remove_quietly(temporary)
 
 
-def remove_file(path: str) -> None:
-    """Remove ``path`` (gone already is fine), then its directory when that is now empty."""
+def remove_file(path: str, prune: bool = True) -> None:
+    """Remove ``path`` (gone already is fine), then (``prune``) its directory when that is now empty."""
     try:
         os.unlink(path)
     except FileNotFoundError:
         return
     except OSError as exc:
         raise FileError(path, "cannot remove the file: %s" % (exc.strerror or to_native(exc))) from None
-    with contextlib.suppress(OSError):
-        os.rmdir(os.path.dirname(path))  # only when empty: certificates stay
+    if prune:
+        with contextlib.suppress(OSError):
+            os.rmdir(os.path.dirname(path))  # only when empty: certificates stay
+
+
+# --------------------------------------------------------------------------- the managed-file protocol
+
+
+class Write(t.NamedTuple):
+    """One file's planned change: ``before`` None: it does not exist; ``after`` None: remove it (``prune``: and
+    its directory when that is then empty)."""
+    path: str
+    before: str | None
+    after: str | None
+    prune: bool = False
+
+
+# A validator gets the name of a candidate file holding the new text and raises ConfigError to refuse it.
+Validator = t.Callable[[str], None]
+
+
+def previous_copy_name(target: str) -> str:
+    """The private copy of ``target``'s previous bytes that a writer keeps and an apply module restores."""
+    return os.path.join(os.path.dirname(target), "." + os.path.basename(target) + PREVIOUS_SUFFIX)
+
+
+def keep_previous(target: str, text: str) -> str:
+    """``target``'s previous bytes in a private copy next to it (0600), for the apply module's rollback."""
+    name = previous_copy_name(target)
+    temporary = write_private(os.path.dirname(target), encode(text), "." + os.path.basename(target) + ".previous.")
+    try:
+        os.rename(temporary, name)
+    except OSError as exc:
+        remove_quietly(temporary)
+        raise FileError(target, "cannot keep the previous copy %s: %s" % (name, exc.strerror or to_native(exc))) \
+            from None
+    return name
+
+
+def refuse_unwritable(path: str, unsafe_writes: bool) -> None:
+    """Every refusal of a file we are about to write, as a FileError naming it: not a regular file, a file the
+    final rename cannot replace (chattr +i/+a, immutable directory, bind mount), a directory we may not write."""
+    try:
+        check_file_type(path)
+        check_replaceable(path, unsafe_writes)
+        check_can_write(path)
+    except FileError:
+        raise
+    except ConfigError as exc:
+        raise FileError(path, exc.message) from None
+
+
+def validate_candidate(module, path: str, text: str, validator: Validator) -> None:
+    """Run ``validator`` on a candidate holding ``text``: next to ``path`` (relative includes resolve as they will),
+    or in Ansible's temporary directory in check mode or when the directory does not exist yet."""
+    directory = os.path.dirname(path)
+    if module.check_mode or not os.path.isdir(directory):
+        directory = module.tmpdir
+    candidate = write_private(directory, encode(text), "." + os.path.basename(path) + ".")
+    try:
+        validator(candidate)
+    except FileError:
+        raise
+    except ConfigError as exc:
+        raise FileError(path, exc.message.replace(candidate, path)) from None
+    finally:
+        remove_quietly(candidate)
+
+
+def write_files(module, writes: t.Sequence[Write], validators: dict[str, Validator] | None = None,
+                keep_previous_of: str | None = None, backup: bool = False) -> dict[str, str]:
+    """The protocol every writer follows: refuse (every file, before any is written, in check mode too), validate
+    the candidates, then (not in check mode) write them in order. What fails leaves every file as it was, and no
+    new directory, temporary file, backup or previous copy behind. Returns ``backup_file``/``rollback_file``."""
+    for write in writes:
+        refuse_unwritable(write.path, module.params["unsafe_writes"])
+    for write in writes:
+        validator = (validators or {}).get(write.path)
+        if validator is not None and write.after is not None:
+            validate_candidate(module, write.path, write.after, validator)
+    if module.check_mode:
+        return {}
+    return apply_writes(module, writes, keep_previous_of, backup)
+
+
+def apply_writes(module, writes: t.Sequence[Write], keep_previous_of: str | None, backup: bool) -> dict[str, str]:
+    made_directories: list[str] = []
+    made: dict[str, str] = {}
+    done: list[Write] = []
+    try:
+        for write in writes:
+            if write.before is not None and backup:
+                made["backup_file"] = module.backup_local(write.path)
+            if write.before is not None and write.path == keep_previous_of:
+                made["rollback_file"] = keep_previous(write.path, write.before)
+            if write.after is None:
+                remove_file(write.path, write.prune)
+            else:
+                made_directories.extend(make_directories(os.path.dirname(write.path)))
+                write_text(module, write.path, write.after)
+            done.append(write)
+    except BaseException:
+        undo_writes(module, done)
+        for name in made.values():
+            remove_quietly(name)
+        remove_directories(made_directories)
+        raise
+    return made
+
+
+def undo_writes(module, done: list[Write]) -> None:
+    """Put back what ``apply_writes`` changed before a later write failed (best effort: the failure is reported)."""
+    for write in reversed(done):
+        with contextlib.suppress(ConfigError, OSError):
+            if write.before is None:
+                remove_file(write.path)
+            else:
+                make_directories(os.path.dirname(write.path))
+                write_text(module, write.path, write.before)
 
 
 # --------------------------------------------------------------------------- the module's result
@@ -300,15 +461,55 @@ def apply_file_attributes(module, path: str, changed: bool) -> bool:
     return module.set_fs_attributes_if_different(module.load_file_common_arguments(module.params, path=path), changed)
 
 
-# Credentials a TOML file of containerd (registry configs' auth tables) or containers may hold, one per line.
-_TOML_SECRET_RE = re.compile(
-    r'^(\s*"?(?:password|auth|identitytoken|identity_token|token|secret|client_secret)"?\s*=\s*)[^\s][^\r\n]*',
-    re.IGNORECASE | re.MULTILINE)
+# Keys whose value is a credential in containerd's and containers' TOML files (registry configs' auth tables), and
+# ``header``: a hosts.toml ``[host."...".header]`` table holds HTTP headers such as Authorization.
+_SECRET_KEYS = frozenset(("password", "auth", "identitytoken", "identity_token", "token", "secret",
+                          "client_secret", "header"))
+_TOML_KEY = r"""(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|'[^']*')"""
+_DOTTED_KEY = r"%s(?:[ \t]*\.[ \t]*%s)*" % (_TOML_KEY, _TOML_KEY)
+_TABLE_LINE = re.compile(r"^[ \t]*\[\[?[ \t]*(%s)[ \t]*\]\]?[ \t]*(?:#.*)?$" % _DOTTED_KEY)
+_ASSIGNMENT = re.compile(r"^([ \t]*(%s)[ \t]*=[ \t]*)(\S.*)$" % _DOTTED_KEY)
+_KEY_PARTS = re.compile(_TOML_KEY)
+_TOML_STRINGS = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\]|\\.)*"|\'[^\']*\'')
+_MASKED = '"%s"' % REDACTED
+
+
+def key_parts(dotted: str) -> list[str]:
+    """The parts of a dotted TOML key, unquoted and lower-cased: ``auth."Password"`` -> [auth, password]."""
+    return [part[1:-1].lower() if part[:1] in "\"'" else part.lower() for part in _KEY_PARTS.findall(dotted)]
+
+
+def open_brackets(value: str, depth: int = 0) -> int:
+    """How many arrays or inline tables are still open after ``value`` (strings skipped); a multi-line string
+    left open counts as one."""
+    bare = _TOML_STRINGS.sub("", value)
+    if bare.count('"""') % 2 or bare.count("'''") % 2:
+        return depth + 1
+    return depth + bare.count("[") + bare.count("{") - bare.count("]") - bare.count("}")
 
 
 def mask_secrets(text: str) -> str:
-    """A TOML file's text for a diff: URL userinfo and the values of credential keys masked as xxxxx."""
-    return _TOML_SECRET_RE.sub(lambda match: match.group(1) + '"xxxxx"', mask_url(text))
+    """A TOML file's text for a diff: URL userinfo masked, and the value of every credential key (also dotted or
+    quoted: ``auth.password``, ``'password'``) and of every key of a ``header`` table replaced by "xxxxx"; a value
+    continued on later lines (an array, a multi-line string) masked there too."""
+    out = []
+    in_header, depth = False, 0
+    for line in mask_url(text).splitlines(True):
+        body = line.rstrip("\r\n")
+        ending = line[len(body):]
+        if depth > 0:
+            depth = open_brackets(body, depth)
+            out.append(body[:len(body) - len(body.lstrip())] + _MASKED + ending)
+            continue
+        table = _TABLE_LINE.match(body)
+        if table:
+            in_header = key_parts(table.group(1))[-1] == "header"
+        assignment = None if table else _ASSIGNMENT.match(body)
+        if assignment and (in_header or _SECRET_KEYS.intersection(key_parts(assignment.group(2)))):
+            depth = max(0, open_brackets(assignment.group(3)))
+            body = assignment.group(1) + _MASKED
+        out.append(body + ending)
+    return "".join(out)
 
 
 def diff_entry(path: str, before: str | None, after: str | None) -> dict[str, str]:
@@ -321,13 +522,33 @@ def diff_entry(path: str, before: str | None, after: str | None) -> dict[str, st
     }
 
 
-def exit_or_fail(module, run_module: t.Callable[[t.Any], dict[str, t.Any]], default_path: str) -> None:
-    """Exit with what ``run_module(module)`` returns, or fail naming the file: the one a FileError names, else
-    ``default_path``. Every failure is raised before anything is written, so the file was left unchanged."""
+def failure_message(path: str, exc: BaseException) -> str:
+    """One sentence naming the file and the cause, saying the file was left unchanged; secrets masked."""
+    if isinstance(exc, (ConfigError, NeedsRoot)):
+        cause = exc.message
+    elif isinstance(exc, OSError):
+        cause = exc.strerror or to_native(exc)
+        if exc.filename:
+            cause = "%s: %s" % (to_native(exc.filename), cause)
+    elif isinstance(exc, RecursionError):
+        cause = "the document is nested too deeply to process"
+    else:
+        cause = "cannot process the file (%s: %s)" % (type(exc).__name__, to_native(exc))
+    return mask_url("%s: %s — the file was left unchanged" % (path, cause))
+
+
+FAILURES = (ConfigError, NeedsRoot, OSError, RecursionError, UnicodeError, ValueError, TypeError)
+
+
+def exit_or_fail(module, run_module: t.Callable[[t.Any], dict[str, t.Any]], default_path: str,
+                 invocation: dict[str, t.Any] | None = None, one_file: bool = False) -> None:
+    """The one exit of the writers: what ``run_module(module)`` returns, or a failure naming the file (the one a
+    FileError names unless ``one_file``, else ``default_path``). Every refusal is raised before anything is
+    written, and a failed write is undone, so the file was left unchanged. ``invocation``: what Ansible echoes."""
+    shown = {} if invocation is None else {"invocation": invocation}
     try:
         result = run_module(module)
-    except (ConfigError, NeedsRoot, OSError) as exc:
-        path = exc.path if isinstance(exc, FileError) else default_path
-        cause = (exc.strerror or to_native(exc)) if isinstance(exc, OSError) else exc.message
-        module.fail_json(msg=mask_url("%s: %s — the file was left unchanged" % (path, cause)), path=path)
-    module.exit_json(**result)
+    except FAILURES as exc:
+        path = exc.path if isinstance(exc, FileError) and not one_file else default_path
+        module.fail_json(msg=failure_message(path, exc), path=mask_url(path), **shown)
+    module.exit_json(**dict(result, **shown))

@@ -18,13 +18,14 @@ import re
 import typing as t
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _containerd as ctd
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._daemon import first_line
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
 
 __all__ = [
     "RUNTIMES", "PODMAN_FAMILY", "PodmanInfo", "Task", "parse_podman_info", "podman_mirrors", "url_form",
     "parse_namespaces", "parse_tasks", "running_tasks", "interrupted_tasks", "dump_dirs", "hosts_toml_mirrors",
     "hosts_file_candidates", "start_time", "first_line", "error_line", "CRI_PLUGINS", "DumpView", "parse_dump",
-    "containerd_config_arg", "podman_problem",
+    "podman_problem",
 ]
 
 RUNTIMES = ("docker", "containerd", "podman")
@@ -34,13 +35,6 @@ RUNNING = "RUNNING"
 # The plugin ids whose absence means Kubernetes' CRI does not read the hosts directory: containerd 1.x's single
 # CRI plugin (short and full id), containerd 2.x's image service (which holds the registry config_path).
 CRI_PLUGINS = ("cri", "io.containerd.grpc.v1.cri", "io.containerd.cri.v1.images")
-
-
-def first_line(text: str | None) -> str:
-    for line in (text or "").splitlines():
-        if line.strip():
-            return line.strip()
-    return ""
 
 
 _LOGFMT_MSG = re.compile(r'\bmsg="((?:[^"\\]|\\.)*)"')
@@ -219,26 +213,6 @@ def parse_dump(text: str) -> DumpView:
     disabled = data.get("disabled_plugins")
     enabled = not (isinstance(disabled, list) and any(name in CRI_PLUGINS for name in disabled))
     return DumpView(enabled, ctd.configured_dirs(data, ctd.config_version(data)))
-
-
-_CONFIG_FLAGS = ("config", "c")
-# containerd's global flags that take a value (the others are booleans: --help, --version).
-_VALUE_FLAGS = _CONFIG_FLAGS + ("log-level", "l", "address", "a", "root", "state")
-
-
-def containerd_config_arg(argv: list[str]) -> str | None:
-    """The file a containerd command line's ``--config``/``-c`` names (Go flags: one dash or two, the value
-    after ``=`` or as the next word); None when there is none: containerd then reads its default file."""
-    index = 1
-    while index < len(argv):
-        arg = argv[index]
-        if not arg.startswith("-") or arg in ("-", "--"):
-            return None  # Go's flag parsing stops at the first word that is not a flag (a subcommand)
-        name, equals, value = arg.lstrip("-").partition("=")
-        if name in _CONFIG_FLAGS:
-            return value if equals else (argv[index + 1] if index + 1 < len(argv) else None)
-        index += 2 if name in _VALUE_FLAGS and not equals else 1
-    return None
 
 
 def hosts_file_candidates(registry: str) -> list[str]:

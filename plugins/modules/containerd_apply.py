@@ -172,20 +172,18 @@ import time
 import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _containerd as ctd
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon as daemon
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _errors as errors
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _host
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _rollback as rollback
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _runtimes as rt
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry import mask_url
 
 POLL_INTERVAL = 0.5
 # Each ctr call may take this long (a hung containerd must not stall the module).
 CTR_TIMEOUT = 10
-# containerd_hosts' keep_previous copy, next to config.toml.
-PREVIOUS_SUFFIX = ".docker_mirror-previous"
 
 
 class ListError(Exception):
@@ -194,20 +192,13 @@ class ListError(Exception):
         self.message = message
 
 
-class Host:
+class Host(_host.HostRunner):
     def __init__(self, module: AnsibleModule) -> None:
-        self.module = module
+        super().__init__(module, ("systemctl", "ctr", "journalctl"), CTR_TIMEOUT)
         self.service = module.params["service"]
-        self.bins = {name: module.get_bin_path(name) for name in ("systemctl", "ctr", "timeout", "journalctl")}
-
-    def run(self, argv: list[str]) -> tuple[int, str, str]:
-        return self.module.run_command(argv)
 
     def ctr(self, *args: str) -> tuple[int, str, str]:
-        argv = [self.bins["ctr"]] + list(args)
-        if self.bins.get("timeout"):
-            argv = [self.bins["timeout"], str(CTR_TIMEOUT)] + argv
-        return self.run(argv)
+        return self.run_bounded([self.bins["ctr"]] + list(args))
 
     def systemctl(self, action: str) -> tuple[int, str, str]:
         return self.run([self.bins["systemctl"], action, self.service])
@@ -271,13 +262,13 @@ def survivors_check(host: Host, before: dict[str, int], timeout: float) -> list[
 def preflight(module: AnsibleModule, host: Host) -> None:
     """Fail before anything is done when this host cannot do the job."""
     if not errors.is_root():
-        module.fail_json(msg=errors.NeedsRoot().message, tasks_running=0, interrupted=[])
+        _host.fail(module, errors.NeedsRoot().message, tasks_running=0, interrupted=[])
     if daemon.service_manager() != "systemd" or not host.bins.get("systemctl"):
-        module.fail_json(msg="containerd_apply needs systemd on this host to restart %s; nothing was restarted"
-                         % host.service, tasks_running=0, interrupted=[])
+        _host.fail(module, "containerd_apply needs systemd on this host to restart %s; nothing was restarted"
+                   % host.service, tasks_running=0, interrupted=[])
     if not os.path.isabs(module.params["config_path"]):
-        module.fail_json(msg="%s: config_path must be an absolute path; nothing was restarted"
-                         % module.params["config_path"], tasks_running=0, interrupted=[])
+        _host.fail(module, "%s: config_path must be an absolute path; nothing was restarted"
+                   % module.params["config_path"], tasks_running=0, interrupted=[])
 
 
 def run_module(module: AnsibleModule) -> dict[str, t.Any]:
@@ -287,13 +278,13 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
         return {"changed": False, "tasks_running": 0, "interrupted": [],
                 "skipped_reason": "%s.service is not active; it was not started" % host.service}
     if not host.bins.get("ctr"):
-        module.fail_json(msg="no ctr command on this host to list containerd's tasks; %s was not restarted"
-                         % host.service, tasks_running=0, interrupted=[])
+        _host.fail(module, "no ctr command on this host to list containerd's tasks; %s was not restarted"
+                   % host.service, tasks_running=0, interrupted=[])
     try:
         before = rt.running_tasks(host.tasks())
     except ListError as exc:
-        module.fail_json(msg="cannot list containerd's tasks before the restart (%s); %s was not restarted"
-                         % (exc.message, host.service), tasks_running=0, interrupted=[])
+        _host.fail(module, "cannot list containerd's tasks before the restart (%s); %s was not restarted"
+                   % (exc.message, host.service), tasks_running=0, interrupted=[])
     result = {"changed": True, "tasks_running": len(before), "interrupted": []}
     if module.check_mode:
         return result
@@ -309,9 +300,9 @@ def restart(module: AnsibleModule, host: Host, before: dict[str, int], result: d
     forget_copy(module)
     interrupted = survivors_check(host, before, timeout)
     if interrupted:
-        module.fail_json(msg="containerd was restarted, but %d of its %d running task(s) did not survive with the "
-                         "same process: %s" % (len(interrupted), len(before), ", ".join(interrupted)),
-                         **dict(result, interrupted=interrupted))
+        _host.fail(module, "containerd was restarted, but %d of its %d running task(s) did not survive with the "
+                   "same process: %s" % (len(interrupted), len(before), ", ".join(interrupted)),
+                   **dict(result, interrupted=interrupted))
     return result
 
 
@@ -328,74 +319,23 @@ def come_back(host: Host, timeout: float) -> str | None:
 # --------------------------------------------------------------------------- rollback
 
 
-def own_copy_name(config: str) -> str:
-    return os.path.join(os.path.dirname(config), "." + os.path.basename(config) + PREVIOUS_SUFFIX)
-
-
-def not_a_config(name: str) -> str | None:
-    """Why ``name`` is not a config.toml containerd could read (a regular UTF-8 TOML file), or None."""
-    if not os.path.isfile(name) or os.path.islink(name):
-        return "is not a regular file"
-    try:
-        with open(name, "rb") as handle:
-            ctd.parse_toml(handle.read().decode("utf-8"))
-    except OSError as exc:
-        return "cannot be read (%s)" % exc.strerror
-    except (UnicodeDecodeError, ConfigError) as exc:
-        return "is not a TOML file (%s)" % (exc.message if isinstance(exc, ConfigError) else "not UTF-8")
-    return None
-
-
-def is_own_copy(rollback_file: str, config: str) -> bool:
-    return (os.path.realpath(os.path.dirname(rollback_file)) == os.path.dirname(config)
-            and os.path.basename(rollback_file) == os.path.basename(own_copy_name(config)))
+def managed_file(module: AnsibleModule) -> rollback.Managed:
+    return rollback.Managed(os.path.realpath(module.params["config_path"]), "config.toml", "containerd_hosts",
+                            "a TOML file", ctd.parse_toml)
 
 
 def forget_copy(module: AnsibleModule) -> None:
     """containerd came back with the new file: remove containerd_hosts' copy (never another file)."""
     rollback_file = module.params["rollback_file"]
-    config = os.path.realpath(module.params["config_path"])
-    if rollback_file and os.path.lexists(rollback_file) and is_own_copy(rollback_file, config):
-        try:
-            os.unlink(rollback_file)
-        except OSError as exc:
-            module.warn("containerd took the new %s, but its previous copy %s could not be removed (%s)"
-                        % (config, rollback_file, exc.strerror))
-
-
-def remove_created(config: str) -> tuple[bool, str]:
-    if not os.path.lexists(config):
-        return True, "the config.toml this run created is already gone"
-    reason = not_a_config(config)
-    if reason:
-        return False, "%s %s: not removed (created: true may be a mistake)" % (config, reason)
     try:
-        os.unlink(config)
+        rollback.forget_copy(rollback_file, os.path.realpath(module.params["config_path"]))
     except OSError as exc:
-        return False, "the config.toml this run created could NOT be removed (%s)" % exc.strerror
-    return True, "the config.toml this run created removed"
+        module.warn("containerd took the new %s, but its previous copy %s could not be removed (%s)"
+                    % (os.path.realpath(module.params["config_path"]), rollback_file, exc.strerror))
 
 
 def restore_file(module: AnsibleModule) -> tuple[bool, str]:
-    """Put the previous config.toml back: (done, what was done, for the message)."""
-    params = module.params
-    config = os.path.realpath(params["config_path"])
-    if params["created"]:
-        return remove_created(config)
-    rollback_file = params["rollback_file"]
-    if not rollback_file or not os.path.lexists(rollback_file):
-        return False, "no previous copy of config.toml to restore (the new one stays)"
-    reason = None if is_own_copy(rollback_file, config) else (
-        "is not the copy containerd_hosts keeps for %s (%s)" % (config, own_copy_name(config)))
-    reason = reason or not_a_config(rollback_file)
-    if reason:
-        return False, "the previous copy %s %s: not restored (the new one stays)" % (rollback_file, reason)
-    try:
-        # atomic_move gives the copy the current file's owner, mode and SELinux context before the rename.
-        module.atomic_move(rollback_file, config, unsafe_writes=False)
-    except Exception as exc:  # atomic_move raises a plain Exception; the rollback goes on to bring containerd back
-        return False, "the previous config.toml could NOT be restored from %s (%s)" % (rollback_file, to_native(exc))
-    return True, "previous config.toml restored"
+    return rollback.restore(module, managed_file(module), module.params["rollback_file"], module.params["created"])
 
 
 def fail_and_roll_back(module: AnsibleModule, host: Host, cause: str, since: float,
@@ -407,18 +347,16 @@ def fail_and_roll_back(module: AnsibleModule, host: Host, cause: str, since: flo
     result = dict(result, journal=journal)
     if not module.params["rollback"]:
         running = host.answers()
-        module.fail_json(msg=mask_url("containerd did not take the new %s: %s; rollback is off: %s holds the new "
-                                      "configuration, containerd is %s.%s"
-                                      % (config, cause, config, "running" if running else "NOT RUNNING", said)),
-                         rolled_back=False, containerd_running=running, **result)
+        _host.fail(module, "containerd did not take the new %s: %s; rollback is off: %s holds the new configuration, "
+                   "containerd is %s.%s" % (config, cause, config, "running" if running else "NOT RUNNING", said),
+                   rolled_back=False, containerd_running=running, **result)
     restored, what = restore_file(module)
     # A crash loop may have used up systemd's start limit, and a restart it scheduled may be pending: clear both.
     host.systemctl("reset-failed")
     again = come_back(host, max(1, module.params["timeout"]))
     running = "containerd running again" if again is None else "but CONTAINERD IS NOT RUNNING (%s)" % again
-    module.fail_json(msg=mask_url("containerd did not take the new %s: %s; %s, %s.%s"
-                                  % (config, cause, what, running, said)),
-                     rolled_back=restored, containerd_running=again is None, **result)
+    _host.fail(module, "containerd did not take the new %s: %s; %s, %s.%s" % (config, cause, what, running, said),
+               rolled_back=restored, containerd_running=again is None, **result)
 
 
 def main() -> None:

@@ -43,6 +43,11 @@ description:
     (C(containerd --config CANDIDATE config dump), the candidate a temporary file next to C(config.toml)); a
     file containerd would refuse (a value of the wrong type, a config version it does not know) is never
     written, nor is hosts.toml.
+  - Files are written as M(fleetops.docker_mirror.daemon_json) writes daemon.json (temporary file, then rename,
+    under a bounded lock on the directory). A new file is C(0644) and a new directory C(0755) whatever the umask;
+    an existing file keeps its owner and mode. An immutable or append-only file (C(chattr +i), C(chattr +a)), a
+    file in an immutable directory and a bind-mounted file (unless O(unsafe_writes=true)) are refused before any
+    file is written, in check mode too.
   - When the CRI plugin is disabled (C(disabled_plugins) lists C(cri) or C(io.containerd.grpc.v1.cri), as in
     Docker CE's C(containerd.io) package), C(config.toml) is never edited and no restart is needed
     (RV(cri_enabled) is false); only C(ctr --hosts-dir) and nerdctl read the hosts directory then.
@@ -274,30 +279,24 @@ import re
 import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _containerd as ctd
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon as daemon
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _errors as errors
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _files
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _process
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import redact_arguments
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._files import FileError
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry import mask_url
 
 HOSTS_FILE = "hosts.toml"
 SERVICE = "containerd"
 # containerd's own default when its command line has no --config.
 DEFAULT_CONFIG = "/etc/containerd/config.toml"
-PREVIOUS_SUFFIX = ".docker_mirror-previous"
 # containerd config dump loads the file and every plugin's defaults: well under a second; never a hung run.
 DUMP_TIMEOUT = 10
 
 
-class Change(t.NamedTuple):
-    path: str
-    before: str | None  # None: the file does not exist
-    after: str | None  # None: remove the file
+Change = _files.Write
 
 
 # --------------------------------------------------------------------------- planning
@@ -394,28 +393,16 @@ def check_running_config(module: AnsibleModule, config: str) -> None:
     """The containerd that systemd runs must read ``config``: its --config/-c, else its default file."""
     systemctl = module.get_bin_path("systemctl")
     pid = daemon.main_pid(module.run_command, systemctl, SERVICE + ".service") if systemctl else 0
-    argv = process_argv(pid) if pid > 0 else None
-    if not argv or not os.path.basename(argv[0]).startswith("containerd"):
+    running = _process.started_with(pid, _process.CONTAINERD_CONFIG, DEFAULT_CONFIG, is_containerd)
+    if running is None or os.path.realpath(running.path) == config:
         return
-    flag = ctd.config_flag(argv)
-    running = flag if flag is not None else DEFAULT_CONFIG
-    if not os.path.isabs(running):
-        with contextlib.suppress(OSError):
-            running = os.path.join(os.readlink(os.path.join(daemon.PROC_ROOT, str(pid), "cwd")), running)
-    if os.path.realpath(running) == config:
-        return
-    how = "--config %s" % flag if flag is not None else "its default %s" % DEFAULT_CONFIG
+    how = "--config %s" % running.named if running.named is not None else "its default %s" % DEFAULT_CONFIG
     raise FileError(config, "containerd runs with %s (pid %d), not %s: point config_path at %s"
-                    % (how, pid, config, running))
+                    % (how, pid, config, running.path))
 
 
-def process_argv(pid: int) -> list[str] | None:
-    try:
-        with open(os.path.join(daemon.PROC_ROOT, str(pid), "cmdline"), "rb") as handle:
-            raw = handle.read()
-    except OSError:
-        return None
-    return [part.decode("utf-8", "replace") for part in raw.split(b"\0") if part] or None
+def is_containerd(argv: list[str]) -> bool:
+    return os.path.basename(argv[0]).startswith("containerd")
 
 
 def dump_config(module: AnsibleModule, binary: str, config: str, text: str) -> tuple[int, str, str, str]:
@@ -431,7 +418,7 @@ def dump_config(module: AnsibleModule, binary: str, config: str, text: str) -> t
                                         "paths")
             text = rewritten
         directory = module.tmpdir
-    candidate = _files.write_private(directory, ctd.encode_config(text), "." + os.path.basename(config) + ".")
+    candidate = _files.write_private(directory, _files.encode(text), "." + os.path.basename(config) + ".")
     try:
         timeout = module.get_bin_path("timeout")
         argv = ([timeout, str(DUMP_TIMEOUT)] if timeout else []) + [binary, "--config", candidate, "config", "dump"]
@@ -511,7 +498,7 @@ def plan_hosts(module: AnsibleModule, target: str) -> Change | None:
         if not ctd.is_ours(current):
             module.warn("%s was not written by fleetops.docker_mirror.containerd_hosts: left in place" % target)
             return None
-        return Change(target, current, None)
+        return Change(target, current, None, prune=True)
     if current is not None and not ctd.is_ours(current) and not module.params["force"]:
         raise FileError(target, "not written by this module (no marker comment): set force: true to replace it "
                                 "(its content is lost)")
@@ -525,50 +512,6 @@ def plan_hosts(module: AnsibleModule, target: str) -> Change | None:
 # --------------------------------------------------------------------------- the module
 
 
-def previous_copy_name(target: str) -> str:
-    return os.path.join(os.path.dirname(target), "." + os.path.basename(target) + PREVIOUS_SUFFIX)
-
-
-def keep_previous(target: str, text: str) -> str:
-    """config.toml's previous bytes in a private copy next to it (0600), for containerd_apply's rollback."""
-    name = previous_copy_name(target)
-    temporary = _files.write_private(os.path.dirname(target), _files.encode(text),
-                                     "." + os.path.basename(target) + ".previous.")
-    try:
-        os.rename(temporary, name)
-    except OSError as exc:
-        _files.remove_quietly(temporary)
-        raise FileError(target, "cannot keep the previous copy %s: %s" % (name, exc.strerror)) from None
-    return name
-
-
-def apply(module: AnsibleModule, changes: list[Change], config: str) -> dict[str, str]:
-    """Write hosts.toml, then config.toml (its previous copy first, with O(keep_previous)); when one fails, what
-    was written is put back as it was and the copy removed."""
-    done: list[Change] = []
-    made: dict[str, str] = {}
-    try:
-        for change in changes:
-            if change.path == config and change.before is not None and module.params["keep_previous"]:
-                made["rollback_file"] = keep_previous(config, change.before)
-            if change.after is None:
-                _files.remove_file(change.path)
-            else:
-                _files.write_text(module, change.path, change.after)
-            done.append(change)
-    except FileError:
-        for change in reversed(done):
-            with contextlib.suppress(ConfigError, OSError):
-                if change.before is None:
-                    _files.remove_file(change.path)
-                else:
-                    _files.write_text(module, change.path, change.before)
-        for name in made.values():
-            _files.remove_quietly(name)
-        raise
-    return made
-
-
 def run_module(module: AnsibleModule) -> dict[str, t.Any]:
     params = module.params
     validate_params(params)
@@ -578,9 +521,8 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
     if present:
         hosts_text(params)  # every value checked before anything is read or written
         check_running_config(module, config)
-    made: dict[str, str] = {}
     with _files.directory_lock(os.path.dirname(config)):
-        config_text = _files.read_text(config) if present else None
+        config_text = _files.read_text(config, lossless=True) if present else None
         view = plan_config(module, config, config_text, wanted_dir)
         target = os.path.realpath(os.path.join(view.hosts_dir, params["registry"], HOSTS_FILE))
         if present:
@@ -591,8 +533,8 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
             changes = [change for change in (hosts_change,) if change]
             if view.text is not None:
                 changes.append(Change(config, config_text, view.text))
-            if not module.check_mode:
-                made = apply(module, changes, config)
+            # containerd judged the new config.toml before this point (judge_config): no validator here.
+            made = _files.write_files(module, changes, None, config if params["keep_previous"] else None)
     changed = bool(changes)
     if present:
         changed = _files.apply_file_attributes(module, target, changed)
@@ -608,7 +550,7 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
     }
     result.update(made)
     if module._diff:
-        result["diff"] = [_files.diff_entry(*change) for change in changes]
+        result["diff"] = [_files.diff_entry(change.path, change.before, change.after) for change in changes]
     return result
 
 
@@ -660,15 +602,7 @@ def main() -> None:
     default_path = os.path.join(module.params["hosts_dir"] or ctd.DEFAULT_HOSTS_DIR, str(module.params["registry"]),
                                 HOSTS_FILE)
     # What Ansible echoes with -v (invocation): never a password given in a mirror URL.
-    invocation = {"module_args": redact_arguments(module.params)}
-    try:
-        result = run_module(module)
-    except (ConfigError, errors.NeedsRoot, OSError) as exc:
-        path = exc.path if isinstance(exc, FileError) else default_path
-        cause = (exc.strerror or to_native(exc)) if isinstance(exc, OSError) else exc.message
-        module.fail_json(msg=mask_url("%s: %s — the file was left unchanged" % (path, cause)), path=mask_url(path),
-                         invocation=invocation)
-    module.exit_json(invocation=invocation, **result)
+    _files.exit_or_fail(module, run_module, default_path, {"module_args": redact_arguments(module.params)})
 
 
 if __name__ == "__main__":

@@ -181,7 +181,6 @@ journal:
 
 import os
 import re
-import stat
 import time
 import typing as t
 
@@ -190,13 +189,13 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon as daemon
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _errors as errors
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _host
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _rollback as rollback
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import (
     parse,
     redact_arguments,
 )
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry import (
-    mask_url,
     mask_userinfo,
     normalize_mirrors,
 )
@@ -213,18 +212,13 @@ RELOAD_REFUSED = re.compile(r"unable to configure the Docker daemon")
 RELOAD_VERDICT_WAIT = 5.0
 
 
-class Host:
+class Host(_host.HostRunner):
     """The commands this module runs on the host, found once."""
 
     def __init__(self, module: AnsibleModule) -> None:
-        self.module = module
+        super().__init__(module, ("docker", "systemctl", "service", "journalctl"), daemon.DOCKER_INFO_TIMEOUT)
         self.service = module.params["service"]
         self.manager = daemon.service_manager()
-        self.bins = {name: module.get_bin_path(name)
-                     for name in ("docker", "systemctl", "service", "timeout", "journalctl")}
-
-    def run(self, argv: list[str]) -> tuple[int, str, str]:
-        return self.module.run_command(argv)
 
     def signal(self, action: str) -> str | None:
         """Tell the service manager; None on success, else what went wrong."""
@@ -242,10 +236,8 @@ class Host:
         if argv:
             self.run(argv)
 
-    def active(self) -> bool:
-        if self.manager != "systemd":
-            return True
-        return daemon.service_active(self.run, self.bins.get("systemctl"), self.service)
+    def active(self, service: str | None = None) -> bool:
+        return self.manager != "systemd" or super().active(service or self.service)
 
     def info(self, seconds: float) -> daemon.DockerInfo:
         """docker info, but never while the unit is down: docker.socket would start dockerd on the file just
@@ -343,80 +335,13 @@ def apply(host: Host, action: str, wanted: list[str], timeout: float) -> Outcome
     return Outcome(True, None, info.mirrors)
 
 
-PREVIOUS_SUFFIX = ".docker_mirror-previous"
-
-
-def expected_copy_name(target: str) -> str:
-    """The private copy daemon_json's keep_previous makes next to ``target``."""
-    return os.path.join(os.path.dirname(target), "." + os.path.basename(target) + PREVIOUS_SUFFIX)
-
-
-def not_a_daemon_json(name: str) -> str | None:
-    """Why the file ``name`` is not a daemon.json (a regular file holding a JSON object), or None."""
-    if not stat.S_ISREG(os.lstat(name).st_mode):
-        return "is not a regular file"
-    with open(name, "rb") as handle:
-        raw = handle.read()
-    try:
-        parse(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ConfigError) as exc:
-        cause = exc.message if isinstance(exc, ConfigError) else "not valid UTF-8"
-        return "is not a daemon.json dockerd reads (%s)" % cause
-    return None
-
-
-def untrusted_copy(rollback_file: str, target: str) -> str | None:
-    """Why ``rollback_file`` must not be moved onto ``target``, or None.
-
-    Only daemon_json's own copy, holding a JSON object: anything else would be consumed by the move (a file of
-    the user's) or would keep Docker down after the rollback (garbage, a truncated copy)."""
-    if not is_own_copy(rollback_file, target):
-        return "is not the copy daemon_json keeps for %s (%s)" % (target, expected_copy_name(target))
-    return not_a_daemon_json(rollback_file)
-
-
-def forget_copy(rollback_file: str | None, target: str) -> None:
-    """Docker took the change: remove daemon_json's copy (never another file named by mistake)."""
-    if rollback_file and os.path.lexists(rollback_file) and is_own_copy(rollback_file, target):
-        os.unlink(rollback_file)
-
-
-def is_own_copy(rollback_file: str, target: str) -> bool:
-    return (os.path.realpath(os.path.dirname(rollback_file)) == os.path.dirname(target)
-            and os.path.basename(rollback_file) == os.path.basename(expected_copy_name(target)))
-
-
-def remove_created(target: str) -> tuple[bool, str]:
-    if not os.path.lexists(target):
-        return True, "the daemon.json this run created is already gone"
-    reason = not_a_daemon_json(target)
-    if reason:
-        return False, "%s %s: not removed (created: true may be a mistake)" % (target, reason)
-    try:
-        os.unlink(target)
-    except OSError as exc:
-        return False, "the daemon.json this run created could NOT be removed (%s)" % exc.strerror
-    return True, "the daemon.json this run created removed"
+def managed_file(module: AnsibleModule) -> rollback.Managed:
+    return rollback.Managed(os.path.realpath(module.params["path"]), "daemon.json", "daemon_json",
+                            "a daemon.json dockerd reads", parse)
 
 
 def restore_file(module: AnsibleModule) -> tuple[bool, str]:
-    """Put the previous file back: (done, what was done, for the message)."""
-    params = module.params
-    target = os.path.realpath(params["path"])
-    if params["created"]:
-        return remove_created(target)
-    rollback_file = params["rollback_file"]
-    if not rollback_file or not os.path.lexists(rollback_file):
-        return False, "no previous copy of daemon.json to restore (the new one stays)"
-    reason = untrusted_copy(rollback_file, target)
-    if reason:
-        return False, "the previous copy %s %s: not restored (the new one stays)" % (rollback_file, reason)
-    try:
-        # atomic_move gives the copy the current file's owner, mode and SELinux context before the rename.
-        module.atomic_move(rollback_file, target, unsafe_writes=False)
-    except Exception as exc:  # atomic_move raises a plain Exception; the rollback goes on to bring Docker back
-        return False, "the previous daemon.json could NOT be restored from %s (%s)" % (rollback_file, to_native(exc))
-    return True, "previous daemon.json restored"
+    return rollback.restore(module, managed_file(module), module.params["rollback_file"], module.params["created"])
 
 
 def roll_back(module: AnsibleModule, host: Host, action: str, timeout: float) -> tuple[bool, str, daemon.DockerInfo]:
@@ -441,8 +366,8 @@ def succeed(module: AnsibleModule, **result: t.Any) -> t.NoReturn:
 
 
 def fail(module: AnsibleModule, message: str, **result: t.Any) -> t.NoReturn:
-    module.fail_json(msg=mask_url(message), stage="apply", action=module.params["action"],
-                     invocation=shown_arguments(module), **result)
+    _host.fail(module, message, stage="apply", action=module.params["action"], invocation=shown_arguments(module),
+               **result)
 
 
 def run_module(module: AnsibleModule) -> None:
@@ -459,7 +384,7 @@ def run_module(module: AnsibleModule) -> None:
     host = Host(module)
     outcome = apply(host, action, params["mirrors"], timeout)
     if outcome.ok:
-        forget_copy(params["rollback_file"], os.path.realpath(path))
+        rollback.forget_copy(params["rollback_file"], os.path.realpath(path))
         succeed(module, live_mirrors=outcome.live_mirrors)
     journal = host.journal(started)
     said = " dockerd said: %s" % " | ".join(journal) if journal else " (nothing from dockerd in the journal)"

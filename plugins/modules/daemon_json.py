@@ -289,12 +289,10 @@ diff:
       type: str
 """
 
-import contextlib
 import os
 import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon as daemon
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _errors as errors
@@ -316,17 +314,19 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document i
 )
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._files import (
     NEW_FILE_MODE,
+    Write,
     check_can_write,
     check_file_type,
-    check_replaceable,
     decode,
     directory_lock,
     encode,
-    ensure_directory,
+    exit_or_fail,
+    make_directories,
     raise_os_error,
     read_bytes,
-    remove_quietly,
-    write_private,
+    refuse_unwritable,
+    remove_directories,
+    write_files,
 )
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry import (
     INSECURE_KEY,
@@ -336,9 +336,6 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry i
     validate_insecure_registry,
     validate_mirror,
 )
-
-PREVIOUS_SUFFIX = ".docker_mirror-previous"
-
 
 class Edit(t.NamedTuple):
     """One read–merge of the file: what it held, what it will hold."""
@@ -443,23 +440,6 @@ def prepare(params: dict[str, t.Any], target: str, status: daemon.DaemonStatus) 
 # --------------------------------------------------------------------------- writing
 
 
-def previous_copy_name(target: str) -> str:
-    return os.path.join(os.path.dirname(target), "." + os.path.basename(target) + PREVIOUS_SUFFIX)
-
-
-def keep_previous(target: str, data: bytes) -> str:
-    """The file's previous bytes in a private copy next to it, for daemon_apply's rollback."""
-    name = previous_copy_name(target)
-    temporary = write_private(os.path.dirname(target), data, "." + os.path.basename(target) + ".previous.")
-    try:
-        os.rename(temporary, name)
-    except OSError as exc:
-        remove_quietly(temporary)
-        raise ConfigError("cannot keep the previous copy %s: %s" % (name, exc.strerror or to_native(exc))) \
-            from None
-    return name
-
-
 def run_dockerd_validate(module: AnsibleModule, candidate: str, status: daemon.DaemonStatus) -> None:
     dockerd = module.get_bin_path("dockerd")
     if not (module.params["dockerd_check"] and dockerd
@@ -473,61 +453,30 @@ def run_dockerd_validate(module: AnsibleModule, candidate: str, status: daemon.D
 
 
 def install(module: AnsibleModule, target: str, edit: Edit, status: daemon.DaemonStatus) -> dict[str, str]:
-    """dockerd --validate on the candidate, then (not in check mode) backup, previous copy, atomic rename.
-
-    Whatever fails, no temporary, backup or previous copy of this run is left behind."""
-    check_replaceable(target, module.params["unsafe_writes"])
-    directory = module.tmpdir if module.check_mode else os.path.dirname(target)
-    made: dict[str, str] = {}
-    candidate = None
-    try:
-        candidate = write_private(directory, encode(edit.after_text), "." + os.path.basename(target) + ".")
-        run_dockerd_validate(module, candidate, status)
-        if module.check_mode:
-            return {}
-        if module.params["backup"] and edit.existed:
-            made["backup_file"] = module.backup_local(target)
-        if module.params["keep_previous"] and edit.existed:
-            made["rollback_file"] = keep_previous(target, edit.before)
-        move_into_place(module, candidate, target)
-        return made
-    except BaseException:
-        for name in made.values():
-            remove_quietly(name)
-        raise
-    finally:
-        remove_quietly(candidate)
-
-
-def move_into_place(module: AnsibleModule, candidate: str, target: str) -> None:
-    try:
-        module.atomic_move(candidate, target, unsafe_writes=module.params["unsafe_writes"])
-    except OSError:
-        raise
-    except Exception as exc:
-        cause = exc.__cause__ if isinstance(exc.__cause__, OSError) else None
-        raise ConfigError("cannot replace the file: %s%s" % (
-            to_native(exc), " (%s)" % cause.strerror if cause is not None and cause.strerror else "")) from None
+    """The managed-file protocol: refusals, dockerd --validate on the candidate, then (not in check mode) backup,
+    previous copy, atomic rename. Whatever fails, nothing of this run is left behind."""
+    params = module.params
+    write = Write(target, edit.before_text if edit.existed else None, edit.after_text)
+    return write_files(module, [write], {target: lambda candidate: run_dockerd_validate(module, candidate, status)},
+                       target if params["keep_previous"] else None, params["backup"])
 
 
 def edit_file(module: AnsibleModule, target: str, status: daemon.DaemonStatus) -> tuple[Edit, dict[str, str]]:
     """Read–merge–write under the directory's lock; a missing directory is made once every check passed."""
     directory = os.path.dirname(target)
-    made_directory = False
+    made_directories: list[str] = []
     if not os.path.isdir(directory):
         edit = prepare(module.params, target, status)
         if not edit.changed_keys or module.check_mode:
             return edit, install(module, target, edit, status) if edit.changed_keys else {}
-        ensure_directory(directory)
-        made_directory = True
+        refuse_unwritable(target, module.params["unsafe_writes"])
+        made_directories = make_directories(directory)
     try:
         with directory_lock(directory):
             edit = prepare(module.params, target, status)
             return edit, install(module, target, edit, status) if edit.changed_keys else {}
     except BaseException:
-        if made_directory:
-            with contextlib.suppress(OSError):
-                os.rmdir(directory)
+        remove_directories(made_directories)
         raise
 
 
@@ -594,20 +543,6 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
     return output
 
 
-def failure_message(path: str, exc: BaseException) -> str:
-    if isinstance(exc, (ConfigError, errors.NeedsRoot)):
-        cause = exc.message
-    elif isinstance(exc, OSError):
-        cause = exc.strerror or to_native(exc)
-        if exc.filename:
-            cause = "%s: %s" % (to_native(exc.filename), cause)
-    elif isinstance(exc, RecursionError):
-        cause = "the document is nested too deeply to process"
-    else:
-        cause = "cannot process the file (%s: %s)" % (type(exc).__name__, to_native(exc))
-    return mask_url("%s: %s — the file was left unchanged" % (path, cause))
-
-
 def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
@@ -627,15 +562,9 @@ def main() -> None:
         supports_check_mode=True,
         add_file_common_args=True,
     )
-    path = module.params["path"]
     # What Ansible echoes with -vvv: never a password given in a mirror or a proxy setting.
-    invocation = {"module_args": redact_arguments(module.params)}
-    try:
-        result = run_module(module)
-    except (ConfigError, errors.NeedsRoot, OSError, RecursionError, UnicodeError, ValueError,
-            TypeError) as exc:
-        module.fail_json(msg=failure_message(path, exc), path=path, invocation=invocation)
-    module.exit_json(invocation=invocation, **result)
+    exit_or_fail(module, run_module, module.params["path"], {"module_args": redact_arguments(module.params)},
+                 one_file=True)
 
 
 if __name__ == "__main__":

@@ -253,6 +253,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon as daemon
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _errors as errors
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _host
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _process
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _registries_conf as rc
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _runtimes as rt
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._containerd import (
@@ -262,7 +264,6 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils._containerd
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError, mask_url
 
 COMMANDS = ("docker", "dockerd", "systemctl", "timeout", "containerd", "ctr") + rt.PODMAN_FAMILY
-PROC_ROOT = "/proc"
 HOSTS_FILE = "hosts.toml"
 # What containerd reads when it is started without --config.
 CONTAINERD_DEFAULT_CONFIG = "/etc/containerd/config.toml"
@@ -272,32 +273,11 @@ REGISTRIES_CONF_DIR = "/etc/containers/registries.conf.d"
 CRIO_SERVICE = "crio"
 
 
-class Host:
-    """The commands found on the host, and how to run them within the module's timeout."""
+class Host(_host.HostRunner):
+    """The commands found on the host, run within the module's timeout."""
 
     def __init__(self, module: AnsibleModule) -> None:
-        self.module = module
-        self.timeout = max(1, module.params["timeout"])
-        self.bins = {name: module.get_bin_path(name) for name in COMMANDS}
-
-    def run(self, argv: list[str]) -> tuple[int, str, str]:
-        return self.module.run_command(argv)
-
-    def run_bounded(self, argv: list[str]) -> tuple[int, str, str]:
-        """``argv`` under coreutils' timeout (exit status 124 when it did not answer in time)."""
-        if self.bins.get("timeout"):
-            argv = [self.bins["timeout"], str(self.timeout)] + argv
-        rc, out, err = self.run(argv)
-        if rc == daemon.TIMEOUT_EXIT_STATUS and self.bins.get("timeout"):
-            err = "%s did not answer within %d s" % (" ".join(os.path.basename(arg) for arg in argv[2:4]),
-                                                     self.timeout)
-        return rc, out, err
-
-    def systemd(self) -> bool:
-        return daemon.service_manager() == "systemd" and bool(self.bins.get("systemctl"))
-
-    def active(self, service: str) -> bool:
-        return daemon.service_active(self.run, self.bins.get("systemctl"), service)
+        super().__init__(module, COMMANDS, module.params["timeout"])
 
     def docker_installed(self, service: str) -> bool:
         """A Docker daemon: the dockerd command or its unit. A docker command alone is a client (podman-docker's
@@ -349,18 +329,8 @@ def boot_realtime() -> float:
 
 
 def process_start(pid: int) -> float | None:
-    stat_text = daemon.read_text(os.path.join(PROC_ROOT, str(pid), "stat"))
+    stat_text = daemon.read_text(os.path.join(_process.PROC_ROOT, str(pid), "stat"))
     return None if stat_text is None else rt.start_time(stat_text, boot_realtime(), os.sysconf("SC_CLK_TCK"))
-
-
-def process_argv(pid: int) -> list[str] | None:
-    try:
-        with open(os.path.join(PROC_ROOT, str(pid), "cmdline"), "rb") as handle:
-            raw = handle.read()
-    except OSError:
-        return None
-    argv = [part.decode("utf-8", "replace") for part in raw.split(b"\0") if part]
-    return argv or None
 
 
 def restart_pending(pid: int, config: str) -> bool:
@@ -393,16 +363,12 @@ class RunningConfig(t.NamedTuple):
 def running_config(host: Host, service: str, config: str, pid: int) -> RunningConfig:
     """The configuration file of the service's main process: its ``--config``/``-c``, else containerd's
     default. Unknown (no process, unreadable command line): ``config`` is assumed."""
-    argv = process_argv(pid) if pid > 0 else None
-    if argv is None:
+    running = _process.started_with(pid, _process.CONTAINERD_CONFIG, CONTAINERD_DEFAULT_CONFIG)
+    if running is None or daemon.same_file(running.path, config):
         return RunningConfig(config, None)
-    named = rt.containerd_config_arg(argv)
-    path = os.path.join("/", named) if named else CONTAINERD_DEFAULT_CONFIG
-    if daemon.same_file(path, config):
-        return RunningConfig(config, None)
-    how = "--config %s" % named if named else "no --config (so %s)" % CONTAINERD_DEFAULT_CONFIG
-    return RunningConfig(path, "containerd runs with %s, not %s (%s.service, pid %d): point containerd_config at %s"
-                         % (how, config, service, pid, path))
+    how = "--config %s" % running.named if running.named else "no --config (so %s)" % CONTAINERD_DEFAULT_CONFIG
+    return RunningConfig(running.path, "containerd runs with %s, not %s (%s.service, pid %d): point "
+                         "containerd_config at %s" % (how, config, service, pid, running.path))
 
 
 def cri_dump(host: Host, config: str) -> tuple[rt.DumpView | None, str | None]:
@@ -522,10 +488,10 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
     try:
         validate_registry(params["registry"])
     except ConfigError as exc:
-        module.fail_json(msg=exc.message)
+        _host.fail(module, exc.message)
     for option in ("hosts_dir", "containerd_config"):
         if params[option] and not os.path.isabs(params[option]):
-            module.fail_json(msg="%s: %s must be an absolute path" % (params[option], option))
+            _host.fail(module, "%s: %s must be an absolute path" % (params[option], option))
     host = Host(module)
     detected = host.detected(params["docker_service"])
     names = selected(params["runtimes"], detected)

@@ -42,6 +42,11 @@ description:
     its images, and an earlier table for O(registry) is replaced by ours; both are warnings.
   - Every check runs before anything is written; on failure the file is left unchanged and the message names
     the file and the cause.
+  - Files are written as M(fleetops.docker_mirror.daemon_json) writes daemon.json (temporary file, then rename,
+    under a bounded lock on the directory). A new file is C(0644) and a new directory C(0755) whatever the umask;
+    an existing file keeps its owner and mode. An immutable or append-only file (C(chattr +i), C(chattr +a)), a
+    file in an immutable directory and a bind-mounted file (unless O(unsafe_writes=true)) are refused before any
+    file is written, in check mode too.
 author:
   - fleetops engineers (@fleetops)
 attributes:
@@ -169,7 +174,6 @@ diff:
       type: str
 """
 
-import functools
 import os
 import typing as t
 
@@ -293,11 +297,7 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
                 check_others(module, target, registry)
             wanted = wanted_text(params, registry, current_tables(params, target, current))
         changed = current != wanted
-        if changed and not module.check_mode:
-            if wanted is None:
-                os.unlink(target)
-            else:
-                _files.write_text(module, target, wanted)
+        _files.write_files(module, [_files.Write(target, current, wanted)] if changed else [])
     if params["state"] == "present":
         changed = _files.apply_file_attributes(module, target, changed)
     result: dict[str, t.Any] = {"changed": changed, "path": target}
@@ -323,10 +323,8 @@ def main() -> None:
     )
     # What Ansible echoes with -v (``invocation``), on success and failure alike: never a password given in a
     # mirror URL (refused anyway, but the arguments are echoed as given).
-    shown = {"module_args": redact_arguments(module.params)}
-    module.exit_json = functools.partial(module.exit_json, invocation=shown)
-    module.fail_json = functools.partial(module.fail_json, invocation=shown)
-    _files.exit_or_fail(module, run_module, os.path.join(module.params["conf_dir"], str(module.params["dropin"])))
+    _files.exit_or_fail(module, run_module, os.path.join(module.params["conf_dir"], str(module.params["dropin"])),
+                        {"module_args": redact_arguments(module.params)})
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import typing as t
 import pytest
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _containerd as ctd
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _files
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
 
 V2 = '"io.containerd.grpc.v1.cri"'
@@ -279,19 +280,7 @@ def test_cri_disabled(text: str, disabled: bool) -> None:
     assert ctd.cri_disabled(tomllib.loads(text)) is disabled
 
 
-@pytest.mark.parametrize("argv, found", [
-    (["/usr/bin/containerd"], None),
-    (["/usr/bin/containerd", "--config", "/etc/k8s/containerd.toml"], "/etc/k8s/containerd.toml"),
-    (["/usr/bin/containerd", "--config=/etc/k8s/c.toml"], "/etc/k8s/c.toml"),
-    (["/usr/bin/containerd", "-c", "/opt/c.toml", "--log-level", "debug"], "/opt/c.toml"),
-    (["/usr/bin/containerd", "-c=/opt/c.toml"], "/opt/c.toml"),
-    (["/usr/bin/containerd", "-config", "rel.toml"], "rel.toml"),
-    (["/usr/bin/containerd", "-c", "/a.toml", "--config", "/b.toml"], "/b.toml"),  # the last one wins
-    (["/usr/bin/containerd", "--config"], None),
-    (["/usr/bin/containerd", "--address", "/run/c.sock", "--root", "/var/lib/c"], None),
-])
-def test_config_flag(argv: list[str], found: str | None) -> None:
-    assert ctd.config_flag(argv) == found
+# config_flag moved to _process.flag_value (one reader): see test_process.py
 
 
 WARNING = ('time="2026-11-30T07:23:03Z" level=warning msg="containerd config version `1` has been deprecated and will '
@@ -467,13 +456,13 @@ def test_bom_is_accepted_and_kept() -> None:
 
 def test_latin1_comment_kept_byte_for_byte() -> None:
     raw = DEBIAN.encode() + b"# caf\xe9\n"
-    plan = ctd.plan_config_path(ctd.decode_config(raw), DIR, 1)
-    assert ctd.encode_config(plan.text) == DEBIAN_AFTER.encode() + b"# caf\xe9\n"
+    plan = ctd.plan_config_path(_files.decode(lossless=True, raw=raw), DIR, 1)
+    assert _files.encode(plan.text) == DEBIAN_AFTER.encode() + b"# caf\xe9\n"
 
 
 def test_latin1_in_a_key_refused() -> None:
     with pytest.raises(ConfigError, match="cannot parse"):
-        ctd.plan_config_path(ctd.decode_config(b"version = 2\npath\xe9 = 1\n"), DIR, 1)
+        ctd.plan_config_path(_files.decode(lossless=True, raw=b"version = 2\npath\xe9 = 1\n"), DIR, 1)
 
 
 @pytest.mark.parametrize("wanted, exclusive, hosts", [

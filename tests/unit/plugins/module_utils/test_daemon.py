@@ -17,6 +17,8 @@ import pytest
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _errors
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon as daemon
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _process
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._process import DOCKERD_CONFIG_FILE, flag_value
 
 INFO = json.dumps({"ServerVersion": "26.1.5", "RegistryConfig": {"Mirrors": ["https://mirror.gcr.io/"]}})
 DOWN = "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"
@@ -114,7 +116,7 @@ def test_dockerd_version() -> None:
 
 @pytest.fixture
 def proc(tmp_path, monkeypatch) -> t.Callable[..., None]:
-    monkeypatch.setattr(daemon, "PROC_ROOT", str(tmp_path / "proc"))
+    monkeypatch.setattr(_process, "PROC_ROOT", str(tmp_path / "proc"))
     monkeypatch.setattr(daemon, "PIDFILE", str(tmp_path / "docker.pid"))
     monkeypatch.setattr(daemon, "SYSTEMD_RUN_DIR", str(tmp_path / "systemd"))
 
@@ -165,7 +167,7 @@ def test_find_daemon_cases(proc, systemd, main_pid, pidfile, expected) -> None:
     (["dockerd", "--config-file"], None),
 ])
 def test_config_file_arg(argv, expected) -> None:
-    assert daemon.config_file_arg(argv) == expected
+    assert flag_value(argv, DOCKERD_CONFIG_FILE) == expected
 
 
 @pytest.mark.parametrize("argv, expected", [

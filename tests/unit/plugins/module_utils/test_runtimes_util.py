@@ -241,22 +241,7 @@ def test_parse_dump(text: str, expected: rt.DumpView) -> None:
     assert rt.parse_dump(text) == expected
 
 
-@pytest.mark.parametrize("argv, expected", [
-    (["/usr/bin/containerd"], None),
-    (["/usr/bin/containerd", "--config", "/etc/c.toml"], "/etc/c.toml"),
-    (["/usr/bin/containerd", "--config=/etc/c.toml"], "/etc/c.toml"),
-    (["/usr/bin/containerd", "-config", "/etc/c.toml"], "/etc/c.toml"),
-    (["/usr/bin/containerd", "-c", "/etc/c.toml"], "/etc/c.toml"),
-    (["/usr/bin/containerd", "-c=/etc/c.toml"], "/etc/c.toml"),
-    (["/usr/bin/containerd", "--log-level", "debug", "-c", "rel.toml"], "rel.toml"),
-    (["/usr/bin/containerd", "-l=debug", "--root", "/r", "--version", "-c", "/x"], "/x"),
-    (["/usr/bin/containerd", "--config"], None),
-    (["/usr/bin/containerd", "--configs", "/x"], None),
-    (["/usr/bin/containerd", "config", "dump", "-c", "/x"], None),  # flags after a subcommand are its own
-    (["/usr/bin/containerd", "--", "-c", "/x"], None),
-])
-def test_containerd_config_arg(argv: list[str], expected: str | None) -> None:
-    assert rt.containerd_config_arg(argv) == expected
+# containerd_config_arg moved to _process.flag_value (one reader): see test_process.py
 
 
 def prefix(name: str, *locations: str, **more: t.Any) -> dict[str, t.Any]:

@@ -36,7 +36,7 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon, _process
 
 DOWN = "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"
 DENIED = ("permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock: "
@@ -263,6 +263,7 @@ class FakeHost:
         monkeypatch.setenv("FAKE_LOG", self.log)
         for name, value in self.constants().items():
             monkeypatch.setattr(_daemon, name, value)
+        monkeypatch.setattr(_process, "PROC_ROOT", self.proc)
         monkeypatch.delenv("DOCKER_HOST", raising=False)
         monkeypatch.delenv("DOCKER_CONTEXT", raising=False)
         monkeypatch.setenv("DOCKER_CONFIG", os.path.join(self.root, "docker-config"))
@@ -283,7 +284,7 @@ class FakeHost:
     def constants(self) -> dict[str, t.Any]:
         """The host paths of _daemon pointed into the fake tree."""
         return {
-            "PROC_ROOT": self.proc, "SYSTEMD_RUN_DIR": self.systemd_dir, "PIDFILE": self.pidfile,
+            "SYSTEMD_RUN_DIR": self.systemd_dir, "PIDFILE": self.pidfile,
             "DOCKER_SOCKET": self.socket,
             "UNIT_FILES": (self.unit,), "DROPIN_DIRS": (self.dropin_dir,),
             "ENV_FILES": (self.default_docker, os.path.join(self.etc, "sysconfig-docker")),

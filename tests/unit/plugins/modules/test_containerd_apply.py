@@ -379,13 +379,13 @@ def test_unreadable_copy_is_not_restored(host, files, ctd_fake) -> None:
 
 
 def test_copy_that_cannot_be_read_is_not_restored(host, files, ctd_fake, monkeypatch) -> None:
-    real_open = open
+    real_open = os.open
 
     def deny(name, *args, **kwargs):
         if name == files.copy:
             raise PermissionError(13, "Permission denied", name)
         return real_open(name, *args, **kwargs)
-    monkeypatch.setattr("builtins.open", deny)
+    monkeypatch.setattr(os, "open", deny)  # the copy is read with os.open (no link followed, never blocking)
     result = run(host, ctd_fake, config_path=files.config, rollback_file=files.copy)
     assert result["rolled_back"] is False
     assert "the previous copy %s cannot be read (Permission denied): not restored" % files.copy in result["msg"]

@@ -447,7 +447,7 @@ def test_keep_previous_copy_that_cannot_be_made(host, tree, monkeypatch) -> None
     real_rename = os.rename
 
     def rename(src, dst, *args, **kwargs):
-        if isinstance(dst, str) and dst.endswith(containerd_hosts.PREVIOUS_SUFFIX):
+        if isinstance(dst, str) and dst.endswith(_files.PREVIOUS_SUFFIX):
             raise PermissionError(1, "Operation not permitted")
         return real_rename(src, dst, *args, **kwargs)
 
@@ -497,6 +497,7 @@ def running_containerd(host, argv: list[str], cwd: str | None = None) -> None:
     (["-c=/opt/c.toml"], None, "--config /opt/c.toml"),
     ([], None, "its default /etc/containerd/config.toml"),
     (["-c", "other.toml"], "/run", "--config other.toml"),
+    (["-c", "/a.toml", "-c", "/b.toml"], None, "--config /b.toml"),  # the last one wins, as in mirrors_info
 ])
 def test_containerd_reading_another_file_fails(host, tree, flags: list[str], cwd: str | None, runs_with: str) -> None:
     running_containerd(host, ["/usr/bin/containerd"] + flags, cwd)
@@ -643,6 +644,28 @@ def test_config_path_is_the_hosts_toml(host, tree) -> None:
     assert result["failed"] and "is the hosts.toml" in result["msg"]
 
 
+def test_latin1_comment_accepted_and_kept_byte_for_byte(host, tree) -> None:
+    # containerd accepts bytes that are not UTF-8 in a comment: so do we, and only the config_path line is new.
+    host.write(tree.config, b"# r\xe9glages de l'\xe9quipe\n" + DEBIAN.encode())
+    result = run(host, tree, mirrors=[MIRROR])
+    assert not result.get("failed") and result["restart_needed"]
+    raw = host.read(tree.config)
+    assert raw.startswith(b"# r\xe9glages de l'\xe9quipe\n" + DEBIAN.encode()[:20])
+    lines = set(raw.splitlines()) - set((b"# r\xe9glages de l'\xe9quipe\n" + DEBIAN.encode()).splitlines())
+    config_line = [line for line in lines if line.strip().startswith(b"config_path = ")]
+    assert config_line and lines - set(config_line) <= {b'    [plugins."io.containerd.grpc.v1.cri".registry]',
+                                                        b'  [plugins."io.containerd.grpc.v1.cri".registry]'}
+    assert not run(host, tree, mirrors=[MIRROR])["changed"]
+
+
+def test_latin1_in_a_key_refused_byte_identical(host, tree) -> None:
+    original = b"version = 2\npath\xe9 = 1\n"
+    host.write(tree.config, original)
+    result = run(host, tree, mirrors=[MIRROR])
+    assert result["failed"] and "not valid UTF-8 outside a comment or string" in result["msg"]
+    assert host.read(tree.config) == original and not os.path.exists(tree.hosts_toml)
+
+
 def test_bom_accepted_and_kept(host, tree) -> None:
     host.write(tree.config, "\ufeff" + DEBIAN)
     assert run(host, tree, mirrors=[MIRROR])["restart_needed"]
@@ -665,3 +688,99 @@ def test_exclusive(host, tree, exclusive: bool, mirrors: list[str]) -> None:
     run(host, tree, mirrors=[MIRROR, "http://10.0.0.5:5000"])
     run(host, tree, mirrors=["https://new.example"], exclusive=exclusive)
     assert list(tomllib.loads(host.read(tree.hosts_toml).decode())["host"]) == mirrors
+
+
+# --------------------------------------------------------------------------- the managed-file protocol (issue 21)
+
+
+def directories(root: str) -> list[str]:
+    return sorted(os.path.relpath(directory, root) for directory, dummy, names in os.walk(root))
+
+
+def test_strict_umask_new_files_are_world_readable(host, tree) -> None:
+    old_umask = os.umask(0o077)
+    try:
+        run(host, tree, mirrors=[MIRROR])
+    finally:
+        os.umask(old_umask)
+    assert stat.S_IMODE(os.stat(tree.hosts_toml).st_mode) == 0o644
+    assert stat.S_IMODE(os.stat(tree.hosts_dir).st_mode) == 0o755
+    assert stat.S_IMODE(os.stat(os.path.dirname(tree.hosts_toml)).st_mode) == 0o755
+    assert stat.S_IMODE(os.stat(tree.config).st_mode) == 0o644  # an existing file keeps its mode
+
+
+def test_strict_umask_keeps_an_existing_files_mode_and_mode_option_wins(host, tree) -> None:
+    os.chmod(tree.config, 0o600)
+    old_umask = os.umask(0o077)
+    try:
+        run(host, tree, mirrors=[MIRROR], mode="0640")
+    finally:
+        os.umask(old_umask)
+    assert stat.S_IMODE(os.stat(tree.config).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(tree.hosts_toml).st_mode) == 0o640
+
+
+FLAGS_REFUSED = [
+    ("immutable config.toml", "config", _files.FS_IMMUTABLE_FL, "the file is immutable (chattr +i): remove the flag"),
+    ("append-only config.toml", "config", _files.FS_APPEND_FL, "the file is append-only (chattr +a)"),
+    ("immutable /etc/containerd", "etc", _files.FS_IMMUTABLE_FL, "is immutable (chattr +i)"),
+]
+
+
+@pytest.mark.parametrize("check_mode", [False, True], ids=["real", "check"])
+@pytest.mark.parametrize("name, where, flag, fragment", FLAGS_REFUSED, ids=[r[0] for r in FLAGS_REFUSED])
+def test_refusals_run_before_any_write_and_in_check_mode(host, tree, monkeypatch, name, where, flag, fragment,
+                                                         check_mode) -> None:
+    flagged = tree.config if where == "config" else tree.etc
+    monkeypatch.setattr(_files, "inode_flags", lambda path: flag if path == flagged else 0)
+    before, dirs = snapshot(tree.etc), directories(tree.etc)
+    result = run(host, tree, check_mode=check_mode, mirrors=[MIRROR], keep_previous=True)
+    assert_failed_unchanged(result, before, tree.etc, fragment)
+    assert result["path"] == tree.config
+    assert directories(tree.etc) == dirs  # no empty certs.d/ left behind
+
+
+def test_immutable_hosts_toml_is_refused_before_config_toml_is_written(host, tree, monkeypatch) -> None:
+    run(host, tree, mirrors=[MIRROR])
+    monkeypatch.setattr(_files, "inode_flags", lambda path: _files.FS_IMMUTABLE_FL if path == tree.hosts_toml else 0)
+    host.write(tree.config, DEBIAN)
+    before = snapshot(tree.etc)
+    result = run(host, tree, mirrors=["https://other.example"])
+    assert_failed_unchanged(result, before, tree.etc, "the file is immutable (chattr +i)")
+    assert result["path"] == tree.hosts_toml
+
+
+def test_failed_write_removes_the_directories_it_made(host, tree, monkeypatch) -> None:
+    def refuse(module, src, dest, unsafe_writes=False, keep_dest_attrs=True):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(containerd_hosts.AnsibleModule, "atomic_move", refuse)
+    before, dirs = snapshot(tree.etc), directories(tree.etc)
+    result = run(host, tree, mirrors=[MIRROR])
+    assert result["failed"] and "No space left on device" in result["msg"]
+    assert snapshot(tree.etc) == before and directories(tree.etc) == dirs
+
+
+def test_real_immutable_config_toml(host, tree) -> None:
+    import subprocess
+    if subprocess.run(["chattr", "+i", tree.config], capture_output=True, check=False).returncode != 0:
+        pytest.skip("chattr +i not permitted here")
+    try:
+        before, dirs = snapshot(tree.etc), directories(tree.etc)
+        checked = run(host, tree, check_mode=True, mirrors=[MIRROR])
+        result = run(host, tree, mirrors=[MIRROR])
+    finally:
+        subprocess.run(["chattr", "-i", tree.config], check=True)
+    for outcome in (checked, result):
+        assert_failed_unchanged(outcome, before, tree.etc, "the file is immutable (chattr +i)")
+        assert "failed final rename" not in outcome["msg"]
+    assert directories(tree.etc) == dirs
+
+
+def test_force_replacement_masks_foreign_headers_in_the_diff(host, tree) -> None:
+    host.write(tree.hosts_toml, 'server = "https://registry-1.docker.io"\n[host."https://m.example"]\n'
+                                '  [host."https://m.example".header]\n    Authorization = "Basic c2VjcmV0"\n'
+                                '    x-custom = ["tok3n"]\n')
+    result = run(host, tree, mirrors=[MIRROR], force=True, diff=True)
+    before = result["diff"][0]["before"]
+    assert "c2VjcmV0" not in before and "tok3n" not in before and 'Authorization = "xxxxx"' in before

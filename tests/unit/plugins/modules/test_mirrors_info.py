@@ -27,11 +27,10 @@ STARTED = BOOT + 1000  # containerd's start, ticks 100000 at 100 a second
 @pytest.fixture
 def fake(host, monkeypatch) -> Runtimes:
     runtimes = Runtimes(monkeypatch)
-    proc = os.path.join(host.root, "rt-proc")
+    proc = host.proc  # the one fake /proc of _process, where dockerd (pid 4242) lives too
     host.write(os.path.join(proc, "777", "stat"), "777 (containerd) S 1 777 777 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 "
                                                   "100000 0 0\n")
     host.write(os.path.join(proc, "777", "cmdline"), b"/usr/bin/containerd\0")
-    monkeypatch.setattr(mirrors_info, "PROC_ROOT", proc)
     monkeypatch.setattr(mirrors_info, "boot_realtime", lambda: float(BOOT))
     real_sysconf = os.sysconf
     monkeypatch.setattr(os, "sysconf", lambda name: 100 if name == "SC_CLK_TCK" else real_sysconf(name))
@@ -304,6 +303,9 @@ OTHER = "/etc/containerd/other.toml"
      % (OTHER, OTHER)),
     (["/usr/bin/containerd", "-c", OTHER], None, OTHER, "containerd runs with --config %s, not" % OTHER),
     (["/usr/bin/containerd", "--config=%s" % OTHER], None, OTHER, "containerd runs with --config %s, not" % OTHER),
+    # the last -c wins, as in containerd_hosts (one reader)
+    (["/usr/bin/containerd", "-c", "{config}", "-c", OTHER], None, OTHER, "containerd runs with --config %s, not"
+     % OTHER),
     # no --config: containerd reads its default file, not the one named
     (["/usr/bin/containerd"], OTHER, "{config}",
      "containerd runs with no --config (so {config}), not %s (containerd.service, pid 777): point "
@@ -312,7 +314,7 @@ OTHER = "/etc/containerd/other.toml"
 def test_the_file_the_running_containerd_reads(host, fake, argv: list[str], config: str | None,
                                                running: str | None, problem: str | None) -> None:
     argv = [arg.replace("{config}", fake.config) for arg in argv]
-    host.write(os.path.join(mirrors_info.PROC_ROOT, "777", "cmdline"), "\0".join(argv).encode() + b"\0")
+    host.write(os.path.join(host.proc, "777", "cmdline"), "\0".join(argv).encode() + b"\0")
     params = {"containerd_config": config} if config else {}
     entry = run(host, fake, runtimes=["containerd"], **params)["runtimes"]["containerd"]
     running = (running or fake.config).replace("{config}", fake.config)

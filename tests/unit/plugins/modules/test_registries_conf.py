@@ -227,7 +227,7 @@ def test_write_failure_leaves_no_temporary(host, tree, monkeypatch) -> None:
 
     monkeypatch.setattr(registries_conf.AnsibleModule, "atomic_move", atomic_move)
     result = run(host, tree, mirrors=[MIRROR])
-    assert_failed_unchanged(result, {"registries.conf": host.read(tree.main_conf)}, tree.etc, "cannot write")
+    assert_failed_unchanged(result, {"registries.conf": host.read(tree.main_conf)}, tree.etc, "cannot replace the file")
 
 
 # --------------------------------------------------------------------------- secrets
@@ -376,3 +376,24 @@ def test_module_checks_mirrors_with_check_mirrors(host, tree, monkeypatch) -> No
     monkeypatch.setattr(rc, "check_mirrors", refuse)
     before = snapshot(tree.etc)
     assert_failed_unchanged(run(host, tree, mirrors=[MIRROR]), before, tree.etc, "refused by check_mirrors")
+
+
+def test_strict_umask_new_dropin_and_directory_are_world_readable(host, tree) -> None:
+    os.rmdir(tree.conf_dir)
+    old_umask = os.umask(0o077)
+    try:
+        assert run(host, tree, mirrors=[MIRROR])["changed"]
+    finally:
+        os.umask(old_umask)
+    assert stat.S_IMODE(os.stat(tree.dropin).st_mode) == 0o644  # rootless podman, buildah, skopeo read it
+    assert stat.S_IMODE(os.stat(tree.conf_dir).st_mode) == 0o755
+
+
+def test_immutable_dropin_is_refused_in_check_mode_too(host, tree, monkeypatch) -> None:
+    from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _files
+    run(host, tree, mirrors=[MIRROR])
+    monkeypatch.setattr(_files, "inode_flags", lambda path: _files.FS_IMMUTABLE_FL if path == tree.dropin else 0)
+    before = snapshot(tree.etc)
+    for check_mode in (True, False):
+        result = run(host, tree, check_mode=check_mode, mirrors=["https://other.example"])
+        assert_failed_unchanged(result, before, tree.etc, "the file is immutable (chattr +i)")

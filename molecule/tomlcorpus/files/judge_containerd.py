@@ -66,7 +66,10 @@ def verdict(words, booted, status):
     errors = [line for line in words.splitlines()
               if "failed to load plugin" in line or "level=fatal" in line or "failed to load TOML" in line]
     cri = {key: value for key, value in status.items() if "cri" in key}
-    return {"booted": booted, "cri_plugins": cri, "cri_loaded": bool(cri) and set(cri.values()) == {"ok"},
+    # The CRI service Kubernetes talks to is io.containerd.grpc.v1.cri (containerd 2.x also loads its images
+    # and runtime plugins when that one is disabled); every CRI plugin it depends on must load too.
+    loaded = cri.get("io.containerd.grpc.v1/cri") == "ok" and set(cri.values()) == {"ok"}
+    return {"booted": booted, "cri_plugins": cri, "cri_loaded": loaded,
             "errors": errors[-20:], "words": "" if booted else words.strip()[-2000:]}
 
 

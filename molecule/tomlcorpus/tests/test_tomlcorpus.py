@@ -7,7 +7,8 @@ config.toml (fleetops.docker_mirror.containerd_hosts, config_path = a copy of th
   module's hosts_dir, and the directory containerd reads for docker.io is the module's (no _default or
   host_port_ directory before it); every line but config_path's (or the registry table / version line it
   needs) is kept byte for byte; a second run changes nothing (bytes, mtime, inode).
-- refused: "<file>: <cause> — the file was left unchanged", second run refused too, file untouched.
+- refused: "<file>: <cause> — the file was left unchanged", second run refused too, file untouched, and
+  containerd refuses the file too (unless the cause is config_path, which the module owns).
 registries.conf (fleetops.docker_mirror.registries_conf on a copy of the case's directory):
 - accepted: `podman info` reads the directory left, its merged view gives docker.io exactly our mirror, and
   nothing else changed in that view (other registries, docker.io's blocked flag, search list); only our drop-in
@@ -296,3 +297,18 @@ def test_reg_refused_case_is_untouched(record, reg_runs, case):
         pytest.skip("accepted")
     for when in ("after_run1", "after_run2"):
         assert reg_files(record, when, case) == reg_files(record, "before", case), when
+
+
+@ctd_case
+def test_ctd_refused_file_is_one_containerd_refuses(record, ctd_runs, name):
+    """Match the runtime: a file containerd starts on is not refused for its own sake (a refusal about
+    config_path, the setting the module owns, is the module's to make)."""
+    first, _ = ctd_runs[name]
+    if ok(first):
+        pytest.skip("accepted")
+    verdict = ctd_verdict(record, name)
+    if "config_path" in first["msg"]:
+        pytest.skip("refused for config_path, which the module owns")
+    assert not (verdict["booted"] and verdict["dump_ok"]), (
+        f"containerd starts on {name} as it is (CRI plugins {verdict['cri_plugins']}); the module said: "
+        f"{first['msg']}")

@@ -35,8 +35,8 @@ engine:
 	@$(TIMED) "Docker engine" $(FLEET) engine
 
 images: engine
-	@$(TIMED) "test-host images debian11 + debian12 + debian13 (cached; a rebuild takes about 130 s)" \
-		$(FLEET) image debian11 debian12 debian13
+	@$(TIMED) "test-host images debian11 + debian12 + debian13 + forky (cached; a rebuild takes about 3 min)" \
+		$(FLEET) image debian11 debian12 debian13 forky
 
 # Fast checks first: unit tests, lint, changelog; then the release checks; then Molecule on real hosts.
 test: setup

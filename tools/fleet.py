@@ -11,7 +11,7 @@ anywhere but the Docker socket and a host's own loopback. Two ways to reach them
 
 Subcommands:
   engine                     use the reachable Docker daemon, or install docker.io and start dockerd
-  image [NAME ...]           build the test-host images (debian11, debian12, debian13) unless cached for this recipe
+  image [NAME ...]           build the test-host images (debian11, debian12, debian13, forky) unless cached
   up --prefix P --count N    start N hosts (images round-robin from --images) and write an inventory
                              (--transport docker|ssh)
   down --prefix P            remove the hosts of fleet P and their volumes
@@ -56,6 +56,12 @@ IMAGES = {
     # bookworm's containers-common needs the virtual container-network-stack, which debootstrap cannot resolve.
     "debian12": {"suite": "bookworm", "packages": BASE_PACKAGES + ["containernetworking-plugins"]},
     "debian13": {"suite": "trixie", "packages": BASE_PACKAGES + ["docker-cli"]},
+    # Debian 14 (testing): this debootstrap has no forky script, sid's builds it. Boots on a private cgroup2
+    # hierarchy (OWN_CGROUP2_IMAGES).
+    "forky": {"suite": "forky", "packages": BASE_PACKAGES + ["docker-cli"],
+              "script": "/usr/share/debootstrap/scripts/sid",
+              # The testing archive's snapshot is older than the clock: apt would refuse its Release as expired.
+              "apt_conf": {"99fleet-valid-until": 'Acquire::Check-Valid-Until "false";\n'}},
 }
 
 # The host's mirror: Debian's docker-registry, without auth, on the host's own loopback only.
@@ -109,11 +115,12 @@ MASKED_UNITS = [
     "systemd-modules-load.service", "apt-daily.timer", "apt-daily-upgrade.timer", "e2scrub_reap.service",
 ]
 
+MACHINE_CGROUPS = "/sys/fs/cgroup:/sys/fs/cgroup:rw"
 RUN_FLAGS = [
     "--network", "none",
     "--cap-add=ALL", "--cap-drop=SYS_RESOURCE",
     "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
-    "--cgroupns=host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
+    "--cgroupns=host", "-v", MACHINE_CGROUPS,
     "--tmpfs", "/run", "--tmpfs", "/run/lock",
     # Anonymous volumes for every runtime's image store: an overlay mount (dockerd's overlay2, containerd's
     # overlayfs snapshotter, Podman's overlay driver) cannot have its upper layer on the host's own overlay root.
@@ -216,7 +223,7 @@ def image_exists(ref: str) -> bool:
     return run(["docker", "image", "inspect", ref], check=False).returncode == 0
 
 
-def configure_rootfs(rootfs: str) -> None:
+def configure_rootfs(rootfs: str, spec: dict) -> None:
     with open(os.path.join(rootfs, "etc/machine-id"), "w", encoding="utf-8"):
         pass
     with open(os.path.join(rootfs, "etc/docker/registry/config.yml"), "w", encoding="utf-8") as f:
@@ -230,6 +237,9 @@ def configure_rootfs(rootfs: str) -> None:
         if not os.path.lexists(link):
             os.symlink("/dev/null", link)
     configure_ssh(rootfs)
+    for conf_name, text in spec.get("apt_conf", {}).items():
+        with open(os.path.join(rootfs, "etc/apt/apt.conf.d", conf_name), "w", encoding="utf-8") as f:
+            f.write(text)
     # The package's default daemon.json does not exist; make sure no stale one ships in the image.
     stale = os.path.join(rootfs, "etc/docker/daemon.json")
     if os.path.exists(stale):
@@ -266,8 +276,8 @@ def build_image(name: str) -> str:
     rootfs = os.path.join(workdir, "rootfs")
     try:
         run(["debootstrap", "--variant=minbase", f"--include={','.join(spec['packages'])}",
-             spec["suite"], rootfs, DEBIAN_ARCHIVE])
-        configure_rootfs(rootfs)
+             spec["suite"], rootfs, DEBIAN_ARCHIVE, *([spec["script"]] if "script" in spec else [])])
+        configure_rootfs(rootfs, spec)
         log(f"{name}: importing the root filesystem into Docker")
         tar = subprocess.Popen(["tar", "-C", rootfs, "-c", "."], stdout=subprocess.PIPE)
         run(["docker", "import", "-c", 'CMD ["/lib/systemd/systemd"]', "-", ref], stdin=tar.stdout)
@@ -328,9 +338,63 @@ def wait_ready(name: str, transport: str = "docker", timeout: float = 180) -> No
             time.sleep(1)
 
 
+# Images whose systemd refuses this machine's cgroup v1 ("Detected unsupported legacy cgroup hierarchy": forky's
+# systemd 262). Each such host gets its own subdirectory of one cgroup2 hierarchy mounted on the machine, bound as
+# its /sys/fs/cgroup; its shell moves itself into that cgroup and starts systemd in a cgroup namespace rooted
+# there. Without the namespace, `systemctl restart containerd` makes containerd 2.1 "clean a leaked shim" and lose
+# dockerd's running task.
+OWN_CGROUP2_IMAGES = {"forky"}
+CGROUP2_ROOT = "/run/fleetops-cgroup2"
+CGROUP2_ENTRYPOINT = ["--entrypoint", "/bin/sh"]
+CGROUP2_COMMAND = ["-c", "echo $$ > /sys/fs/cgroup/cgroup.procs && exec unshare --cgroup /lib/systemd/systemd"]
+
+
+def cgroup2_mounted() -> bool:
+    with open("/proc/self/mounts", encoding="utf-8") as f:
+        return any(line.split()[1:3] == [CGROUP2_ROOT, "cgroup2"] for line in f)
+
+
+def host_cgroup2(name: str) -> str:
+    """The host's own empty cgroup2 directory (the hierarchy mounted once, a leftover of an old host removed)."""
+    if not cgroup2_mounted():
+        os.makedirs(CGROUP2_ROOT, exist_ok=True)
+        run(["mount", "-t", "cgroup2", "none", CGROUP2_ROOT])
+    directory = os.path.join(CGROUP2_ROOT, name)
+    remove_cgroup2(name)
+    os.mkdir(directory)
+    return directory
+
+
+def remove_cgroup2(name: str, timeout: float = 30) -> None:
+    """Remove a stopped host's cgroup subtree depth-first (rmdir fails while its last processes still exit)."""
+    directory = os.path.join(CGROUP2_ROOT, name)
+    deadline = time.monotonic() + timeout
+    while os.path.isdir(directory):
+        for root, dirs, _files in os.walk(directory, topdown=False):
+            for child in [os.path.join(root, d) for d in dirs] + ([directory] if root == directory else []):
+                try:
+                    os.rmdir(child)
+                except OSError:
+                    pass
+        if os.path.isdir(directory):
+            if time.monotonic() > deadline:
+                log(f"{name}: cannot remove its cgroup {directory}: processes still in it")
+                return
+            time.sleep(0.2)
+
+
+def boot_flags(name: str, image: str) -> tuple[list[str], list[str]]:
+    """docker run flags before the image and arguments after it: the machine's cgroups, or a private cgroup2."""
+    if image not in OWN_CGROUP2_IMAGES:
+        return RUN_FLAGS, []
+    own = f"{host_cgroup2(name)}:/sys/fs/cgroup:rw"
+    return [own if flag == MACHINE_CGROUPS else flag for flag in RUN_FLAGS] + CGROUP2_ENTRYPOINT, CGROUP2_COMMAND
+
+
 def start_host(prefix: str, name: str, image: str) -> None:
+    flags, command = boot_flags(name, image)
     run(["docker", "run", "-d", "--name", name, "--hostname", name, "--label", f"{FLEET_LABEL}={prefix}",
-         "--label", f"fleetops.image={image}", *RUN_FLAGS, image_ref(image)])
+         "--label", f"fleetops.image={image}", *flags, image_ref(image), *command])
     wait_ready(name)
 
 
@@ -431,6 +495,8 @@ def remove_hosts(prefix: str) -> None:
     if members:
         log(f"removing {len(members)} host(s) of fleet '{prefix}'")
         run(["docker", "rm", "-f", "-v", *members])
+        for name in members:
+            remove_cgroup2(name)
 
 
 def cmd_down(args: argparse.Namespace) -> None:

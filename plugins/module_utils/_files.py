@@ -512,11 +512,20 @@ def mask_secrets(text: str) -> str:
     return "".join(out)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """``text`` as the controller can take it: the bytes of a file that are not UTF-8 (kept as lone surrogates
+    by a lossless read) shown as U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
 def diff_entry(path: str, before: str | None, after: str | None) -> dict[str, str]:
     """The diff of one file's text, secrets masked; ``before`` None: it did not exist, ``after`` None: removed."""
     return {
-        "before": mask_secrets(before or ""),
-        "after": mask_secrets(after or ""),
+        "before": mask_secrets(printable(before or "")),
+        "after": mask_secrets(printable(after or "")),
         "before_header": path if before is not None else "%s (absent)" % path,
         "after_header": path if after is not None else "%s (absent)" % path,
     }

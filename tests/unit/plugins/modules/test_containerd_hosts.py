@@ -8,6 +8,7 @@ module's I/O: which files are written or left alone, check and diff mode, owners
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import tomllib
@@ -656,6 +657,15 @@ def test_latin1_comment_accepted_and_kept_byte_for_byte(host, tree) -> None:
     assert config_line and lines - set(config_line) <= {b'    [plugins."io.containerd.grpc.v1.cri".registry]',
                                                         b'  [plugins."io.containerd.grpc.v1.cri".registry]'}
     assert not run(host, tree, mirrors=[MIRROR])["changed"]
+
+
+def test_latin1_comment_shown_in_the_diff_as_the_controller_can_take_it(host, tree) -> None:
+    host.write(tree.config, b"# caf\xe9\n" + DEBIAN.encode())
+    result = run(host, tree, check_mode=True, diff=True, mirrors=[MIRROR])
+    config_diff = [entry for entry in result["diff"] if entry["before_header"] == tree.config][0]
+    assert config_diff["before"].startswith("# caf\ufffd\n") and "config_path" in config_diff["after"]
+    # Ansible refuses a result holding a lone surrogate ("Refusing to deserialize an invalid UTF8 string").
+    json.dumps(result, ensure_ascii=False).encode("utf-8")
 
 
 def test_latin1_in_a_key_refused_byte_identical(host, tree) -> None:

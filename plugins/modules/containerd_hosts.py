@@ -58,6 +58,14 @@ attributes:
   diff_mode:
     details: One diff per file changed (hosts.toml, config.toml), with the exact text before and after.
 options:
+  apply:
+    description:
+      - Whether containerd is to be restarted when it must (RV(restart_needed)), returned as RV(apply_action)
+        (V(restart)); V(none) never asks for it. The module itself never restarts containerd; pass RV(apply_action)
+        on to M(fleetops.docker_mirror.containerd_apply).
+    type: str
+    choices: [auto, reload, restart, none]
+    default: auto
   registry:
     description:
       - The registry host namespace the mirrors serve, C(host[:port]), or C(_default) for every registry
@@ -196,7 +204,23 @@ hosts_dir:
   type: str
   sample: /etc/containerd/certs.d
 restart_needed:
-  description: True when config.toml changed (in check mode, would change); containerd reads it only at start.
+  description:
+    - True when config.toml changed (in check mode, would change), or, with O(manage_config_path=true) and
+      O(state=present), when the running containerd started before config.toml last changed and its CRI plugin
+      reads O(hosts_dir) from that file (an earlier run with no restart); containerd reads it only at start.
+  returned: success
+  type: bool
+  sample: false
+apply_action:
+  description: V(restart) when RV(restart_needed) and O(apply) is not V(none), else empty.
+  returned: success
+  type: str
+outcome:
+  description: containerd's result in the shape every runtime module of this collection returns.
+  returned: success
+  type: dict
+restart_pending_only:
+  description: True when containerd must restart only because it has not loaded config.toml (nothing written).
   returned: success
   type: bool
   sample: false
@@ -250,6 +274,7 @@ diff:
 import contextlib
 import os
 import re
+import time
 import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
@@ -262,6 +287,8 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _fil
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import redact_arguments
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._files import FileError
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._outcome import apply_action, outcome
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._runtimes import start_time
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry import mask_url
 
 HOSTS_FILE = "hosts.toml"
@@ -367,20 +394,20 @@ def plan_config(module: AnsibleModule, config: str, config_text: str | None, hos
 # --------------------------------------------------------------------------- what containerd says
 
 
-def check_running_config(module: AnsibleModule, config: str) -> None:
-    """The containerd that systemd runs must read ``config``: its --config/-c, else its default file."""
+def check_running_config(module: AnsibleModule, config: str) -> int:
+    """The containerd that systemd runs must read ``config``: its --config/-c, else its default file. Its pid."""
     systemctl = module.get_bin_path("systemctl")
     pid = daemon.main_pid(module.run_command, systemctl, SERVICE + ".service") if systemctl else 0
     argv = process_argv(pid) if pid > 0 else None
     if not argv or not os.path.basename(argv[0]).startswith("containerd"):
-        return
+        return 0
     flag = ctd.config_flag(argv)
     running = flag if flag is not None else DEFAULT_CONFIG
     if not os.path.isabs(running):
         with contextlib.suppress(OSError):
             running = os.path.join(os.readlink(os.path.join(daemon.PROC_ROOT, str(pid), "cwd")), running)
     if os.path.realpath(running) == config:
-        return
+        return pid
     how = "--config %s" % flag if flag is not None else "its default %s" % DEFAULT_CONFIG
     raise FileError(config, "containerd runs with %s (pid %d), not %s: point config_path at %s"
                     % (how, pid, config, running))
@@ -414,6 +441,19 @@ def check_with_containerd(module: AnsibleModule, config: str, text: str) -> None
         raise FileError(config, "containerd config dump did not finish within %d s; not written" % DUMP_TIMEOUT)
     if rc != 0:
         raise FileError(config, "containerd would refuse it: %s" % ctd.dump_error_line(rc, out, err, candidate, config))
+
+
+def loaded_before_change(pid: int, config: str) -> bool:
+    """The running containerd started before ``config`` last changed: it has not loaded it (read at start only).
+    The start time is known to a clock tick (truncated): a file written in that tick does not count."""
+    stat_text = daemon.read_text(os.path.join(daemon.PROC_ROOT, str(pid), "stat")) if pid > 0 else None
+    ticks = os.sysconf("SC_CLK_TCK")
+    started = start_time(stat_text, time.time() - time.clock_gettime(time.CLOCK_BOOTTIME), ticks) \
+        if stat_text else None
+    try:
+        return started is not None and os.stat(config).st_mtime > started + 1.0 / ticks
+    except OSError:
+        return False
 
 
 def hosts_text(params: dict[str, t.Any]) -> str:
@@ -496,8 +536,7 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
     wanted_dir = _files.real_path(params["hosts_dir"], "hosts_dir") if params["hosts_dir"] else None
     ctd.validate_registry(params["registry"])
     wanted = hosts_text(params) if params["state"] == "present" else None
-    if params["state"] == "present":
-        check_running_config(module, config)
+    pid = check_running_config(module, config) if params["state"] == "present" else 0
     made: dict[str, str] = {}
     with _files.directory_lock(os.path.dirname(config)):
         config_text = _files.read_text(config)
@@ -507,8 +546,12 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
             data = ctd.parse_toml(config_text)
             check_not_shadowed(view.hosts_dir, ctd.configured_dirs(data, ctd.config_version(data)),
                                params["registry"], config)
-        if view.text is not None:
-            check_with_containerd(module, config, view.text)
+        # Restart a containerd that has not loaded config.toml only into a file it loads, and that lists our
+        # directory (else the restart would drop the mirror the running containerd still has).
+        pending = view.text is None and bool(view.reads) and params["manage_config_path"] and \
+            params["state"] == "present" and loaded_before_change(pid, config)
+        if view.text is not None or pending:
+            check_with_containerd(module, config, view.text if view.text is not None else config_text)
         same_directory = os.path.dirname(target) == os.path.dirname(config)
         with _files.directory_lock(os.path.dirname(target)) if not same_directory else contextlib.nullcontext():
             hosts_change = plan_hosts(module, target, wanted)
@@ -525,12 +568,17 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
         "path": target,
         "paths": [change.path for change in changes],
         "hosts_dir": view.hosts_dir,
-        "restart_needed": view.text is not None,
+        "restart_needed": view.text is not None or pending,
+        "restart_pending_only": pending,
         "cri_reads_hosts_dir": view.reads,
         "cri_enabled": view.cri_enabled,
         "config_created": view.text is not None and config_text is None,
     }
     result.update(made)
+    result["outcome"] = outcome("containerd", "configure", files_changed=result["paths"],
+                                apply_needed=result["restart_needed"], apply_action=apply_action(
+                                    result["restart_needed"], params["apply"], "restart", ("restart",)))
+    result["apply_action"] = result["outcome"]["apply_action"]
     if module._diff:
         result["diff"] = [_files.diff_entry(*change) for change in changes]
     return result
@@ -551,6 +599,7 @@ def main() -> None:
             force=dict(type="bool", default=False),
             state=dict(type="str", choices=["present", "absent"], default="present"),
             keep_previous=dict(type="bool", default=False),
+            apply=dict(type="str", choices=["auto", "reload", "restart", "none"], default="auto"),
         ),
         supports_check_mode=True,
         add_file_common_args=True,

@@ -138,6 +138,10 @@ action:
   returned: always
   type: str
   sample: reload
+outcome:
+  description: Docker's result in the shape every runtime module of this collection returns (stage V(apply)).
+  returned: always
+  type: dict
 live_mirrors:
   description:
     - The mirrors the live daemon reported last (C(RegistryConfig.Mirrors) of C(docker info)), with dockerd's
@@ -191,6 +195,7 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon as daemon
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _errors as errors
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._outcome import outcome
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import (
     parse,
     redact_arguments,
@@ -437,12 +442,16 @@ def shown_arguments(module: AnsibleModule) -> dict[str, t.Any]:
 
 
 def succeed(module: AnsibleModule, **result: t.Any) -> t.NoReturn:
-    module.exit_json(changed=True, action=module.params["action"], invocation=shown_arguments(module), **result)
+    done = outcome("docker", "apply", applied=module.params["action"], live_mirrors=result.get("live_mirrors"))
+    module.exit_json(changed=True, action=module.params["action"], invocation=shown_arguments(module),
+                     outcome=done, **result)
 
 
 def fail(module: AnsibleModule, message: str, **result: t.Any) -> t.NoReturn:
+    done = outcome("docker", "apply", rolled_back=bool(result.get("rolled_back")), problem=mask_url(message),
+                   live_mirrors=result.get("live_mirrors"))
     module.fail_json(msg=mask_url(message), stage="apply", action=module.params["action"],
-                     invocation=shown_arguments(module), **result)
+                     invocation=shown_arguments(module), outcome=done, **result)
 
 
 def run_module(module: AnsibleModule) -> None:

@@ -86,6 +86,13 @@ options:
     description: Seconds each runtime may take to answer before it counts as V(not-answering).
     type: int
     default: 30
+  mirrors:
+    description:
+      - The mirror list the role is about to write. With it, each selected runtime that is installed is checked
+        for whether it can take the list (Podman refuses a mirror with a path), without running a command;
+        RV(runtimes.problem) names the refusal, and RV(write) is empty when any selected runtime refuses.
+    type: list
+    elements: str
   detect_only:
     description:
       - Only find which runtimes are installed, from commands and unit files, and run no command at all (no
@@ -128,6 +135,15 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+write:
+  description:
+    - With O(mirrors) (the role's plan), the runtimes whose files may be written - the selected ones that are
+      installed, and Docker when selected (its module names why it cannot be configured) - or V([]) when any
+      selected runtime refuses O(mirrors), so that nothing is written on the host.
+  returned: when O(mirrors) is given
+  type: list
+  elements: str
+  sample: [docker, containerd]
 detected:
   description:
     - The runtimes installed on the host, in the order docker, containerd, podman. C(docker) - the C(dockerd)
@@ -257,6 +273,7 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _reg
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _runtimes as rt
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._containerd import (
     DEFAULT_HOSTS_DIR,
+    hosts_from_mirrors,
     validate_registry,
 )
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError, mask_url
@@ -452,7 +469,8 @@ def containerd_view(host: Host, params: dict[str, t.Any]) -> dict[str, t.Any]:
         config.problem or (dump_error and "%s (%s)" % (dump_error, config.path)))
     return entry(True, state, mirrors if state == "running" else None, error or file_error or dump_error,
                  hosts_dir=hosts_dir, hosts_file=hosts_file, cri_reads_hosts_dir=reads, restart_pending=pending,
-                 cri_enabled=cri_enabled, config_file=config.path, problem=problem)
+                 cri_enabled=cri_enabled, config_file=config.path, problem=problem,
+                 config_lists_hosts_dir=None if dirs is None else hosts_dir in dirs)
 
 
 # --------------------------------------------------------------------------- podman, buildah, skopeo, CRI-O
@@ -511,6 +529,28 @@ def podman_view(host: Host, registry: str) -> dict[str, t.Any]:
 # --------------------------------------------------------------------------- the module
 
 
+def mirror_problem(runtime: str, mirrors: list[str]) -> str | None:
+    """Why ``runtime`` cannot take ``mirrors`` (None: it can). Docker's own checks, which depend on its release,
+    run in daemon_json; a mirror no runtime can take is refused here too."""
+    try:
+        if runtime == "podman":
+            rc.mirrors_from_urls(mirrors)  # rc.check_mirrors(mirrors) once it lands
+        else:
+            hosts_from_mirrors(mirrors)
+    except ConfigError as exc:
+        return "%s cannot take the mirrors: %s" % (runtime, mask_url(exc.message))
+    return None
+
+
+def plan(names: list[str], detected: list[str], mirrors: list[str]) -> dict[str, t.Any]:
+    """Each selected runtime (installed, problem) and which ones may be written: none when any one refuses."""
+    runtimes = {name: entry(name in detected, None, None, None,
+                            problem=mirror_problem(name, mirrors) if name in detected else None) for name in names}
+    refused = any(view["problem"] for view in runtimes.values())
+    write = [] if refused else [name for name in names if name == "docker" or name in detected]
+    return {"changed": False, "detected": detected, "runtimes": runtimes, "write": write}
+
+
 def selected(wanted: list[str], detected: list[str]) -> list[str]:
     names = set(detected) if "auto" in wanted else set()
     names.update(name for name in wanted if name != "auto")
@@ -529,6 +569,8 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
     host = Host(module)
     detected = host.detected(params["docker_service"])
     names = selected(params["runtimes"], detected)
+    if params["mirrors"] is not None:
+        return plan(names, detected, params["mirrors"])
     if params["detect_only"]:
         return {"changed": False, "detected": detected,
                 "runtimes": {name: entry(name in detected, None, None, None) for name in names}}
@@ -558,6 +600,7 @@ def main() -> None:
             containerd_service=dict(type="str", default="containerd"),
             timeout=dict(type="int", default=30),
             detect_only=dict(type="bool", default=False),
+            mirrors=dict(type="list", elements="str"),
         ),
         supports_check_mode=True,
     )

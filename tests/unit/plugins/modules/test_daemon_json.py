@@ -32,7 +32,7 @@ MIRROR = "https://mirror.gcr.io"
 EXISTING = ('{\n    "log-driver": "json-file",\n    "log-opts": {"max-size": "10m"},\n'
             '    "labels": ["名前=値", "emoji=🐳"]\n}\n')
 RESULT_KEYS = {"changed", "failed", "path", "changed_keys", "reload_sufficient", "registry_mirrors", "live_mirrors",
-               "daemon_state", "docker_version", "created"}
+               "daemon_state", "docker_version", "created", "apply_needed", "apply_action", "outcome"}
 LEFT_UNCHANGED = " — the file was left unchanged"
 
 

@@ -58,7 +58,8 @@ def run(host, fake, check_mode: bool = False, **params: t.Any) -> dict[str, t.An
 def containerd(fake, **changes: t.Any) -> dict[str, t.Any]:
     entry = {"installed": True, "state": "running", "mirrors": [LOCAL], "error": None, "hosts_dir": fake.hosts_dir,
              "hosts_file": os.path.join(fake.hosts_dir, "docker.io", "hosts.toml"), "cri_reads_hosts_dir": True,
-             "restart_pending": False, "cri_enabled": True, "config_file": fake.config, "problem": None}
+             "restart_pending": False, "cri_enabled": True, "config_file": fake.config, "problem": None,
+             "config_lists_hosts_dir": True}
     return dict(entry, **changes)
 
 
@@ -100,7 +101,7 @@ def test_restart_pending_unknown_without_the_process(host, fake) -> None:
 def test_cri_reads_other_directories(host, fake) -> None:
     fake.dump = fake.dump.replace(fake.hosts_dir, "/elsewhere")
     result = run(host, fake, runtimes=["containerd"], hosts_dir=fake.hosts_dir)
-    assert result["runtimes"]["containerd"] == containerd(fake, cri_reads_hosts_dir=False)
+    assert result["runtimes"]["containerd"] == containerd(fake, cri_reads_hosts_dir=False, config_lists_hosts_dir=False)
 
 
 def test_hosts_dir_defaults_to_the_first_cri_directory(host, fake) -> None:
@@ -112,6 +113,7 @@ def test_no_config_path_means_the_default_directory(host, fake) -> None:
     fake.dump = "version = 2\n"
     entry = run(host, fake, runtimes=["containerd"])["runtimes"]["containerd"]
     assert entry == containerd(fake, hosts_dir="/etc/containerd/certs.d", cri_reads_hosts_dir=False,
+                               config_lists_hosts_dir=False,
                                hosts_file=entry["hosts_file"], mirrors=entry["mirrors"])
 
 
@@ -140,6 +142,7 @@ def test_config_dump_failing_leaves_the_cri_unknown(host, fake) -> None:
     entry = run(host, fake, runtimes=["containerd"], hosts_dir=fake.hosts_dir)["runtimes"]["containerd"]
     dump_error = "containerd config dump failed: containerd: failed to load TOML from /etc/containerd/config.toml: bad"
     assert entry == containerd(fake, cri_reads_hosts_dir=None, cri_enabled=None, error=dump_error,
+                               config_lists_hosts_dir=None,
                                problem="%s (%s)" % (dump_error, fake.config))
 
 
@@ -343,7 +346,8 @@ DISABLED = 'version = 2\ndisabled_plugins = [%s]\n'
 def test_cri_disabled(host, fake, dump: str, cri_enabled: bool, reads: bool | None) -> None:
     fake.dump = dump
     entry = run(host, fake, runtimes=["containerd"], hosts_dir=fake.hosts_dir)["runtimes"]["containerd"]
-    assert entry == containerd(fake, cri_enabled=cri_enabled, cri_reads_hosts_dir=reads)
+    assert entry == containerd(fake, cri_enabled=cri_enabled, cri_reads_hosts_dir=reads,
+                               config_lists_hosts_dir=False)
 
 
 def test_cri_disabled_has_no_problem_even_with_another_file(host, fake) -> None:

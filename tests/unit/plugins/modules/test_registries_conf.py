@@ -61,7 +61,8 @@ def warnings(monkeypatch) -> list[str]:
 
 def test_writes_dropin(host, tree) -> None:
     result = run(host, tree, mirrors=[MIRROR, "http://10.0.0.5:5000/"])
-    assert set(result) == {"changed", "failed", "path"} and result["changed"] and result["path"] == tree.dropin
+    assert set(result) == {"changed", "failed", "path", "apply_needed", "apply_action", "outcome"}
+    assert result["changed"] and result["path"] == tree.dropin
     assert tomllib.loads(host.read(tree.dropin).decode()) == {"registry": [{
         "prefix": "docker.io", "location": "docker.io",
         "mirror": [{"location": "mirror.gcr.io"}, {"location": "10.0.0.5:5000", "insecure": True}]}]}

@@ -395,12 +395,15 @@ def plan_config(module: AnsibleModule, config: str, config_text: str | None, hos
 
 
 def check_running_config(module: AnsibleModule, config: str) -> int:
-    """The containerd that systemd runs must read ``config``: its --config/-c, else its default file. Its pid."""
+    """The containerd that systemd runs must read ``config``: its --config/-c, else its default file. Its pid: 0
+    when systemd runs none (stopped), -1 without systemd (unknown)."""
     systemctl = module.get_bin_path("systemctl")
-    pid = daemon.main_pid(module.run_command, systemctl, SERVICE + ".service") if systemctl else 0
+    if not systemctl:
+        return -1
+    pid = daemon.main_pid(module.run_command, systemctl, SERVICE + ".service")
     argv = process_argv(pid) if pid > 0 else None
     if not argv or not os.path.basename(argv[0]).startswith("containerd"):
-        return 0
+        return 0 if pid <= 0 else -1  # not containerd's process: unknown
     flag = ctd.config_flag(argv)
     running = flag if flag is not None else DEFAULT_CONFIG
     if not os.path.isabs(running):
@@ -575,9 +578,10 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
         "config_created": view.text is not None and config_text is None,
     }
     result.update(made)
-    result["outcome"] = outcome("containerd", "configure", files_changed=result["paths"],
-                                apply_needed=result["restart_needed"], apply_action=apply_action(
-                                    result["restart_needed"], params["apply"], "restart", ("restart",)))
+    # A stopped containerd stays stopped: it reads config.toml when it starts.
+    needed = result["restart_needed"] and (pid != 0 or params["state"] == "absent")
+    result["outcome"] = outcome("containerd", "configure", files_changed=result["paths"], apply_needed=needed,
+                                apply_action=apply_action(needed, params["apply"], "restart", ("restart",)))
     result["apply_action"] = result["outcome"]["apply_action"]
     if module._diff:
         result["diff"] = [_files.diff_entry(*change) for change in changes]

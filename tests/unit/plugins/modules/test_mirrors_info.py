@@ -264,6 +264,36 @@ def test_detect_only_runs_no_command(host, fake, present: set[str], unit: bool, 
     assert fake.calls == [] and host.calls() == []
 
 
+# --------------------------------------------------------------------------- the role's plan (mirrors)
+
+PATH_MIRROR = "https://harbor.example/v2/dockerhub-proxy"
+
+
+@pytest.mark.parametrize("present, runtimes, mirrors, write, problems", [
+    # Every runtime takes a plain mirror: each installed one may be written (Docker always: daemon_json says why
+    # it cannot be configured).
+    ({"containerd", "ctr", "podman"}, ["auto"], [LOCAL], ["docker", "containerd", "podman"], {}),
+    ({"containerd", "ctr"}, ["docker", "containerd", "podman"], [LOCAL], ["docker", "containerd"], {}),
+    # Podman refuses a mirror with a path, which Docker and containerd take: nothing is written on the host.
+    ({"containerd", "ctr", "podman"}, ["auto"], [PATH_MIRROR], [], {"podman": "podman cannot take the mirrors"}),
+    # ... unless Podman is not selected (or not installed).
+    ({"containerd", "ctr", "podman"}, ["docker", "containerd"], [PATH_MIRROR], ["docker", "containerd"], {}),
+    ({"containerd", "ctr"}, ["docker", "containerd", "podman"], [PATH_MIRROR], ["docker", "containerd"], {}),
+    # A mirror no runtime takes (a query) is refused before any file too.
+    ({"containerd", "ctr"}, ["containerd"], ["https://m.example/?x=1"], [], {"containerd": "containerd cannot"}),
+    ({"containerd", "ctr", "podman"}, ["auto"], [], ["docker", "containerd", "podman"], {}),  # state absent
+])
+def test_plan_checks_every_runtime_before_any_write(host, fake, present, runtimes, mirrors, write,
+                                                    problems) -> None:
+    fake.present = present
+    result = run(host, fake, runtimes=runtimes, mirrors=mirrors)
+    assert result["write"] == write, result
+    for name, entry in result["runtimes"].items():
+        assert (entry["problem"] or "").startswith(problems.get(name, "")) and bool(entry["problem"]) == (
+            name in problems), (name, entry)
+    assert fake.calls == [] and host.calls() == []  # no command: the plan is read from files
+
+
 # --------------------------------------------------------------------------- Docker: dockerd or its unit
 
 

@@ -254,3 +254,21 @@ def test_userinfo_never_leaves_the_host(host, tree, params: dict[str, t.Any], fa
 def test_invocation_on_success(host, tree) -> None:
     assert run(host, tree, mirrors=[MIRROR])["changed"]
     assert host.invocation["module_args"]["mirrors"] == [MIRROR]
+
+
+# --------------------------------------------------------------------------- the reload the module decides
+
+
+@pytest.mark.parametrize(("crio_active", "apply", "needed", "action"), [
+    (True, "auto", True, "reload"),
+    (True, "restart", True, "reload"),     # CRI-O only reloads registries.conf
+    (True, "none", True, ""),              # pending: the verdict says so
+    (False, "auto", False, ""),            # a stopped CRI-O reads the drop-in when it starts
+])
+def test_crio_reload_is_decided_by_the_module(host, tree, crio_active, apply, needed, action) -> None:
+    host.set(active=crio_active)
+    result = run(host, tree, mirrors=["https://mirror.gcr.io"], apply=apply)
+    assert result["changed"] and (result["apply_needed"], result["apply_action"]) == (needed, action), result
+    assert result["outcome"]["runtime"] == "podman" and result["outcome"]["files_changed"] == [tree.dropin]
+    again = run(host, tree, mirrors=["https://mirror.gcr.io"], apply=apply)
+    assert not again["changed"] and (again["apply_needed"], again["apply_action"]) == (False, "")

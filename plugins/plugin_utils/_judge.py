@@ -320,12 +320,12 @@ def _no_runtime(plan: dict, want: dict):
     return verdict(FAILED, "detect", "docker_mirror_runtimes is empty: name docker, containerd, podman or auto")
 
 
-def _refused(runtime: str, entry: dict, refusal: str) -> dict:
+def _refused(entry: dict, refusing: str) -> dict:
     """A runtime on a host the plan stopped: the one that refuses the mirrors fails, the others were left as
     they are (nothing was written on the host)."""
     if entry.get("problem"):
         return verdict(FAILED, "plan", entry["problem"] + " — nothing was written on this host")
-    return verdict(NOT_ATTEMPTED, "plan", f"left as it is: {refusal}")
+    return verdict(NOT_ATTEMPTED, "plan", f"left as it is: {refusing} refuses the mirrors")
 
 
 def lines_of(results, applied, plan: dict, live: dict, want: dict, check_mode: bool) -> list[dict]:
@@ -334,11 +334,11 @@ def lines_of(results, applied, plan: dict, live: dict, want: dict, check_mode: b
     apply = dict(zip(RUNTIMES, [result(r) for r in applied or []]))
     views = result(live).get("runtimes") or {}
     entries = plan.get("runtimes") or {}
-    refusal = next((entry["problem"] for entry in entries.values() if entry.get("problem")), "")
+    refusing = next((name for name, entry in entries.items() if entry.get("problem")), "")
     lines = []
     for runtime in (name for name in RUNTIMES if name in entries):
-        if refusal:
-            line = {**_refused(runtime, entries[runtime], refusal), "live_mirrors": None, "file_changed": False,
+        if refusing:
+            line = {**_refused(entries[runtime], refusing), "live_mirrors": None, "file_changed": False,
                     "applied": "", "rolled_back": False}
         elif runtime == "docker" and configured.get("docker"):
             line = docker_line(configured["docker"], apply.get("docker"), want, check_mode)

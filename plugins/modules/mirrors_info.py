@@ -531,11 +531,11 @@ def podman_view(host: Host, registry: str) -> dict[str, t.Any]:
 
 def mirror_problem(runtime: str, mirrors: list[str]) -> str | None:
     """Why ``runtime`` cannot take ``mirrors`` (None: it can). Docker's own checks, which depend on its release,
-    run in daemon_json; a mirror no runtime can take is refused here too."""
+    run in daemon_json before anything is written (its file is the first one); containerd's are dockerd's."""
     try:
         if runtime == "podman":
             rc.mirrors_from_urls(mirrors)  # rc.check_mirrors(mirrors) once it lands
-        else:
+        elif runtime == "containerd":
             hosts_from_mirrors(mirrors)
     except ConfigError as exc:
         return "%s cannot take the mirrors: %s" % (runtime, mask_url(exc.message))

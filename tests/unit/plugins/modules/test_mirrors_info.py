@@ -279,8 +279,11 @@ PATH_MIRROR = "https://harbor.example/v2/dockerhub-proxy"
     # ... unless Podman is not selected (or not installed).
     ({"containerd", "ctr", "podman"}, ["docker", "containerd"], [PATH_MIRROR], ["docker", "containerd"], {}),
     ({"containerd", "ctr"}, ["docker", "containerd", "podman"], [PATH_MIRROR], ["docker", "containerd"], {}),
-    # A mirror no runtime takes (a query) is refused before any file too.
-    ({"containerd", "ctr"}, ["containerd"], ["https://m.example/?x=1"], [], {"containerd": "containerd cannot"}),
+    # A mirror containerd does not take (a query) is refused before any file too; Docker's own checks (which
+    # depend on its release) are daemon_json's, before its file, the first one, is written.
+    ({"containerd", "ctr"}, ["docker", "containerd"], ["https://m.example/?x=1"], [],
+     {"containerd": "containerd cannot"}),
+    ({"containerd", "ctr"}, ["docker"], ["https://m.example/?x=1"], ["docker"], {}),
     ({"containerd", "ctr", "podman"}, ["auto"], [], ["docker", "containerd", "podman"], {}),  # state absent
 ])
 def test_plan_checks_every_runtime_before_any_write(host, fake, present, runtimes, mirrors, write,

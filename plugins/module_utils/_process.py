@@ -11,6 +11,7 @@ process read?) ask the same function and get the same answer. Standard library o
 from __future__ import annotations
 
 import os
+import time
 import typing as t
 
 __all__ = ["PROC_ROOT", "FlagSyntax", "CONTAINERD_CONFIG", "DOCKERD_CONFIG_FILE", "process_argv", "flag_value",
@@ -95,3 +96,41 @@ def started_with(pid: int, syntax: FlagSyntax, default: str,
         return None
     named = flag_value(argv, syntax)
     return ServiceConfig(pid, named, resolve_against_cwd(named, pid) if named is not None else default)
+
+
+def boot_realtime() -> float:
+    """When the host booted, in epoch seconds, to the microsecond (/proc/stat's btime is truncated to seconds)."""
+    return time.time() - time.clock_gettime(time.CLOCK_BOOTTIME)
+
+
+def start_time(stat_text: str, booted_at: float, ticks_per_second: int) -> float | None:
+    """A process's start (epoch seconds) from ``/proc/PID/stat`` (field 22, clock ticks after boot), truncated
+    to a clock tick; ``booted_at``: when the host booted (epoch seconds)."""
+    # The command name (field 2) is in parentheses and may hold spaces: split after the last ")".
+    tail = (stat_text or "").rpartition(")")[2].split()
+    try:
+        return booted_at + int(tail[19]) / float(ticks_per_second)
+    except (IndexError, ValueError, ZeroDivisionError):
+        return None
+
+
+def process_start(pid: int) -> float | None:
+    """When the process ``pid`` started (epoch seconds), None when /proc cannot tell."""
+    try:
+        with open(os.path.join(PROC_ROOT, str(pid), "stat"), encoding="utf-8", errors="replace") as handle:
+            stat_text = handle.read()
+    except OSError:
+        return None
+    return start_time(stat_text, boot_realtime(), os.sysconf("SC_CLK_TCK"))
+
+
+def started_before_change(pid: int, path: str) -> bool:
+    """The process ``pid`` started before ``path`` last changed, so it has not loaded the file (a service that
+    reads its configuration only at start). The start time is known to a clock tick (it is truncated): a file
+    written in that tick does not count. False when either time is unknown."""
+    started = process_start(pid) if pid > 0 else None
+    try:
+        modified = os.stat(path).st_mtime
+    except OSError:
+        return False
+    return started is not None and modified > started + 1.0 / os.sysconf("SC_CLK_TCK")

@@ -24,7 +24,7 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors imp
 __all__ = [
     "RUNTIMES", "PODMAN_FAMILY", "PodmanInfo", "Task", "parse_podman_info", "podman_mirrors", "url_form",
     "parse_namespaces", "parse_tasks", "running_tasks", "interrupted_tasks", "dump_dirs", "hosts_toml_mirrors",
-    "hosts_file_candidates", "start_time", "first_line", "error_line", "CRI_PLUGINS", "DumpView", "parse_dump",
+    "hosts_file_candidates", "first_line", "error_line", "CRI_PLUGINS", "DumpView", "parse_dump",
     "podman_problem",
 ]
 
@@ -237,16 +237,3 @@ def hosts_toml_mirrors(text: str, path: str) -> list[str]:
             mirrors.append(_host_url(key))
     return mirrors
 
-
-# --------------------------------------------------------------------------- processes
-
-
-def start_time(stat_text: str, booted_at: float, ticks_per_second: int) -> float | None:
-    """A process's start (epoch seconds) from ``/proc/PID/stat`` (field 22, clock ticks after boot), truncated
-    to a clock tick; ``booted_at``: when the host booted (epoch seconds)."""
-    # The command name (field 2) is in parentheses and may hold spaces: split after the last ")".
-    tail = (stat_text or "").rpartition(")")[2].split()
-    try:
-        return booted_at + int(tail[19]) / float(ticks_per_second)
-    except (IndexError, ValueError, ZeroDivisionError):
-        return None

@@ -125,6 +125,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+outcome:
+  description: containerd's result in the shape every runtime module of this collection returns (stage V(apply)).
+  returned: success
+  type: dict
 tasks_running:
   description: The number of tasks (containers) RUNNING before the restart, in every namespace.
   returned: always
@@ -180,6 +184,7 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _hos
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _rollback as rollback
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _runtimes as rt
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._outcome import outcome
 
 POLL_INTERVAL = 0.5
 # Each ctr call may take this long (a hung containerd must not stall the module).
@@ -371,7 +376,9 @@ def main() -> None:
         ),
         supports_check_mode=True,
     )
-    module.exit_json(**run_module(module))
+    result = run_module(module)
+    result["outcome"] = outcome("containerd", "apply", applied="restart" if result["changed"] else "")
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

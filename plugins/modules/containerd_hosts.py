@@ -73,6 +73,14 @@ attributes:
   diff_mode:
     details: One diff per file changed (hosts.toml, config.toml), with the exact text before and after.
 options:
+  apply:
+    description:
+      - Whether containerd is to be restarted when it must (RV(restart_needed)), returned as RV(apply_action)
+        (V(restart)); V(none) never asks for it. The module itself never restarts containerd; pass RV(apply_action)
+        on to M(fleetops.docker_mirror.containerd_apply).
+    type: str
+    choices: [auto, reload, restart, none]
+    default: auto
   registry:
     description:
       - The registry host namespace the mirrors serve, C(host[:port]), or C(_default) for every registry
@@ -221,7 +229,23 @@ hosts_dir:
   type: str
   sample: /etc/containerd/certs.d
 restart_needed:
-  description: True when config.toml changed (in check mode, would change); containerd reads it only at start.
+  description:
+    - True when config.toml changed (in check mode, would change), or, with O(manage_config_path=true) and
+      O(state=present), when the running containerd started before config.toml last changed and its CRI plugin
+      reads O(hosts_dir) from that file (an earlier run with no restart); containerd reads it only at start.
+  returned: success
+  type: bool
+  sample: false
+apply_action:
+  description: V(restart) when RV(restart_needed) and O(apply) is not V(none), else empty.
+  returned: success
+  type: str
+outcome:
+  description: containerd's result in the shape every runtime module of this collection returns.
+  returned: success
+  type: dict
+restart_pending_only:
+  description: True when containerd must restart only because it has not loaded config.toml (nothing written).
   returned: success
   type: bool
   sample: false
@@ -276,6 +300,7 @@ import contextlib
 import json
 import os
 import re
+import time
 import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
@@ -287,6 +312,7 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _pro
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import redact_arguments
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._files import FileError
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._outcome import apply_action, outcome
 
 HOSTS_FILE = "hosts.toml"
 SERVICE = "containerd"
@@ -389,13 +415,20 @@ def validate_params(params: dict[str, t.Any]) -> None:
 # --------------------------------------------------------------------------- what containerd says
 
 
-def check_running_config(module: AnsibleModule, config: str) -> None:
-    """The containerd that systemd runs must read ``config``: its --config/-c, else its default file."""
+def check_running_config(module: AnsibleModule, config: str) -> int:
+    """The containerd that systemd runs must read ``config``: its --config/-c, else its default file. Its pid: 0
+    when systemd runs none (stopped), -1 without systemd (unknown)."""
     systemctl = module.get_bin_path("systemctl")
-    pid = daemon.main_pid(module.run_command, systemctl, SERVICE + ".service") if systemctl else 0
+    if not systemctl:
+        return -1
+    pid = daemon.main_pid(module.run_command, systemctl, SERVICE + ".service")
+    if pid <= 0:
+        return 0
     running = _process.started_with(pid, _process.CONTAINERD_CONFIG, DEFAULT_CONFIG, is_containerd)
-    if running is None or os.path.realpath(running.path) == config:
-        return
+    if running is None:
+        return -1  # not containerd's process: unknown
+    if os.path.realpath(running.path) == config:
+        return pid
     how = "--config %s" % running.named if running.named is not None else "its default %s" % DEFAULT_CONFIG
     raise FileError(config, "containerd runs with %s (pid %d), not %s: point config_path at %s"
                     % (how, pid, config, running.path))
@@ -518,15 +551,23 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
     config = _files.real_path(params["config_path"], "config_path")
     wanted_dir = _files.real_path(params["hosts_dir"], "hosts_dir") if params["hosts_dir"] else None
     present = params["state"] == "present"
+    pid = 0
     if present:
         hosts_text(params)  # every value checked before anything is read or written
-        check_running_config(module, config)
+        pid = check_running_config(module, config)
     with _files.directory_lock(os.path.dirname(config)):
         config_text = _files.read_text(config, lossless=True) if present else None
         view = plan_config(module, config, config_text, wanted_dir)
         target = os.path.realpath(os.path.join(view.hosts_dir, params["registry"], HOSTS_FILE))
+        pending = False
         if present:
             view = judge_config(module, config, config_text, view, target)
+            # Restart a containerd that has not loaded config.toml only into a file it loads, and that lists our
+            # directory (else the restart would drop the mirror the running containerd still has).
+            pending = view.text is None and bool(view.reads) and params["manage_config_path"] and \
+                _process.started_before_change(pid, config)
+            if pending:
+                check_with_containerd(module, config, config_text, config_text)
         same_directory = os.path.dirname(target) == os.path.dirname(config)
         with _files.directory_lock(os.path.dirname(target)) if not same_directory else contextlib.nullcontext():
             hosts_change = plan_hosts(module, target)
@@ -543,12 +584,18 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
         "path": target,
         "paths": [change.path for change in changes],
         "hosts_dir": view.hosts_dir,
-        "restart_needed": view.text is not None,
+        "restart_needed": view.text is not None or pending,
+        "restart_pending_only": pending,
         "cri_reads_hosts_dir": view.reads,
         "cri_enabled": view.cri_enabled,
         "config_created": view.text is not None and config_text is None,
     }
     result.update(made)
+    # A stopped containerd stays stopped: it reads config.toml when it starts.
+    needed = result["restart_needed"] and (pid != 0 or params["state"] == "absent")
+    result["outcome"] = outcome("containerd", "configure", files_changed=result["paths"], apply_needed=needed,
+                                apply_action=apply_action(needed, params["apply"], "restart", ("restart",)))
+    result["apply_action"] = result["outcome"]["apply_action"]
     if module._diff:
         result["diff"] = [_files.diff_entry(change.path, change.before, change.after) for change in changes]
     return result
@@ -595,6 +642,7 @@ def main() -> None:
             state=dict(type="str", choices=["present", "absent"], default="present"),
             keep_previous=dict(type="bool", default=False),
             exclusive=dict(type="bool", default=False),
+            apply=dict(type="str", choices=["auto", "reload", "restart", "none"], default="auto"),
         ),
         supports_check_mode=True,
         add_file_common_args=True,

@@ -138,6 +138,10 @@ action:
   returned: always
   type: str
   sample: reload
+outcome:
+  description: Docker's result in the shape every runtime module of this collection returns (stage V(apply)).
+  returned: always
+  type: dict
 live_mirrors:
   description:
     - The mirrors the live daemon reported last (C(RegistryConfig.Mirrors) of C(docker info)), with dockerd's
@@ -191,6 +195,7 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _dae
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _errors as errors
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _host
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _rollback as rollback
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._outcome import outcome
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import (
     parse,
     redact_arguments,
@@ -362,12 +367,16 @@ def shown_arguments(module: AnsibleModule) -> dict[str, t.Any]:
 
 
 def succeed(module: AnsibleModule, **result: t.Any) -> t.NoReturn:
-    module.exit_json(changed=True, action=module.params["action"], invocation=shown_arguments(module), **result)
+    done = outcome("docker", "apply", applied=module.params["action"], live_mirrors=result.get("live_mirrors"))
+    module.exit_json(changed=True, action=module.params["action"], invocation=shown_arguments(module),
+                     outcome=done, **result)
 
 
 def fail(module: AnsibleModule, message: str, **result: t.Any) -> t.NoReturn:
+    done = outcome("docker", "apply", rolled_back=bool(result.get("rolled_back")), problem=errors.mask_url(message),
+                   live_mirrors=result.get("live_mirrors"))
     _host.fail(module, message, stage="apply", action=module.params["action"], invocation=shown_arguments(module),
-               **result)
+               outcome=done, **result)
 
 
 def run_module(module: AnsibleModule) -> None:
@@ -382,20 +391,20 @@ def run_module(module: AnsibleModule) -> None:
         fail(module, errors.NeedsRoot().message, rolled_back=False, docker_running=None, live_mirrors=None, journal=[])
     started = time.time() - 1
     host = Host(module)
-    outcome = apply(host, action, params["mirrors"], timeout)
-    if outcome.ok:
+    attempt = apply(host, action, params["mirrors"], timeout)
+    if attempt.ok:
         rollback.forget_copy(params["rollback_file"], os.path.realpath(path))
-        succeed(module, live_mirrors=outcome.live_mirrors)
+        succeed(module, live_mirrors=attempt.live_mirrors)
     journal = host.journal(started)
     said = " dockerd said: %s" % " | ".join(journal) if journal else " (nothing from dockerd in the journal)"
     if not params["rollback"]:
         info = host.info(daemon.DOCKER_INFO_TIMEOUT)
         fail(module, "Docker did not take the new %s: %s; rollback is off: %s holds the new configuration.%s"
-             % (path, outcome.cause, path, said), rolled_back=False, docker_running=info.answered,
-             live_mirrors=info.mirrors if info.answered else outcome.live_mirrors, journal=journal)
+             % (path, attempt.cause, path, said), rolled_back=False, docker_running=info.answered,
+             live_mirrors=info.mirrors if info.answered else attempt.live_mirrors, journal=journal)
     restored, what, info = roll_back(module, host, action, timeout)
     running = "Docker running again" if info.answered else "but DOCKER IS NOT RUNNING (%s)" % info.error
-    fail(module, "Docker did not take the new %s: %s; %s, %s.%s" % (path, outcome.cause, what, running, said),
+    fail(module, "Docker did not take the new %s: %s; %s, %s.%s" % (path, attempt.cause, what, running, said),
          rolled_back=restored, docker_running=info.answered, live_mirrors=info.mirrors, journal=journal)
 
 

@@ -119,6 +119,16 @@ options:
         kept when the file is created (RV(created)) or unchanged.
     type: bool
     default: false
+  apply:
+    description:
+      - How the role (or a play) will have dockerd take the file, returned as RV(apply_action) when it must -
+        the run changed the file, or the running dockerd's mirrors differ from the file's. The module itself never
+        signals dockerd; pass RV(apply_action) to M(fleetops.docker_mirror.daemon_apply).
+      - V(auto) picks V(reload) when dockerd re-reads every changed key on C(SIGHUP), else V(restart);
+        V(none) never asks for an apply (RV(apply_needed) still says whether one is needed).
+    type: str
+    choices: [auto, reload, restart, none]
+    default: auto
   require_daemon:
     description:
       - Fail, before anything is written (also in check mode), when Docker is not installed or dockerd
@@ -236,6 +246,22 @@ live_mirrors:
   type: list
   elements: str
   sample: ["https://mirror.gcr.io/"]
+apply_needed:
+  description: True when dockerd runs and must take the file (it changed, or the live mirrors differ from it).
+  returned: success
+  type: bool
+  sample: true
+apply_action:
+  description: What O(apply) settles on when RV(apply_needed) (V(reload) or V(restart)); empty otherwise.
+  returned: success
+  type: str
+  sample: reload
+outcome:
+  description:
+    - Docker's result in the shape every runtime module of this collection returns (runtime, installed,
+      files_changed, apply_needed, apply_action, applied, rolled_back, live_mirrors, problem, stage).
+  returned: success
+  type: dict
 daemon_state:
   description:
     - V(running) when dockerd answered C(docker info).
@@ -305,6 +331,8 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils._daemon_opt
     version_at_least,
 )
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._outcome import apply_action, outcome
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry import normalize_mirrors
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import (
     parse,
     plan,
@@ -515,6 +543,17 @@ def build_diff(path: str, edit: Edit) -> dict[str, str]:
     }
 
 
+def docker_outcome(mode: str, target: str, changed: bool, edit: Edit, status: daemon.DaemonStatus) -> dict[str, t.Any]:
+    """Must dockerd take the file (the run changed it, or the running daemon's mirrors differ from it), and how."""
+    live = status.live_mirrors
+    differs = live is not None and normalize_mirrors(live) != normalize_mirrors(edit.values.get(MIRRORS_KEY, []))
+    needed = status.state == "running" and (changed or differs)
+    natural = "reload" if reload_sufficient(edit.changed_keys) else "restart"
+    return outcome("docker", "configure", files_changed=[target] if changed else [], apply_needed=needed,
+                   apply_action=apply_action(needed, mode, natural), live_mirrors=live,
+                   installed=status.state != "not-installed")
+
+
 def run_module(module: AnsibleModule) -> dict[str, t.Any]:
     target = absolute_path(module.params["path"])
     check_file_type(target)
@@ -537,6 +576,8 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
         "docker_version": status.version,
         "created": created,
     }
+    output["outcome"] = docker_outcome(module.params["apply"], target, changed, edit, status)
+    output.update(apply_needed=output["outcome"]["apply_needed"], apply_action=output["outcome"]["apply_action"])
     output.update(made)
     if module._diff:
         output["diff"] = build_diff(target, edit)
@@ -558,6 +599,7 @@ def main() -> None:
                                deprecated_aliases=[dict(name="validate", version="2.0.0",
                                                         collection_name="fleetops.docker_mirror")]),
             require_daemon=dict(type="bool", default=False),
+            apply=dict(type="str", choices=["auto", "reload", "restart", "none"], default="auto"),
         ),
         supports_check_mode=True,
         add_file_common_args=True,

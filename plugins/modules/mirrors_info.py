@@ -86,6 +86,13 @@ options:
     description: Seconds each runtime may take to answer before it counts as V(not-answering).
     type: int
     default: 30
+  mirrors:
+    description:
+      - The mirror list the role is about to write. With it, each selected runtime that is installed is checked
+        for whether it can take the list (Podman refuses a mirror with a path), without running a command;
+        RV(runtimes.problem) names the refusal, and RV(write) is empty when any selected runtime refuses.
+    type: list
+    elements: str
   detect_only:
     description:
       - Only find which runtimes are installed, from commands and unit files, and run no command at all (no
@@ -128,6 +135,15 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+write:
+  description:
+    - With O(mirrors) (the role's plan), the runtimes whose files may be written - the selected ones that are
+      installed, and Docker when selected (its module names why it cannot be configured) - or V([]) when any
+      selected runtime refuses O(mirrors), so that nothing is written on the host.
+  returned: when O(mirrors) is given
+  type: list
+  elements: str
+  sample: [docker, containerd]
 detected:
   description:
     - The runtimes installed on the host, in the order docker, containerd, podman. C(docker) - the C(dockerd)
@@ -259,6 +275,7 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _reg
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _runtimes as rt
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._containerd import (
     DEFAULT_HOSTS_DIR,
+    hosts_from_mirrors,
     validate_registry,
 )
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError, mask_url
@@ -321,27 +338,6 @@ def docker_view(host: Host, registry: str, service: str) -> dict[str, t.Any]:
 
 
 # --------------------------------------------------------------------------- containerd
-
-
-def boot_realtime() -> float:
-    """When the host booted, in epoch seconds, to the microsecond (/proc/stat's btime is truncated to seconds)."""
-    return time.time() - time.clock_gettime(time.CLOCK_BOOTTIME)
-
-
-def process_start(pid: int) -> float | None:
-    stat_text = daemon.read_text(os.path.join(_process.PROC_ROOT, str(pid), "stat"))
-    return None if stat_text is None else rt.start_time(stat_text, boot_realtime(), os.sysconf("SC_CLK_TCK"))
-
-
-def restart_pending(pid: int, config: str) -> bool:
-    """config.toml is newer than the running containerd process (it reads the file only at start)."""
-    started = process_start(pid) if pid > 0 else None
-    try:
-        modified = os.stat(config).st_mtime
-    except OSError:
-        return False
-    # The start time is known to a clock tick (it is truncated): a file written in that tick does not count.
-    return started is not None and modified > started + 1.0 / os.sysconf("SC_CLK_TCK")
 
 
 def containerd_state(host: Host, service: str) -> tuple[str, str | None]:
@@ -411,14 +407,15 @@ def containerd_view(host: Host, params: dict[str, t.Any]) -> dict[str, t.Any]:
     dirs = None if dump is None else [os.path.normpath(item) for item in dump.dirs]
     hosts_dir = os.path.normpath(params["hosts_dir"] or (dirs[0] if dirs else DEFAULT_HOSTS_DIR))
     hosts_file, mirrors, file_error = hosts_mirrors(hosts_dir, params["registry"])
-    pending = state == "running" and restart_pending(pid, config.path)
+    pending = state == "running" and _process.started_before_change(pid, config.path)
     cri_enabled = None if dump is None else dump.cri_enabled
     reads = None if dirs is None or not cri_enabled else (hosts_dir in dirs and not pending)
     problem = None if cri_enabled is False else (
         config.problem or (dump_error and "%s (%s)" % (dump_error, config.path)))
     return entry(True, state, mirrors if state == "running" else None, error or file_error or dump_error,
                  hosts_dir=hosts_dir, hosts_file=hosts_file, cri_reads_hosts_dir=reads, restart_pending=pending,
-                 cri_enabled=cri_enabled, config_file=config.path, problem=problem)
+                 cri_enabled=cri_enabled, config_file=config.path, problem=problem,
+                 config_lists_hosts_dir=None if dirs is None else hosts_dir in dirs)
 
 
 # --------------------------------------------------------------------------- podman, buildah, skopeo, CRI-O
@@ -477,6 +474,28 @@ def podman_view(host: Host, registry: str) -> dict[str, t.Any]:
 # --------------------------------------------------------------------------- the module
 
 
+def mirror_problem(runtime: str, mirrors: list[str]) -> str | None:
+    """Why ``runtime`` cannot take ``mirrors`` (None: it can). Docker's own checks, which depend on its release,
+    run in daemon_json before anything is written (its file is the first one); containerd's are dockerd's."""
+    try:
+        if runtime == "podman":
+            rc.check_mirrors(mirrors)
+        elif runtime == "containerd":
+            hosts_from_mirrors(mirrors)
+    except ConfigError as exc:
+        return "%s cannot take the mirrors: %s" % (runtime, mask_url(exc.message))
+    return None
+
+
+def plan(names: list[str], detected: list[str], mirrors: list[str]) -> dict[str, t.Any]:
+    """Each selected runtime (installed, problem) and which ones may be written: none when any one refuses."""
+    runtimes = {name: entry(name in detected, None, None, None,
+                            problem=mirror_problem(name, mirrors) if name in detected else None) for name in names}
+    refused = any(view["problem"] for view in runtimes.values())
+    write = [] if refused else [name for name in names if name == "docker" or name in detected]
+    return {"changed": False, "detected": detected, "runtimes": runtimes, "write": write}
+
+
 def selected(wanted: list[str], detected: list[str]) -> list[str]:
     names = set(detected) if "auto" in wanted else set()
     names.update(name for name in wanted if name != "auto")
@@ -495,6 +514,8 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
     host = Host(module)
     detected = host.detected(params["docker_service"])
     names = selected(params["runtimes"], detected)
+    if params["mirrors"] is not None:
+        return plan(names, detected, params["mirrors"])
     if params["detect_only"]:
         return {"changed": False, "detected": detected,
                 "runtimes": {name: entry(name in detected, None, None, None) for name in names}}
@@ -524,6 +545,7 @@ def main() -> None:
             containerd_service=dict(type="str", default="containerd"),
             timeout=dict(type="int", default=30),
             detect_only=dict(type="bool", default=False),
+            mirrors=dict(type="list", elements="str"),
         ),
         supports_check_mode=True,
     )

@@ -53,6 +53,14 @@ attributes:
   diff_mode:
     details: The diff shows the drop-in's text before and the exact text written after.
 options:
+  apply:
+    description:
+      - Whether a running CRI-O is to re-read the drop-in (C(systemctl reload crio)) when it changed, returned as
+        RV(apply_action). Podman, Buildah and Skopeo read it at each invocation and need nothing.
+        V(none) never asks for it (RV(apply_needed) still says whether it is needed). The module never reloads.
+    type: str
+    choices: [auto, reload, restart, none]
+    default: auto
   registry:
     description:
       - The registry whose images the mirrors serve, C(host[:port]); the C(prefix) and C(location) of the
@@ -150,6 +158,18 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+apply_needed:
+  description: True when the drop-in changed (in check mode, would change) and CRI-O runs.
+  returned: success
+  type: bool
+apply_action:
+  description: V(reload) when RV(apply_needed) and O(apply) is not V(none), else empty.
+  returned: success
+  type: str
+outcome:
+  description: Podman's result in the shape every runtime module of this collection returns (stage V(configure)).
+  returned: success
+  type: dict
 path:
   description: The drop-in file (after following symbolic links).
   returned: success
@@ -185,6 +205,7 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _reg
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import redact_arguments
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._files import FileError
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._outcome import apply_action, outcome
 
 # --------------------------------------------------------------------------- checks
 
@@ -275,6 +296,18 @@ def wanted_text(params: dict[str, t.Any], registry: str, tables: dict[str, list[
 # --------------------------------------------------------------------------- the module
 
 
+def crio_running(module: AnsibleModule) -> bool:
+    """CRI-O re-reads registries.conf only on a reload; Podman, Buildah and Skopeo at each invocation."""
+    systemctl = module.get_bin_path("systemctl")
+    return bool(systemctl) and module.run_command([systemctl, "is-active", "--quiet", "crio"])[0] == 0
+
+
+def podman_outcome(module: AnsibleModule, target: str, changed: bool) -> dict[str, t.Any]:
+    needed = changed and crio_running(module)
+    return outcome("podman", "configure", files_changed=[target] if changed else [], apply_needed=needed,
+                   apply_action=apply_action(needed, module.params["apply"], "reload", ("reload",)))
+
+
 def run_module(module: AnsibleModule) -> dict[str, t.Any]:
     params = module.params
     for option in ("conf_dir", "main_conf"):
@@ -300,7 +333,8 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
         _files.write_files(module, [_files.Write(target, current, wanted)] if changed else [])
     if params["state"] == "present":
         changed = _files.apply_file_attributes(module, target, changed)
-    result: dict[str, t.Any] = {"changed": changed, "path": target}
+    result: dict[str, t.Any] = {"changed": changed, "path": target, "outcome": podman_outcome(module, target, changed)}
+    result.update(apply_needed=result["outcome"]["apply_needed"], apply_action=result["outcome"]["apply_action"])
     if module._diff:
         result["diff"] = _files.diff_entry(target, current, wanted)
     return result
@@ -317,6 +351,7 @@ def main() -> None:
             state=dict(type="str", choices=["present", "absent"], default="present"),
             force=dict(type="bool", default=False),
             exclusive=dict(type="bool", default=False),
+            apply=dict(type="str", choices=["auto", "reload", "restart", "none"], default="auto"),
         ),
         supports_check_mode=True,
         add_file_common_args=True,

@@ -1,5 +1,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The role's judgements as tables: apply or not, each host's verdict, the rollout, the summary and reports."""
+"""The role's fleet filters as tables: the rollout, the summary and reports (each host's verdict:
+tests/unit/plugins/plugin_utils/test_judge.py)."""
 
 from __future__ import annotations
 
@@ -10,143 +11,27 @@ import pytest
 
 from ansible_collections.fleetops.docker_mirror.plugins.filter import rollout
 from ansible_collections.fleetops.docker_mirror.plugins.filter.rollout import (
-    FilterModule, apply_action, build_report, docker_mirror_batch, docker_mirror_report, junit, needs_apply,
-    next_batch, summary, verdict)
+    FilterModule, build_report, docker_mirror_batch, docker_mirror_report, host_verdict, junit, next_batch, summary)
 
 M = "http://127.0.0.1:5000"
 MS = M + "/"
-# What the docker CLI prints to a user the socket refuses: Docker 26.x, and Docker 20.10 with a --format.
-SOCKET_DENIED_26 = "permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock"
-SOCKET_DENIED_20 = ('template: :1:8: executing "" at <.RegistryConfig.Mirrors>: reflect: indirection through nil '
-                    "pointer to embedded struct field Info")
+
+
+APPLIED = {"changed": True, "action": "reload", "live_mirrors": [MS]}
+PLAN = {"runtimes": {"docker": {"installed": True, "problem": None}}, "write": ["docker"]}
 
 
 def config(**kw) -> dict:
     """A daemon_json result: by default nothing changed, the daemon runs and reports the file's mirror."""
+    needed = kw.get("daemon_state", "running") == "running" and bool(kw.get("changed"))
     return {"changed": False, "registry_mirrors": [M], "live_mirrors": [MS], "daemon_state": "running",
-            "reload_sufficient": True, "changed_keys": [], **kw}
+            "reload_sufficient": True, "changed_keys": [], **kw,
+            "outcome": {"runtime": "docker", "apply_needed": needed, "apply_action": "reload" if needed else ""}}
 
 
-# --- needs_apply / apply_action ----------------------------------------------------------------------------
-
-@pytest.mark.parametrize(("result", "apply_mode", "expected"), [
-    (config(), "auto", False),                                        # converged
-    (config(changed=True, changed_keys=["registry-mirrors"]), "auto", True),
-    (config(live_mirrors=[]), "auto", True),                          # stranded: file right, daemon not
-    (config(live_mirrors=["http://other/"]), "reload", True),
-    (config(live_mirrors=[M]), "auto", False),                        # same mirror, other spelling
-    (config(live_mirrors=None), "auto", False),                       # daemon not asked
-    (config(changed=True), "none", False),                            # write only
-    (config(changed=True, daemon_state="stopped", live_mirrors=None), "auto", False),  # never start Docker
-    ({"failed": True, "msg": "x"}, "auto", False),
-    ({"unreachable": True, "msg": "x"}, "auto", False),
-    ({}, "auto", False),
-    ({"skipped": True}, "auto", False),
-    (None, "auto", False),
-])
-def test_needs_apply(result, apply_mode, expected) -> None:
-    assert needs_apply(result, apply_mode) is expected
-
-
-@pytest.mark.parametrize(("result", "apply_mode", "expected"), [
-    (config(reload_sufficient=True), "auto", "reload"),
-    (config(reload_sufficient=False), "auto", "restart"),
-    (config(reload_sufficient=True), "restart", "restart"),
-    (config(reload_sufficient=False), "reload", "reload"),
-    ({}, "auto", "reload"),
-])
-def test_apply_action(result, apply_mode, expected) -> None:
-    assert apply_action(result, apply_mode) == expected
-
-
-# --- verdict -----------------------------------------------------------------------------------------------
-
-APPLIED = {"changed": True, "action": "reload", "live_mirrors": [MS]}
-APPLY_FAILED = {"failed": True, "stage": "apply", "rolled_back": True, "live_mirrors": [],
-                "msg": "Docker did not take the new /etc/docker/daemon.json: reload failed;\nprevious restored"}
-
-VERDICTS = [
-    # id, config, applied, probe, kwargs, verdict, stage, reason contains
-    ("converged", config(), {}, {}, {}, "ok", "verify", "live mirrors " + MS),
-    ("applied", config(changed=True, live_mirrors=[]), APPLIED, {}, {}, "ok", "verify", MS),
-    ("healed", config(live_mirrors=[]), APPLIED, {}, {}, "ok", "verify", MS),
-    ("unreachable", {"unreachable": True, "msg": "Task failed: ssh: no route", "changed": False}, {}, {}, {},
-     "unreachable", "connect", "ssh: no route"),
-    ("configure failed", {"failed": True, "msg": "/etc/docker/daemon.json: bad — the file was left unchanged"},
-     {}, {}, {}, "failed", "configure", "left unchanged"),
-    ("module could not run", {"failed": True, "msg": "Module result deserialization failed: No start of json",
-                              "module_stderr": "\nError response from daemon: No such container: c-9\n"},
-     {}, {}, {}, "failed", "configure", "No start of json: Error response from daemon: No such container: c-9"),
-    ("not installed", config(daemon_state="not-installed", live_mirrors=None), {}, {}, {},
-     "failed", "configure", "Docker is not installed"),
-    ("not answering, written", config(changed=True, daemon_state="not-answering", live_mirrors=None), {}, {}, {},
-     "failed", "configure", "dockerd is not answering (docker info failed): daemon.json written, nothing applied"),
-    ("stopped, written", config(changed=True, daemon_state="stopped", live_mirrors=None), {}, {}, {},
-     "stopped", "apply", "daemon.json written, nothing applied"),
-    ("stopped, file right", config(daemon_state="stopped", live_mirrors=None), {}, {}, {},
-     "stopped", "apply", "already right"),
-    ("apply failed", config(changed=True, live_mirrors=[]), APPLY_FAILED, {}, {},
-     "failed", "apply", "reload failed; previous restored"),
-    ("apply unreachable", config(changed=True), {"unreachable": True, "msg": "lost"}, {}, {},
-     "unreachable", "apply", "lost"),
-    ("check mode, file", config(changed=True, changed_keys=["registry-mirrors"], live_mirrors=[]), {}, {},
-     {"check_mode": True}, "would change", "configure", "daemon.json would change (registry-mirrors), then a reload"),
-    ("check mode, stranded", config(live_mirrors=[]), {}, {}, {"check_mode": True},
-     "would change", "configure", "the live daemon reports no mirror"),
-    ("check mode, converged", config(), {}, {}, {"check_mode": True}, "ok", "verify", MS),
-    ("apply none", config(changed=True, live_mirrors=[]), {}, {}, {"apply_mode": "none"},
-     "pending", "apply", "not applied (docker_mirror_apply: none)"),
-    ("verify off", config(changed=True, live_mirrors=[]), APPLIED, {}, {"verify": False},
-     "ok", "apply", "not verified"),
-    ("missing", config(live_mirrors=["http://other/"], registry_mirrors=["http://other"]), {}, {}, {},
-     "failed", "verify", "missing " + MS),
-    ("exclusive order", config(live_mirrors=["http://b/", MS]), {}, {}, {"wanted": [M, "http://b"], "exclusive": True},
-     "failed", "verify", "order differs"),
-    ("absent ok", config(live_mirrors=[]), {}, {}, {"state": "absent"}, "ok", "verify", "no mirror live"),
-    ("absent still live", config(), {}, {}, {"state": "absent"}, "failed", "verify", "still live: " + MS),
-    ("absent exclusive", config(live_mirrors=["http://b/"]), {}, {},
-     {"state": "absent", "exclusive": True, "wanted": []},
-     "failed", "verify", "still live: http://b/"),
-    ("probe ok", {}, {}, {"rc": 0, "stdout": json.dumps([MS])}, {}, "ok", "verify", MS),
-    ("probe null", {}, {}, {"rc": 0, "stdout": "null"}, {}, "failed", "verify", "missing"),
-    ("probe stopped", {}, {}, {"rc": 3, "stdout": "stopped\n"}, {}, "stopped", "verify", "Docker is stopped"),
-    ("probe no dockerd", {}, {}, {"rc": 1, "stdout": "", "stderr": "Cannot connect\n"}, {},
-     "failed", "verify", "dockerd is not answering: Cannot connect"),
-    ("probe unreachable", {}, {}, {"unreachable": True, "msg": "gone"}, {}, "unreachable", "connect", "gone"),
-    ("probe hung dockerd", {}, {}, {"rc": 124, "stdout": "", "stderr": ""}, {},
-     "failed", "verify", "docker info did not answer within 30 s"),
-    ("probe refused socket (26.x)", {}, {}, {"rc": 1, "stderr": SOCKET_DENIED_26}, {},
-     "failed", "verify", "needs root on this host: run with become: true"),
-    ("probe refused socket (20.10)", {}, {}, {"rc": 1, "stderr": SOCKET_DENIED_20}, {},
-     "failed", "verify", "needs root on this host"),
-    ("wanted as a key=value string", config(), {}, {}, {"wanted": M}, "ok", "verify", MS),
-    ("wanted as a comma-separated string (split as the module splits it)",
-     config(registry_mirrors=[M, "https://m.example"], live_mirrors=[MS, "https://m.example/"]), {}, {},
-     {"wanted": f"{M},https://m.example"}, "ok", "verify", "https://m.example/"),
-    ("comma-separated, one missing", config(), {}, {}, {"wanted": f"{M}, https://m.example"},
-     "failed", "verify", "missing https://m.example/"),
-    ("nothing ran", {}, {}, {"skipped": True}, {}, "failed", "role", "no result"),
-]
-
-
-@pytest.mark.parametrize(("cfg", "applied", "probe", "kwargs", "expected", "stage", "reason"),
-                         [v[1:] for v in VERDICTS], ids=[v[0] for v in VERDICTS])
-def test_verdict(cfg, applied, probe, kwargs, expected, stage, reason) -> None:
-    kwargs = {"wanted": [M], **kwargs}
-    result = verdict(cfg, applied=applied, probe=probe, run="r1", **kwargs)
-    assert (result["verdict"], result["stage"]) == (expected, stage), result
-    assert reason in result["reason"], result
-    assert "\n" not in result["reason"] and not result["reason"].startswith("Task failed")
-    assert result["run"] == "r1"
-
-
-def test_verdict_facts_for_the_report() -> None:
-    result = verdict(config(changed=True, live_mirrors=[]), applied=APPLIED, wanted=[M])
-    assert result["file_changed"] is True and result["applied"] == "reload" and result["live_mirrors"] == [MS]
-    failed = verdict(config(changed=True, live_mirrors=[]), applied=APPLY_FAILED, wanted=[M])
-    assert failed["rolled_back"] is True and failed["applied"] == "" and failed["live_mirrors"] == []
-    checked = verdict(config(changed=True), wanted=[M], check_mode=True)
-    assert checked["file_changed"] is False  # nothing was written
+def verdict(cfg, applied=None, wanted=None, run=None) -> dict:
+    """Docker alone: the host's verdict from daemon_json and daemon_apply."""
+    return host_verdict([cfg], [applied or {}], PLAN, {}, {"mirrors": wanted or []}, False, run)
 
 
 # --- the rollout across batches ----------------------------------------------------------------------------
@@ -295,7 +180,7 @@ def test_junit() -> None:
 
 def test_filters_registered() -> None:
     filters = FilterModule().filters()
-    assert {name: fn.__module__ for name, fn in filters.items()} == dict.fromkeys(filters, rollout.__name__)
-    assert set(filters) == {"docker_mirror_needs_apply", "docker_mirror_apply_action", "docker_mirror_verdict",
-                            "docker_mirror_batch", "docker_mirror_report", "docker_mirror_summary",
-                            "docker_mirror_junit"}
+    assert all(fn.__module__.startswith(rollout.__name__.rsplit(".", 2)[0] + ".plugin_utils.")
+               for fn in filters.values())
+    assert set(filters) == {"docker_mirror_verdict", "docker_mirror_batch", "docker_mirror_report",
+                            "docker_mirror_summary", "docker_mirror_junit"}

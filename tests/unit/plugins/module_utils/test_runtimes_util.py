@@ -11,6 +11,7 @@ import typing as t
 
 import pytest
 
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _process
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _runtimes as rt
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
 
@@ -216,7 +217,7 @@ STAT_SYSTEMD = ("1 (systemd) S 0 1 1 0 -1 4194560 4101 35961 0 2 14 19 61 39 20 
     ("1 (x) S 0 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 nan 0", None),
 ])
 def test_start_time(stat_text: str, expected: float | None) -> None:
-    assert rt.start_time(stat_text, 1796011878.0, 100) == expected
+    assert _process.start_time(stat_text, 1796011878.0, 100) == expected
 
 
 @pytest.mark.parametrize("text, expected", [("\n  first \nsecond", "first"), ("", ""), (None, "")])

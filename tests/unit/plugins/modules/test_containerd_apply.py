@@ -27,7 +27,11 @@ def fake(host, monkeypatch) -> Runtimes:
 
 def run(host, fake, check_mode: bool = False, **params: t.Any) -> dict[str, t.Any]:
     params.setdefault("timeout", 1)
-    return host.run(containerd_apply.main, check_mode=check_mode, **params)
+    result = host.run(containerd_apply.main, check_mode=check_mode, **params)
+    outcome = result.pop("outcome", None)  # the runtime's result shape: tests/unit/plugins/module_utils/test_outcome.py
+    assert outcome is None or (outcome["runtime"], outcome["applied"]) == (
+        "containerd", "restart" if result["changed"] else "")
+    return result
 
 
 def restarts(fake) -> list[str]:

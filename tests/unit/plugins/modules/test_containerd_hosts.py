@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import time
 import tomllib
 import typing as t
 
@@ -31,7 +32,7 @@ DEBIAN = ('version = 2\n\n[plugins]\n  [plugins."io.containerd.grpc.v1.cri"]\n'
           '    path = "/var/lib/containerd/opt"\n')
 SET = 'version = 2\n[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "%s"\n'
 RESULT_KEYS = {"changed", "failed", "path", "paths", "hosts_dir", "restart_needed", "cri_reads_hosts_dir",
-               "cri_enabled", "config_created"}
+               "cri_enabled", "config_created", "restart_pending_only", "apply_action", "outcome"}
 
 
 class Tree(t.NamedTuple):
@@ -794,3 +795,43 @@ def test_force_replacement_masks_foreign_headers_in_the_diff(host, tree) -> None
     result = run(host, tree, mirrors=[MIRROR], force=True, diff=True)
     before = result["diff"][0]["before"]
     assert "c2VjcmV0" not in before and "tok3n" not in before and 'Authorization = "xxxxx"' in before
+
+
+# --------------------------------------------------------------------------- the restart the module decides
+
+
+def containerd_started(host, tree: Tree, seconds_ago: float) -> None:
+    """The running containerd (pid 3131, reading tree.config) started that long ago (its /proc/PID/stat)."""
+    running_containerd(host, ["/usr/bin/containerd", "--config", tree.config])
+    ticks = os.sysconf("SC_CLK_TCK")
+    uptime = time.clock_gettime(time.CLOCK_BOOTTIME)
+    start = max(0, int((uptime - seconds_ago) * ticks))
+    host.write(os.path.join(host.proc, "3131", "stat"), "3131 (containerd) S " + "0 " * 18 + "%d 0\n" % start)
+
+
+def test_a_containerd_that_has_not_loaded_config_toml_is_restarted(host, tree) -> None:
+    """An earlier run set config_path with docker_mirror_apply none: the running containerd never loaded it."""
+    host.write(tree.config, SET % tree.hosts_dir)
+    containerd_started(host, tree, seconds_ago=3600)
+    result = run(host, tree, mirrors=[MIRROR], default_dir=True)
+    assert result["restart_needed"] and result["restart_pending_only"] and result["paths"] == [tree.hosts_toml]
+    assert (result["apply_action"], result["outcome"]["apply_needed"]) == ("restart", True)
+    pending = run(host, tree, mirrors=[MIRROR], default_dir=True, apply="none")
+    assert not pending["changed"] and (pending["restart_needed"], pending["apply_action"]) == (True, "")
+
+
+def test_a_containerd_started_after_the_change_is_left_alone(host, tree) -> None:
+    host.write(tree.config, SET % tree.hosts_dir)
+    os.utime(tree.config, (time.time() - 7200, time.time() - 7200))
+    containerd_started(host, tree, seconds_ago=60)
+    result = run(host, tree, mirrors=[MIRROR], default_dir=True)
+    assert not result["restart_needed"] and result["apply_action"] == "" and result["changed"]
+
+
+def test_a_stopped_containerd_is_not_restarted(host, tree) -> None:
+    """config.toml is edited (containerd reads it when it starts), but nothing restarts a stopped containerd."""
+    host.set(mainpid=0)
+    result = run(host, tree, mirrors=[MIRROR])
+    assert result["restart_needed"] and result["paths"] == [tree.hosts_toml, tree.config]
+    assert (result["apply_action"], result["outcome"]["apply_needed"]) == ("", False)
+    assert result["outcome"]["files_changed"] == [tree.hosts_toml, tree.config]

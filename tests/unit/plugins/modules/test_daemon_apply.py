@@ -34,7 +34,11 @@ def run(host, check_mode: bool = False, **params: t.Any) -> dict[str, t.Any]:
     params.setdefault("path", host.path)
     params.setdefault("mirrors", [MIRROR])
     params.setdefault("timeout", 1)
-    return host.run(daemon_apply.main, check_mode=check_mode, **params)
+    result = host.run(daemon_apply.main, check_mode=check_mode, **params)
+    outcome = result.pop("outcome", None)  # the runtime's result shape: tests/unit/plugins/module_utils/test_outcome.py
+    assert outcome is None or (outcome["runtime"], outcome["stage"], outcome["rolled_back"]) == (
+        "docker", "apply", bool(result.get("rolled_back")))
+    return result
 
 
 def previous_copy(host, data: bytes = PREVIOUS) -> str:

@@ -32,7 +32,7 @@ MIRROR = "https://mirror.gcr.io"
 EXISTING = ('{\n    "log-driver": "json-file",\n    "log-opts": {"max-size": "10m"},\n'
             '    "labels": ["名前=値", "emoji=🐳"]\n}\n')
 RESULT_KEYS = {"changed", "failed", "path", "changed_keys", "reload_sufficient", "registry_mirrors", "live_mirrors",
-               "daemon_state", "docker_version", "created"}
+               "daemon_state", "docker_version", "created", "apply_needed", "apply_action", "outcome"}
 LEFT_UNCHANGED = " — the file was left unchanged"
 
 
@@ -904,3 +904,35 @@ def test_concurrent_runs_lose_no_entry(host) -> None:
     assert all(result["changed"] for result in results)
     assert sorted(json.loads(host.read(host.path))["registry-mirrors"]) == mirrors
     assert leftovers(os.path.dirname(host.path)) == []
+
+
+# --------------------------------------------------------------------------- the apply the module decides
+
+
+@pytest.mark.parametrize(("live", "content", "apply", "needed", "action"), [
+    (["https://mirror.gcr.io/"], None, "auto", True, "reload"),            # the file changes
+    (["https://mirror.gcr.io/"], None, "restart", True, "restart"),         # docker_mirror_apply restart
+    (["https://mirror.gcr.io/"], None, "none", True, ""),                   # pending: the verdict says so
+    ([MIRROR + "/"], {"registry-mirrors": [MIRROR]}, "auto", False, ""),    # converged
+    ([], {"registry-mirrors": [MIRROR]}, "auto", True, "reload"),          # stranded: file right, daemon not
+])
+def test_apply_is_decided_by_the_module(host, live, content, apply, needed, action) -> None:
+    if content is not None:
+        host.write(host.path, json.dumps(content))
+    host.set(mirrors=live)
+    result = run(host, registry_mirrors=[MIRROR], apply=apply)
+    assert (result["apply_needed"], result["apply_action"]) == (needed, action), result
+    assert result["outcome"]["runtime"] == "docker" and result["outcome"]["apply_action"] == action
+    assert result["outcome"]["files_changed"] == ([host.path] if result["changed"] else [])
+
+
+def test_a_change_dockerd_reads_only_at_start_asks_for_a_restart(host) -> None:
+    host.write(host.path, '{"storage-driver": "overlay2"}')
+    result = run(host, settings={"storage-driver": "zfs"})
+    assert (result["apply_needed"], result["apply_action"]) == (True, "restart")
+
+
+def test_a_stopped_docker_needs_no_apply(host) -> None:
+    host.set(active=False)
+    result = run(host, registry_mirrors=[MIRROR])
+    assert result["changed"] and (result["apply_needed"], result["apply_action"]) == (False, "")

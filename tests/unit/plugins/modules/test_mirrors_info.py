@@ -15,6 +15,7 @@ from ansible.module_utils import basic
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _errors
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _process
 from ansible_collections.fleetops.docker_mirror.plugins.modules import mirrors_info
 from ansible_collections.fleetops.docker_mirror.tests.unit.plugins.modules.runtimes_fake import Runtimes
 
@@ -31,7 +32,7 @@ def fake(host, monkeypatch) -> Runtimes:
     host.write(os.path.join(proc, "777", "stat"), "777 (containerd) S 1 777 777 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 "
                                                   "100000 0 0\n")
     host.write(os.path.join(proc, "777", "cmdline"), b"/usr/bin/containerd\0")
-    monkeypatch.setattr(mirrors_info, "boot_realtime", lambda: float(BOOT))
+    monkeypatch.setattr(_process, "boot_realtime", lambda: float(BOOT))
     real_sysconf = os.sysconf
     monkeypatch.setattr(os, "sysconf", lambda name: 100 if name == "SC_CLK_TCK" else real_sysconf(name))
     host.set(mirrors=[LOCAL + "/"])
@@ -57,7 +58,8 @@ def run(host, fake, check_mode: bool = False, **params: t.Any) -> dict[str, t.An
 def containerd(fake, **changes: t.Any) -> dict[str, t.Any]:
     entry = {"installed": True, "state": "running", "mirrors": [LOCAL], "error": None, "hosts_dir": fake.hosts_dir,
              "hosts_file": os.path.join(fake.hosts_dir, "docker.io", "hosts.toml"), "cri_reads_hosts_dir": True,
-             "restart_pending": False, "cri_enabled": True, "config_file": fake.config, "problem": None}
+             "restart_pending": False, "cri_enabled": True, "config_file": fake.config, "problem": None,
+             "config_lists_hosts_dir": True}
     return dict(entry, **changes)
 
 
@@ -99,7 +101,7 @@ def test_restart_pending_unknown_without_the_process(host, fake) -> None:
 def test_cri_reads_other_directories(host, fake) -> None:
     fake.dump = fake.dump.replace(fake.hosts_dir, "/elsewhere")
     result = run(host, fake, runtimes=["containerd"], hosts_dir=fake.hosts_dir)
-    assert result["runtimes"]["containerd"] == containerd(fake, cri_reads_hosts_dir=False)
+    assert result["runtimes"]["containerd"] == containerd(fake, cri_reads_hosts_dir=False, config_lists_hosts_dir=False)
 
 
 def test_hosts_dir_defaults_to_the_first_cri_directory(host, fake) -> None:
@@ -111,6 +113,7 @@ def test_no_config_path_means_the_default_directory(host, fake) -> None:
     fake.dump = "version = 2\n"
     entry = run(host, fake, runtimes=["containerd"])["runtimes"]["containerd"]
     assert entry == containerd(fake, hosts_dir="/etc/containerd/certs.d", cri_reads_hosts_dir=False,
+                               config_lists_hosts_dir=False,
                                hosts_file=entry["hosts_file"], mirrors=entry["mirrors"])
 
 
@@ -139,6 +142,7 @@ def test_config_dump_failing_leaves_the_cri_unknown(host, fake) -> None:
     entry = run(host, fake, runtimes=["containerd"], hosts_dir=fake.hosts_dir)["runtimes"]["containerd"]
     dump_error = "containerd config dump failed: containerd: failed to load TOML from /etc/containerd/config.toml: bad"
     assert entry == containerd(fake, cri_reads_hosts_dir=None, cri_enabled=None, error=dump_error,
+                               config_lists_hosts_dir=None,
                                problem="%s (%s)" % (dump_error, fake.config))
 
 
@@ -260,6 +264,39 @@ def test_detect_only_runs_no_command(host, fake, present: set[str], unit: bool, 
     assert fake.calls == [] and host.calls() == []
 
 
+# --------------------------------------------------------------------------- the role's plan (mirrors)
+
+PATH_MIRROR = "https://harbor.example/v2/dockerhub-proxy"
+
+
+@pytest.mark.parametrize("present, runtimes, mirrors, write, problems", [
+    # Every runtime takes a plain mirror: each installed one may be written (Docker always: daemon_json says why
+    # it cannot be configured).
+    ({"containerd", "ctr", "podman"}, ["auto"], [LOCAL], ["docker", "containerd", "podman"], {}),
+    ({"containerd", "ctr"}, ["docker", "containerd", "podman"], [LOCAL], ["docker", "containerd"], {}),
+    # Podman refuses a mirror with a path, which Docker and containerd take: nothing is written on the host.
+    ({"containerd", "ctr", "podman"}, ["auto"], [PATH_MIRROR], [], {"podman": "podman cannot take the mirrors"}),
+    # ... unless Podman is not selected (or not installed).
+    ({"containerd", "ctr", "podman"}, ["docker", "containerd"], [PATH_MIRROR], ["docker", "containerd"], {}),
+    ({"containerd", "ctr"}, ["docker", "containerd", "podman"], [PATH_MIRROR], ["docker", "containerd"], {}),
+    # A mirror containerd does not take (a query) is refused before any file too; Docker's own checks (which
+    # depend on its release) are daemon_json's, before its file, the first one, is written.
+    ({"containerd", "ctr"}, ["docker", "containerd"], ["https://m.example/?x=1"], [],
+     {"containerd": "containerd cannot"}),
+    ({"containerd", "ctr"}, ["docker"], ["https://m.example/?x=1"], ["docker"], {}),
+    ({"containerd", "ctr", "podman"}, ["auto"], [], ["docker", "containerd", "podman"], {}),  # state absent
+])
+def test_plan_checks_every_runtime_before_any_write(host, fake, present, runtimes, mirrors, write,
+                                                    problems) -> None:
+    fake.present = present
+    result = run(host, fake, runtimes=runtimes, mirrors=mirrors)
+    assert result["write"] == write, result
+    for name, entry in result["runtimes"].items():
+        assert (entry["problem"] or "").startswith(problems.get(name, "")) and bool(entry["problem"]) == (
+            name in problems), (name, entry)
+    assert fake.calls == [] and host.calls() == []  # no command: the plan is read from files
+
+
 # --------------------------------------------------------------------------- Docker: dockerd or its unit
 
 
@@ -345,7 +382,8 @@ DISABLED = 'version = 2\ndisabled_plugins = [%s]\n'
 def test_cri_disabled(host, fake, dump: str, cri_enabled: bool, reads: bool | None) -> None:
     fake.dump = dump
     entry = run(host, fake, runtimes=["containerd"], hosts_dir=fake.hosts_dir)["runtimes"]["containerd"]
-    assert entry == containerd(fake, cri_enabled=cri_enabled, cri_reads_hosts_dir=reads)
+    assert entry == containerd(fake, cri_enabled=cri_enabled, cri_reads_hosts_dir=reads,
+                               config_lists_hosts_dir=False)
 
 
 def test_cri_disabled_has_no_problem_even_with_another_file(host, fake) -> None:

@@ -61,7 +61,8 @@ def warnings(monkeypatch) -> list[str]:
 
 def test_writes_dropin(host, tree) -> None:
     result = run(host, tree, mirrors=[MIRROR, "http://10.0.0.5:5000/"])
-    assert set(result) == {"changed", "failed", "path"} and result["changed"] and result["path"] == tree.dropin
+    assert set(result) == {"changed", "failed", "path", "apply_needed", "apply_action", "outcome"}
+    assert result["changed"] and result["path"] == tree.dropin
     assert tomllib.loads(host.read(tree.dropin).decode()) == {"registry": [{
         "prefix": "docker.io", "location": "docker.io",
         "mirror": [{"location": "mirror.gcr.io"}, {"location": "10.0.0.5:5000", "insecure": True}]}]}
@@ -397,3 +398,21 @@ def test_immutable_dropin_is_refused_in_check_mode_too(host, tree, monkeypatch) 
     for check_mode in (True, False):
         result = run(host, tree, check_mode=check_mode, mirrors=["https://other.example"])
         assert_failed_unchanged(result, before, tree.etc, "the file is immutable (chattr +i)")
+
+
+# --------------------------------------------------------------------------- the reload the module decides
+
+
+@pytest.mark.parametrize(("crio_active", "apply", "needed", "action"), [
+    (True, "auto", True, "reload"),
+    (True, "restart", True, "reload"),     # CRI-O only reloads registries.conf
+    (True, "none", True, ""),              # pending: the verdict says so
+    (False, "auto", False, ""),            # a stopped CRI-O reads the drop-in when it starts
+])
+def test_crio_reload_is_decided_by_the_module(host, tree, crio_active, apply, needed, action) -> None:
+    host.set(active=crio_active)
+    result = run(host, tree, mirrors=["https://mirror.gcr.io"], apply=apply)
+    assert result["changed"] and (result["apply_needed"], result["apply_action"]) == (needed, action), result
+    assert result["outcome"]["runtime"] == "podman" and result["outcome"]["files_changed"] == [tree.dropin]
+    again = run(host, tree, mirrors=["https://mirror.gcr.io"], apply=apply)
+    assert not again["changed"] and (again["apply_needed"], again["apply_action"]) == (False, "")

@@ -18,6 +18,16 @@ KEYS = ("runtime", "installed", "files_changed", "apply_needed", "apply_action",
 APPLY_MODES = ("auto", "reload", "restart", "none")
 
 
+def writer_argument_spec(**options: dict[str, t.Any]) -> dict[str, t.Any]:
+    """The argument spec of a module that writes a runtime's mirror file we own (containerd_hosts,
+    registries_conf): its own ``options`` and the ones every such module shares, with one meaning each."""
+    return dict(options,
+                state=dict(type="str", choices=["present", "absent"], default="present"),
+                force=dict(type="bool", default=False),
+                exclusive=dict(type="bool", default=False),
+                apply=dict(type="str", choices=list(APPLY_MODES), default="auto"))
+
+
 def apply_action(needed: bool, mode: str, natural: str, allowed: t.Sequence[str] = ("reload", "restart")) -> str:
     """The action the role's handler runs: '' when nothing is needed or ``mode`` is none; ``natural`` (what the
     change needs) for auto, else ``mode`` itself when the runtime knows that action."""

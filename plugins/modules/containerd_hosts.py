@@ -312,7 +312,7 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _pro
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import redact_arguments
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._files import FileError
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._outcome import apply_action, outcome
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._outcome import apply_action, outcome, writer_argument_spec
 
 HOSTS_FILE = "hosts.toml"
 SERVICE = "containerd"
@@ -628,7 +628,7 @@ def _data_version(text: str) -> tuple[dict[str, t.Any], int]:
 
 def main() -> None:
     module = AnsibleModule(
-        argument_spec=dict(
+        argument_spec=writer_argument_spec(
             registry=dict(type="str", default="docker.io"),
             mirrors=dict(type="list", elements="str", default=[]),
             server=dict(type="str"),
@@ -638,11 +638,7 @@ def main() -> None:
             capabilities=dict(type="list", elements="str", choices=["pull", "resolve", "push"],
                               default=["pull", "resolve"]),
             skip_verify=dict(type="bool", default=False),
-            force=dict(type="bool", default=False),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
             keep_previous=dict(type="bool", default=False),
-            exclusive=dict(type="bool", default=False),
-            apply=dict(type="str", choices=["auto", "reload", "restart", "none"], default="auto"),
         ),
         supports_check_mode=True,
         add_file_common_args=True,

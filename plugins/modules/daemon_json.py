@@ -331,7 +331,7 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils._daemon_opt
     version_at_least,
 )
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._outcome import apply_action, outcome
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._outcome import APPLY_MODES, apply_action, outcome
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry import normalize_mirrors
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import (
     parse,
@@ -599,7 +599,7 @@ def main() -> None:
                                deprecated_aliases=[dict(name="validate", version="2.0.0",
                                                         collection_name="fleetops.docker_mirror")]),
             require_daemon=dict(type="bool", default=False),
-            apply=dict(type="str", choices=["auto", "reload", "restart", "none"], default="auto"),
+            apply=dict(type="str", choices=list(APPLY_MODES), default="auto"),
         ),
         supports_check_mode=True,
         add_file_common_args=True,

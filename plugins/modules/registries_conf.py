@@ -205,7 +205,7 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _reg
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import redact_arguments
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._files import FileError
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._outcome import apply_action, outcome
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._outcome import apply_action, outcome, writer_argument_spec
 
 # --------------------------------------------------------------------------- checks
 
@@ -342,16 +342,12 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
 
 def main() -> None:
     module = AnsibleModule(
-        argument_spec=dict(
+        argument_spec=writer_argument_spec(
             mirrors=dict(type="list", elements="str", default=[]),
             registry=dict(type="str", default="docker.io"),
             conf_dir=dict(type="path", default="/etc/containers/registries.conf.d"),
             dropin=dict(type="str", default=rc.DEFAULT_DROPIN),
             main_conf=dict(type="path", default="/etc/containers/registries.conf"),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-            force=dict(type="bool", default=False),
-            exclusive=dict(type="bool", default=False),
-            apply=dict(type="str", choices=["auto", "reload", "restart", "none"], default="auto"),
         ),
         supports_check_mode=True,
         add_file_common_args=True,

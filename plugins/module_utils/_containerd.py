@@ -12,7 +12,9 @@ the original in that one value only.
 
 References: containerd docs/hosts.md (hosts.toml fields, ``config_path`` per config version) and
 ``containerd config dump`` on Debian 12 (1.6) and 13 (1.7), which maps a version 1 ``[plugins.cri.registry]``
-to ``[plugins."io.containerd.grpc.v1.cri".registry]``.
+to ``[plugins."io.containerd.grpc.v1.cri".registry]``, and on Debian forky (2.1.9), whose CRI plugin reads no
+hosts directory while config_path is unset. The default directories came with containerd 2.2 (see
+``unset_config_path``).
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry i
 )
 
 __all__ = [
-    "MARKER", "DEFAULT_HOSTS_DIR", "DEFAULT_CAPABILITIES", "V3_DEFAULT_CONFIG_PATH", "Host", "ConfigPlan",
+    "MARKER", "DEFAULT_HOSTS_DIR", "DEFAULT_CAPABILITIES", "CRI_DEFAULT_CONFIG_PATH", "Host", "ConfigPlan",
+    "Release", "parse_release", "unset_config_path",
     "validate_registry", "default_server", "validate_server", "hosts_from_mirrors", "render_hosts_toml",
     "expected_hosts_data", "check_hosts_toml", "is_ours", "parse_toml", "config_version", "registry_table",
     "configured_dirs", "legacy_conflicts", "set_config_path", "plan_config_path", "toml_string",
@@ -48,8 +51,17 @@ MARKER = "# Managed by fleetops.docker_mirror.containerd_hosts: edits here are o
 DEFAULT_HOSTS_DIR = "/etc/containerd/certs.d"
 DEFAULT_CAPABILITIES = ("pull", "resolve")
 KNOWN_CAPABILITIES = ("pull", "resolve", "push")
-# containerd 2.x (config version 3) reads these when config_path is unset.
-V3_DEFAULT_CONFIG_PATH = "/etc/containerd/certs.d:/etc/docker/certs.d"
+# What containerd 2.2 and later read when config_path is empty (unset_config_path says when exactly).
+CRI_DEFAULT_CONFIG_PATH = "/etc/containerd/certs.d:/etc/docker/certs.d"
+# 2.2.0 made it the CRI images plugin's default value (internal/cri/config/config_unix.go DefaultImageConfig);
+# 2.2.2 moved it to the plugin's start, taken only when config_path is empty and no mirrors are set
+# (plugins/cri/images/plugin.go, "set default config_path in plugin init").
+DEFAULT_CONFIG_PATH_RELEASE = (2, 2, 0)
+DEFAULT_CONFIG_PATH_AT_START = (2, 2, 2)
+# containerd 2.x: the release whose CRI plugin reads a version 3 file.
+V3_RELEASE = (2, 0, 0)
+# The first release whose CRI plugin reads hosts.toml files (registry config_path).
+HOSTS_DIR_RELEASE = (1, 5, 0)
 DEFAULT_SERVERS = {"docker.io": "https://registry-1.docker.io"}
 REGISTRY_TABLES = {
     1: ("plugins", "cri", "registry"),
@@ -66,6 +78,10 @@ class Host(t.NamedTuple):
     """One ``[host."URL"]`` table: a mirror tried before ``server``."""
     url: str
     skip_verify: bool
+
+
+# containerd's release (major, minor, patch), from ``containerd --version``; None where it is unknown.
+Release = t.Tuple[int, int, int]
 
 
 class ConfigPlan(t.NamedTuple):
@@ -203,6 +219,16 @@ BOM = "\ufeff"
 _NOT_UTF8 = re.compile("[\udc80-\udcff]")
 
 
+def parse_release(text: str | None) -> Release | None:
+    """containerd's release from ``containerd --version``: "containerd github.com/containerd/containerd/v2
+    2.1.9+unknown" (Debian), "containerd containerd.io v1.7.27 05044ec0..." (Docker CE); None when the output
+    names none."""
+    match = re.search(r"\s+v?(\d+)\.(\d+)(?:\.(\d+))?", text or "")
+    if match is None:
+        return None
+    return int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)
+
+
 def parse_toml(text: str, what: str = "config.toml") -> dict[str, t.Any]:
     """``text`` as TOML; a leading UTF-8 byte order mark is skipped, as containerd's go-toml does. Bytes that are
     not UTF-8 (decoded losslessly, see _files.decode) are accepted where containerd accepts them: in comments
@@ -235,15 +261,33 @@ def _lookup(data: dict[str, t.Any], path: t.Sequence[str]) -> t.Any:
     return data
 
 
-def configured_dirs(data: dict[str, t.Any], version: int) -> list[str]:
-    """The hosts directories the CRI plugin reads, in order; [] when config_path is unset (containerd 1.x)."""
-    value = _lookup(data, registry_table(version) + (KEY,))
-    if value is None and version == 3:
-        value = V3_DEFAULT_CONFIG_PATH
+def configured_dirs(data: dict[str, t.Any], version: int, release: Release | None = None,
+                    dump: bool = False) -> list[str]:
+    """The hosts directories the CRI plugin of containerd ``release`` reads, in order, for config.toml ``data``
+    (``dump``: the output of ``containerd config dump``); [] when it reads none."""
+    path = registry_table(version) + (KEY,)
+    value = _lookup(data, path)
     if value is not None and not isinstance(value, str):
-        raise ConfigError("%s = %s is not a string" % (_dotted(registry_table(version) + (KEY,)),
-                                                             json.dumps(value)))
-    return [resolve_dir(item) for item in (value or "").split(":") if item]
+        raise ConfigError("%s = %s is not a string" % (_dotted(path), json.dumps(value)))
+    if not value:
+        value = unset_config_path(_lookup(data, registry_table(version)), version, release, dump, value is not None)
+    return [resolve_dir(item) for item in value.split(":") if item]
+
+
+def unset_config_path(registry: t.Any, version: int, release: Release | None, dump: bool, key_set: bool) -> str:
+    """What the CRI plugin reads when config_path is empty (``key_set``: written as ``""``) or unset in a registry
+    table: nothing before containerd 2.2 (or when the release is unknown). 2.2.0 and 2.2.1 hold the default as
+    the plugin's default value, so their config dump shows it, and a file takes it unless a version 3 file sets
+    ``""`` (a version 1 or 2 file's ``""`` is replaced when migrated). From 2.2.2 the plugin takes it at start,
+    when config_path is empty and no ``mirrors`` are set: its config dump shows ``""``."""
+    if release is None or release < DEFAULT_CONFIG_PATH_RELEASE:
+        return ""
+    if release >= DEFAULT_CONFIG_PATH_AT_START:
+        mirrors = registry.get("mirrors") if isinstance(registry, dict) else None
+        return "" if isinstance(mirrors, dict) and mirrors else CRI_DEFAULT_CONFIG_PATH
+    if dump or key_set and version == 3:
+        return ""
+    return CRI_DEFAULT_CONFIG_PATH
 
 
 def resolve_dir(directory: str) -> str:
@@ -252,7 +296,7 @@ def resolve_dir(directory: str) -> str:
     return posixpath.normpath(posixpath.join("/", directory))
 
 
-def legacy_conflicts(data: dict[str, t.Any], version: int, containerd_major: int | None = None) -> list[str]:
+def legacy_conflicts(data: dict[str, t.Any], version: int, release: Release | None = None) -> list[str]:
     """Deprecated CRI settings with which containerd's CRI plugin refuses a config_path: ``mirrors`` with an
     entry, and on 1.x a ``configs."HOST".tls`` table, even an empty one (``r.TLS != nil`` in
     pkg/cri/config/config.go); containerd 2.x only warns about ``configs``."""
@@ -263,7 +307,7 @@ def legacy_conflicts(data: dict[str, t.Any], version: int, containerd_major: int
     if isinstance(registry.get("mirrors"), dict) and registry["mirrors"]:
         found.append(_dotted(registry_table(version) + ("mirrors",)))
     configs = registry.get("configs")
-    if containerd_major is None or containerd_major < 2:
+    if release is None or release < V3_RELEASE:
         for name, config in configs.items() if isinstance(configs, dict) else ():
             if isinstance(config, dict) and "tls" in config:
                 found.append(_dotted(registry_table(version) + ("configs", name, "tls")))
@@ -289,33 +333,40 @@ def _with_value(data: dict[str, t.Any], path: t.Sequence[str], value: t.Any) -> 
     return result
 
 
-def plan_config_path(text: str | None, hosts_dir: str, containerd_major: int | None) -> ConfigPlan:
+def plan_config_path(text: str | None, hosts_dir: str, release: Release | None) -> ConfigPlan:
     """Where the CRI plugin reads hosts.toml files, and the config.toml text that makes it read ``hosts_dir``.
 
-    ``text`` None: no config.toml. containerd 2.x then reads its default directories; 1.x reads none, so a
-    minimal version 2 file is planned. ``text`` set with config_path unset: the line is added surgically.
-    ``ConfigPlan.dirs`` lists the directories read before the change; a caller that finds ``hosts_dir`` missing
-    from a non-empty list must not change config.toml (the operator chose other directories).
+    ``text`` None: no config.toml. containerd 2.2 then reads its default directories; 2.0 and 2.1 read none, so a
+    minimal version 3 file is planned; 1.x (or an unknown release) gets a minimal version 2 file. ``text`` set
+    with config_path unset: the line is added surgically. ``ConfigPlan.dirs`` lists the directories read before
+    the change; a caller that finds ``hosts_dir`` missing from a non-empty list must not change config.toml (the
+    operator chose other directories).
     """
+    if release is not None and release < HOSTS_DIR_RELEASE:
+        raise ConfigError("the installed containerd %d.%d reads no hosts.toml: its CRI plugin has no config_path "
+                          "(containerd 1.5 brought it) and reads registry mirrors only from the legacy "
+                          "registry.mirrors table of config.toml, which this module does not write" % release[:2])
+    new_version = 3 if release is not None and release >= V3_RELEASE else 2
     if text is None:
-        if containerd_major is not None and containerd_major >= 2:
-            return ConfigPlan(None, V3_DEFAULT_CONFIG_PATH.split(":"), 3)
-        return ConfigPlan(set_config_path("", hosts_dir), [], 2)
+        dirs = configured_dirs({}, 1, release)
+        if dirs:
+            return ConfigPlan(None, dirs, new_version)
+        return ConfigPlan(set_config_path("", hosts_dir, new_version), [], new_version)
     data = parse_toml(text)
     version = config_version(data)
     check_plugin_uris(data)
-    if version == 3 and containerd_major is not None and containerd_major < 2:
+    if version == 3 and release is not None and release < V3_RELEASE:
         # Measured: containerd 1.6 loads it (config dump says version 2) and the CRI plugin keeps its defaults.
         raise ConfigError("version = 3 is a containerd 2.x file: the installed containerd %d.x ignores its plugin "
                           "tables, so the CRI plugin reads no hosts directory; write a version 2 file"
-                          % containerd_major)
-    dirs = configured_dirs(data, version)
-    conflicts = legacy_conflicts(data, version, containerd_major)
+                          % release[0])
+    dirs = configured_dirs(data, version, release)
+    conflicts = legacy_conflicts(data, version, release)
     if conflicts:
         raise ConfigError(conflict_message(conflicts, bool(dirs)))
     if dirs:
         return ConfigPlan(None, dirs, version)
-    return ConfigPlan(set_config_path(text, hosts_dir), [], version)
+    return ConfigPlan(set_config_path(text, hosts_dir, new_version), [], version)
 
 
 # --------------------------------------------------------------------------- the surgical edit
@@ -373,20 +424,21 @@ def _block_end(lines: list[str], headers: list[Header], start: int) -> int:
     return end
 
 
-def set_config_path(text: str, hosts_dir: str) -> str:
+def set_config_path(text: str, hosts_dir: str, new_version: int = 2) -> str:
     """``text`` with the CRI registry ``config_path`` set to ``hosts_dir``; nothing else changes.
 
     Replaces an existing (empty) ``config_path`` line, else inserts one under an existing registry table, else
     adds the table after the CRI plugin's tables (in their indentation), else at the end. A file without any
-    setting gets ``version = 2`` first. The result is parsed and must equal the original plus that value.
+    setting gets ``version = new_version`` first (3 for containerd 2.x, 2 for 1.x). The result is parsed and must
+    equal the original plus that value.
     """
     if text.startswith(BOM):
-        return BOM + set_config_path(text[1:], hosts_dir)
+        return BOM + set_config_path(text[1:], hosts_dir, new_version)
     data = parse_toml(text)
     version = config_version(data)
     if not data:
-        version = 2
-        text = text + ("" if not text or text.endswith("\n") else "\n") + "version = 2\n"
+        version = new_version
+        text = text + ("" if not text or text.endswith("\n") else "\n") + "version = %d\n" % version
     newline = "\r\n" if "\r\n" in text else "\n"
     table = registry_table(version)
     value_line = "config_path = %s" % toml_string(hosts_dir)
@@ -513,14 +565,14 @@ class Effective(t.NamedTuple):
     conflicts: list[str]
 
 
-def effective_config(data: dict[str, t.Any], containerd_major: int | None, dump: bool = False) -> Effective:
+def effective_config(data: dict[str, t.Any], release: Release | None, dump: bool = False) -> Effective:
     version = config_version(data)
     if cri_disabled(data, dump):
         return Effective(False, [], [])
-    if version == 3 and containerd_major is not None and containerd_major < 2:
+    if version == 3 and release is not None and release < V3_RELEASE:
         return Effective(True, [], [])  # 1.x ignores a version 3 file's plugin tables
-    dirs = configured_dirs(data, version)
-    return Effective(True, dirs, legacy_conflicts(data, version, containerd_major) if dirs else [])
+    dirs = configured_dirs(data, version, release, dump)
+    return Effective(True, dirs, legacy_conflicts(data, version, release) if dirs else [])
 
 
 def relative_imports(data: dict[str, t.Any]) -> list[str]:

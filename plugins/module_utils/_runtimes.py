@@ -196,9 +196,9 @@ def interrupted_tasks(before: dict[str, int], after: t.Iterable[Task]) -> list[s
 # --------------------------------------------------------------------------- containerd's configuration
 
 
-def dump_dirs(text: str) -> list[str]:
+def dump_dirs(text: str, release: ctd.Release | None = None) -> list[str]:
     """The CRI plugin's hosts directories in ``containerd config dump`` (the file as containerd reads it)."""
-    return parse_dump(text).dirs
+    return parse_dump(text, release).dirs
 
 
 class DumpView(t.NamedTuple):
@@ -206,13 +206,14 @@ class DumpView(t.NamedTuple):
     dirs: list[str]
 
 
-def parse_dump(text: str) -> DumpView:
+def parse_dump(text: str, release: ctd.Release | None = None) -> DumpView:
     """Whether the CRI plugin is enabled (``disabled_plugins`` does not name it, as in Docker CE's stock
-    config.toml) and its hosts directories, from ``containerd config dump``."""
+    config.toml) and its hosts directories, from ``containerd config dump`` of containerd ``release`` (2.2.2 and
+    later read their default directories where the dump shows an empty config_path)."""
     data = ctd.parse_toml(text, "the output of containerd config dump")
     disabled = data.get("disabled_plugins")
     enabled = not (isinstance(disabled, list) and any(name in CRI_PLUGINS for name in disabled))
-    return DumpView(enabled, ctd.configured_dirs(data, ctd.config_version(data)))
+    return DumpView(enabled, ctd.configured_dirs(data, ctd.config_version(data), release, dump=True))
 
 
 def hosts_file_candidates(registry: str) -> list[str]:

@@ -29,9 +29,13 @@ description:
     then be restarted (RV(restart_needed)); running containers keep running, their shims stay.
   - The registry table is C([plugins."io.containerd.grpc.v1.cri".registry]) in a version 2 file (containerd
     1.x), C([plugins.cri.registry]) in a version 1 file (no C(version) key) and
-    C([plugins."io.containerd.cri.v1.images".registry]) in a version 3 file (containerd 2.x, where an unset
-    C(config_path) means C(/etc/containerd/certs.d:/etc/docker/certs.d), so nothing is changed).
-    A file with no setting at all (empty, comments only) gets C(version = 2) and the version 2 table.
+    C([plugins."io.containerd.cri.v1.images".registry]) in a version 3 file (containerd 2.x).
+    A file with no setting at all (empty, comments only) gets C(version = 2) and the version 2 table, or on
+    containerd 2.x C(version = 3) and the version 3 table; so does a missing C(config.toml).
+  - Only containerd 2.2 and later read C(/etc/containerd/certs.d:/etc/docker/certs.d) when C(config_path) is
+    empty (2.2.2 and later only while no legacy C(mirrors) are set), so nothing is changed there. containerd
+    1.x, 2.0 and 2.1 read no hosts directory then, so C(config_path) is set. The release is the one
+    C(containerd --version) reports.
   - When C(config_path) is already set, it is never changed. O(hosts_dir) left unset means its first
     directory; an O(hosts_dir) it does not list fails (with O(manage_config_path=true)), naming the
     directories it lists. A directory listed before O(hosts_dir) that holds a directory for O(registry)
@@ -299,8 +303,6 @@ diff:
 import contextlib
 import json
 import os
-import re
-import time
 import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
@@ -328,23 +330,30 @@ Change = _files.Write
 # --------------------------------------------------------------------------- planning
 
 
-def containerd_major(module: AnsibleModule) -> int | None:
+def containerd_release(module: AnsibleModule) -> ctd.Release | None:
     binary = module.get_bin_path("containerd")
     if not binary:
         return None
     rc, out, dummy = module.run_command([binary, "--version"])
-    match = re.search(r"\s+v?(\d+)\.\d+", out or "") if rc == 0 else None
-    return int(match.group(1)) if match else None
+    return ctd.parse_release(out) if rc == 0 else None
 
 
-def choose_hosts_dir(wanted: str | None, dirs: list[str], strict: bool, config: str, exists: bool, warn) -> str:
+def dirs_source(config: str, data: dict[str, t.Any] | None) -> str:
+    """Where the directories the CRI plugin reads come from, for a message: config_path, or containerd 2.2's
+    default where the file does not exist or leaves config_path empty."""
+    if data is None:
+        return "%s does not exist, so the CRI plugin reads containerd 2.2's default" % config
+    if ctd.configured_dirs(data, ctd.config_version(data)):
+        return "config_path in %s is" % config
+    return "%s leaves config_path empty, so the CRI plugin reads containerd 2.2's default" % config
+
+
+def choose_hosts_dir(wanted: str | None, dirs: list[str], strict: bool, config: str, source: str, warn) -> str:
     """O(hosts_dir), or the first directory the CRI plugin reads; fail (strict) or warn when it reads others."""
     if wanted is None:
         return dirs[0] if dirs else ctd.DEFAULT_HOSTS_DIR
     wanted = os.path.normpath(wanted)
     if dirs and wanted not in [os.path.normpath(item) for item in dirs]:
-        source = ("config_path in %s is" % config) if exists else (
-            "%s does not exist, so the CRI plugin reads the containerd 2.x default" % config)
         message = ("%s %s: the CRI plugin does not read hosts_dir %s; leave hosts_dir unset to use %s, or set "
                    "config_path yourself" % (source, ":".join(dirs), wanted, dirs[0]))
         if strict:
@@ -368,6 +377,7 @@ class ConfigView(t.NamedTuple):
     text: str | None  # the new config.toml text; None: leave the file alone
     reads: bool | None  # does the CRI plugin read hosts_dir (None: unknown)
     cri_enabled: bool | None
+    release: ctd.Release | None = None  # the installed containerd's (None: unknown, or not asked)
 
 
 def parse_config(config: str, config_text: str) -> dict[str, t.Any]:
@@ -391,18 +401,18 @@ def plan_config(module: AnsibleModule, config: str, config_text: str | None, hos
             if ctd.cri_disabled(data):
                 # Docker CE's containerd: no CRI plugin reads config_path; ctr --hosts-dir and nerdctl do.
                 return ConfigView(os.path.normpath(hosts_dir or ctd.DEFAULT_HOSTS_DIR), None, None, False)
-        major = containerd_major(module)
+        release = containerd_release(module)
         if strict:
-            plan = ctd.plan_config_path(config_text, hosts_dir or ctd.DEFAULT_HOSTS_DIR, major)
+            plan = ctd.plan_config_path(config_text, hosts_dir or ctd.DEFAULT_HOSTS_DIR, release)
         else:
-            effective = ctd.effective_config(data, major)
+            effective = ctd.effective_config(data, release)
             plan = ctd.ConfigPlan(None, effective.dirs, ctd.config_version(data))
     except ConfigError as exc:
         raise FileError(config, exc.message) from None
-    chosen = choose_hosts_dir(hosts_dir, plan.dirs, strict, config, config_text is not None, module.warn)
+    chosen = choose_hosts_dir(hosts_dir, plan.dirs, strict, config, dirs_source(config, data), module.warn)
     if plan.text is not None:
-        return ConfigView(chosen, plan.text, True, True)
-    return ConfigView(chosen, None, chosen in plan.dirs, True)
+        return ConfigView(chosen, plan.text, True, True, release)
+    return ConfigView(chosen, None, chosen in plan.dirs, True, release)
 
 
 def validate_params(params: dict[str, t.Any]) -> None:
@@ -463,8 +473,8 @@ def dump_config(module: AnsibleModule, binary: str, config: str, text: str) -> t
     return rc, out, err, candidate
 
 
-def check_with_containerd(module: AnsibleModule, config: str, text: str,
-                          before: str | None) -> ctd.Effective | None:
+def check_with_containerd(module: AnsibleModule, config: str, text: str, before: str | None,
+                          release: ctd.Release | None) -> ctd.Effective | None:
     """What containerd loads from ``text`` (imports merged), by its own ``config dump``; a file it refuses never
     reaches config.toml. When the file as it is (``before``) is refused too, the fault is not our edit: say so,
     with containerd's own line numbers. None when containerd is not installed."""
@@ -481,8 +491,7 @@ def check_with_containerd(module: AnsibleModule, config: str, text: str,
                                         "it first" % ctd.dump_error_line(rc_before, out, err, candidate, config))
         raise FileError(config, "containerd would refuse it: %s" % reason)
     try:
-        return ctd.effective_config(ctd.parse_toml(out, "the output of containerd config dump"),
-                                    containerd_major(module), dump=True)
+        return ctd.effective_config(ctd.parse_toml(out, "the output of containerd config dump"), release, dump=True)
     except ConfigError as exc:
         raise FileError(config, exc.message) from None
 
@@ -567,7 +576,7 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
             pending = view.text is None and bool(view.reads) and params["manage_config_path"] and \
                 _process.started_before_change(pid, config)
             if pending:
-                check_with_containerd(module, config, config_text, config_text)
+                check_with_containerd(module, config, config_text, config_text, view.release)
         same_directory = os.path.dirname(target) == os.path.dirname(config)
         with _files.directory_lock(os.path.dirname(target)) if not same_directory else contextlib.nullcontext():
             hosts_change = plan_hosts(module, target)
@@ -612,11 +621,12 @@ def judge_config(module: AnsibleModule, config: str, config_text: str | None, vi
     strict = module.params["manage_config_path"]
     candidate = view.text if view.text is not None else config_text
     if candidate is not None and (view.text is not None or ctd.parse_toml(candidate).get("imports")):
-        effective = check_with_containerd(module, config, candidate, config_text)
+        effective = check_with_containerd(module, config, candidate, config_text, view.release)
         if effective is not None:
             view = judge_effective(effective, view, config, strict, module.warn)
     if view.reads:
-        dirs = ctd.configured_dirs(*_data_version(candidate)) if candidate is not None else [view.hosts_dir]
+        dirs = ctd.configured_dirs(*_data_version(candidate), view.release) if candidate is not None else \
+            ctd.configured_dirs({}, 1, view.release) or [view.hosts_dir]
         check_not_shadowed(view.hosts_dir, dirs, module.params["registry"], config)
     return view
 

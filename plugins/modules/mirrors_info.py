@@ -276,6 +276,7 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _run
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._containerd import (
     DEFAULT_HOSTS_DIR,
     hosts_from_mirrors,
+    parse_release,
     validate_registry,
 )
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError, mask_url
@@ -372,8 +373,9 @@ def cri_dump(host: Host, config: str) -> tuple[rt.DumpView | None, str | None]:
     rc, out, err = host.run_bounded([host.bins["containerd"], "--config", config, "config", "dump"])
     if rc != 0:
         return None, "containerd config dump failed: %s" % (rt.error_line(err) or "exit status %d" % rc)
+    rc, version, dummy = host.run_bounded([host.bins["containerd"], "--version"])
     try:
-        return rt.parse_dump(out), None
+        return rt.parse_dump(out, parse_release(version) if rc == 0 else None), None
     except ConfigError as exc:
         return None, exc.message
 

@@ -44,11 +44,15 @@ def test_containerd_hosts_writes_hosts_toml_and_reads_it_back(host):
     assert host.file(HOSTS_TOML).content_string.startswith("# Managed by fleetops.docker_mirror.containerd_hosts")
 
 
-def test_config_toml_points_the_cri_plugin_at_the_hosts_dir(host):
+def test_containerd_1_4_is_refused_by_name_and_config_toml_left_as_debian_ships_it(host):
+    refused = result(host, "containerd-refused")
+    assert refused["failed"] and "the installed containerd 1.4 reads no hosts.toml" in refused["msg"]
+    assert refused["msg"].startswith(CONFIG_TOML + ": ") and "\n" not in refused["msg"]
+    assert host.file(CONFIG_TOML).sha256sum == result(host, "config-before")["checksum"]
     config = tomllib.loads(host.file(CONFIG_TOML).content_string)
-    assert config["plugins"]["io.containerd.grpc.v1.cri"]["registry"]["config_path"] == "/etc/containerd/certs.d"
-    # Debian's own settings in the same file are kept.
-    assert config["plugins"]["io.containerd.grpc.v1.cri"]["cni"]["bin_dir"] == "/usr/lib/cni"
+    assert "registry" not in config["plugins"]["io.containerd.grpc.v1.cri"]
+    # Without config_path management the module writes hosts.toml only, and says the CRI plugin does not read it.
+    assert result(host, "containerd-first")["cri_reads_hosts_dir"] is False
 
 
 # --- Podman ------------------------------------------------------------------------------------------------

@@ -19,18 +19,22 @@ import tomllib
 REGISTRY = "docker.io"
 BATCH = 6
 BOOT_TIMEOUT = 40
-# containerd 2.x reads these when config_path is empty (the module's reading of 2.x, see its documentation).
-DEFAULT_2X_DIRS = ["/etc/containerd/certs.d", "/etc/docker/certs.d"]
+# containerd's own rule for an empty config_path (its source, not the module's reading): 1.x, 2.0 and 2.1 read no
+# hosts directory; 2.2.0 and 2.2.1 hold these as the CRI plugin's default value, so config dump shows them; from
+# 2.2.2 the plugin takes them at start when config_path is empty and no mirrors are set, and config dump shows "".
+DEFAULT_DIRS = ["/etc/containerd/certs.d", "/etc/docker/certs.d"]
+DEFAULT_AT_START = (2, 2, 2)
 START = ("ip link set lo up 2>/dev/null; mount -t tmpfs none /run; "
          'exec containerd --config "$1" --root "$2/r" --state "$2/s" --address "$2/c.sock"')
 
 
-def containerd_major():
+def containerd_release():
     out = subprocess.run(["containerd", "--version"], capture_output=True, text=True).stdout
-    return int(re.search(r"\s+v?(\d+)\.\d+", out).group(1))
+    match = re.search(r"\s+v?(\d+)\.(\d+)(?:\.(\d+))?", out)
+    return int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)
 
 
-def effective(path, major):
+def effective(path, release):
     run = subprocess.run(["containerd", "--config", path, "config", "dump"], capture_output=True, text=True,
                          timeout=30)
     if run.returncode != 0:
@@ -38,11 +42,12 @@ def effective(path, major):
     data = tomllib.loads(run.stdout)
     plugins = data.get("plugins", {})
     images = plugins.get("io.containerd.cri.v1.images") or plugins.get("io.containerd.grpc.v1.cri") or {}
-    config_path = images.get("registry", {}).get("config_path", "")
+    registry = images.get("registry", {})
+    config_path = registry.get("config_path", "")
     # containerd runs from / (systemd): a relative directory is read from there.
     dirs = [os.path.join("/", item) for item in config_path.split(":") if item]
-    if not config_path and major >= 2:
-        dirs = list(DEFAULT_2X_DIRS)
+    if not config_path and release >= DEFAULT_AT_START and not registry.get("mirrors"):
+        dirs = list(DEFAULT_DIRS)
     return {"dump_ok": True, "config_path": config_path, "dirs": dirs, "lookup": lookup(dirs, REGISTRY)}
 
 
@@ -73,7 +78,7 @@ def verdict(words, booted, status):
             "errors": errors[-20:], "words": "" if booted else words.strip()[-2000:]}
 
 
-def judge_batch(batch, work, major, verdicts):
+def judge_batch(batch, work, release, verdicts):
     running = {}
     for index, path in batch:
         root = os.path.join(work, str(index))
@@ -93,24 +98,24 @@ def judge_batch(batch, work, major, verdicts):
             process.wait()
             log.seek(0)
             verdicts[path] = verdict(log.read(), booted, status)
-            verdicts[path].update(effective(path, major))
+            verdicts[path].update(effective(path, release))
             del running[path]
         time.sleep(0.2)
 
 
 def main():
     paths = json.loads(sys.argv[1])
-    major = containerd_major()
+    release = containerd_release()
     work = tempfile.mkdtemp(prefix="tc.", dir="/var/lib/containerd")  # a volume: snapshotters work there
     verdicts = {}
     try:
         pending = list(enumerate(paths))
         while pending:
             batch, pending = pending[:BATCH], pending[BATCH:]
-            judge_batch(batch, work, major, verdicts)
+            judge_batch(batch, work, release, verdicts)
     finally:
         subprocess.run(["rm", "-rf", work])
-    print(json.dumps({"major": major, "verdicts": verdicts}))
+    print(json.dumps({"major": release[0], "release": list(release), "verdicts": verdicts}))
 
 
 main()

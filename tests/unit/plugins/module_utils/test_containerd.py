@@ -22,6 +22,9 @@ DEBIAN = ('version = 2\n\n[plugins]\n  [plugins."io.containerd.grpc.v1.cri"]\n'
           '      conf_dir = "/etc/cni/net.d"\n  [plugins."io.containerd.internal.v1.opt"]\n'
           '    path = "/var/lib/containerd/opt"\n')
 DIR = "/etc/containerd/certs.d"
+# containerd releases: Debian 12, Debian 13, Debian forky, the first 2.2, the first 2.2 taking its default at start.
+C16, C17, C21, C220, C222 = (1, 6, 20), (1, 7, 24), (2, 1, 9), (2, 2, 0), (2, 2, 2)
+DEFAULT_DIRS = ["/etc/containerd/certs.d", "/etc/docker/certs.d"]
 
 
 # --------------------------------------------------------------------------- hosts.toml
@@ -127,7 +130,7 @@ def test_toml_string_refuses_control_characters() -> None:
     ('version = 2\n[plugins.%s.registry]\n  config_path = ""\n' % V2, 2, []),
     ('version = 2\n[plugins.%s.registry]\n  config_path = "/a:/b"\n' % V2, 2, ["/a", "/b"]),
     ('[plugins.cri.registry]\nconfig_path = "/v1"\n', 1, ["/v1"]),
-    ("version = 3\n", 3, ["/etc/containerd/certs.d", "/etc/docker/certs.d"]),
+    ("version = 3\n", 3, []),  # no release: no default assumed
     ('version = 3\n[plugins.%s.registry]\nconfig_path = "/x"\n' % V3, 3, ["/x"]),
     ('version = 2\n[plugins.%s.registry]\nconfig_path = "/wrong-version"\n' % V3, 2, []),
 ])
@@ -229,19 +232,77 @@ def test_set_config_path_refuses_forms_it_cannot_edit(text: str) -> None:
     assert "surgically" in info.value.message and 'set it to "/etc/containerd/certs.d" by hand' in info.value.message
 
 
-@pytest.mark.parametrize("text, major, new_text, dirs", [
-    (None, None, 'version = 2\n\n[plugins."io.containerd.grpc.v1.cri".registry]\n'
-                 '  config_path = "/etc/containerd/certs.d"\n', []),
-    (None, 1, 'version = 2\n\n[plugins."io.containerd.grpc.v1.cri".registry]\n'
-              '  config_path = "/etc/containerd/certs.d"\n', []),
-    (None, 2, None, ["/etc/containerd/certs.d", "/etc/docker/certs.d"]),
+NEW_V2 = 'version = 2\n\n[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "/etc/containerd/certs.d"\n'
+NEW_V3 = 'version = 3\n\n[plugins."io.containerd.cri.v1.images".registry]\n  config_path = "/etc/containerd/certs.d"\n'
+V3_FILE = "version = 3\n[plugins.%s]\n  max_concurrent_downloads = 4\n" % V3
+V3_FILE_AFTER = V3_FILE + '[plugins.%s.registry]\n  config_path = "/etc/containerd/certs.d"\n' % V3
+
+
+@pytest.mark.parametrize("text, release, new_text, dirs", [
+    (None, None, NEW_V2, []),
+    (None, C16, NEW_V2, []),
+    (None, C17, NEW_V2, []),
+    (None, C21, NEW_V3, []),  # measured on forky: 2.1.9 reads no hosts directory without config_path
+    (None, (2, 0, 2), NEW_V3, []),
+    (None, C220, None, DEFAULT_DIRS),
+    (None, C222, None, DEFAULT_DIRS),
     (DEBIAN, None, DEBIAN_AFTER, []),
+    (DEBIAN, C21, DEBIAN_AFTER, []),
+    (DEBIAN, C222, None, DEFAULT_DIRS),
     ('version = 2\n[plugins.%s.registry]\nconfig_path = "/other"\n' % V2, None, None, ["/other"]),
-    ("version = 3\n", None, None, ["/etc/containerd/certs.d", "/etc/docker/certs.d"]),
+    ("version = 3\n", None, 'version = 3\n\n[plugins.%s.registry]\n  config_path = "%s"\n' % (V3, DIR), []),
+    (V3_FILE, C21, V3_FILE_AFTER, []),
+    (V3_FILE, C220, None, DEFAULT_DIRS),
+    (V3_FILE, C222, None, DEFAULT_DIRS),
+    ("", C21, NEW_V3, []),  # a file without any setting is version 1 to containerd: a 2.x one gets version 3
+    ("", C17, NEW_V2, []),
 ])
-def test_plan_config_path(text: str | None, major: int | None, new_text: str | None, dirs: list[str]) -> None:
-    plan = ctd.plan_config_path(text, DIR, major)
+def test_plan_config_path(text: str | None, release: ctd.Release | None, new_text: str | None,
+                          dirs: list[str]) -> None:
+    plan = ctd.plan_config_path(text, DIR, release)
     assert plan.text == new_text and plan.dirs == dirs
+
+
+MIRRORS_V3 = 'version = 3\n[plugins.%s.registry.mirrors."docker.io"]\nendpoint = ["https://m"]\n' % V3
+EMPTY_V2 = 'version = 2\n[plugins.%s.registry]\n  config_path = ""\n' % V2
+EMPTY_V3 = 'version = 3\n[plugins.%s.registry]\n  config_path = ""\n' % V3
+
+
+@pytest.mark.parametrize("text, release, dump, dirs", [
+    # before 2.2: an empty config_path reads nothing, in a file and in a dump
+    ("version = 2\n", C16, False, []), ("version = 2\n", C17, False, []), (EMPTY_V3, C21, True, []),
+    ("version = 3\n", C21, False, []), (EMPTY_V3, C21, False, []), ("", C21, False, []),
+    # 2.2.0 and 2.2.1: the plugin's default value (config dump shows it); a version 3 file's "" overrides it, a
+    # version 1 or 2 file's "" is replaced when migrated; mirrors do not stop it (the plugin then refuses)
+    ("version = 3\n", C220, False, DEFAULT_DIRS), ("version = 2\n", C220, False, DEFAULT_DIRS),
+    (EMPTY_V2, C220, False, DEFAULT_DIRS), (EMPTY_V3, C220, False, []), (EMPTY_V3, C220, True, []),
+    (MIRRORS_V3, C220, False, DEFAULT_DIRS), ("", (2, 2, 1), False, DEFAULT_DIRS),
+    # 2.2.2 and later: taken at the plugin's start while config_path is empty and no mirrors are set; config dump
+    # shows ""
+    ("version = 3\n", C222, False, DEFAULT_DIRS), (EMPTY_V3, C222, False, DEFAULT_DIRS),
+    (EMPTY_V3, C222, True, DEFAULT_DIRS), (EMPTY_V2, (2, 2, 7), False, DEFAULT_DIRS), (MIRRORS_V3, C222, False, []),
+    (MIRRORS_V3 + '[plugins.%s.registry]\nconfig_path = ""\n' % V3, C222, True, []),
+    ('version = 3\n[plugins.%s.registry.mirrors]\n' % V3, C222, True, DEFAULT_DIRS),  # no entry: none set
+    # a set config_path is read as written, whatever the release
+    ('version = 3\n[plugins.%s.registry]\nconfig_path = "/x"\n' % V3, C222, True, ["/x"]),
+    ('version = 2\n[plugins.%s.registry]\nconfig_path = "/x"\n' % V2, C16, False, ["/x"]),
+])
+def test_configured_dirs_by_release(text: str, release: ctd.Release, dump: bool, dirs: list[str]) -> None:
+    data = ctd.parse_toml(text)
+    assert ctd.configured_dirs(data, ctd.config_version(data), release, dump) == dirs
+
+
+@pytest.mark.parametrize("text, release", [
+    ("containerd github.com/containerd/containerd 1.6.20~ds1 1.6.20~ds1-1+deb12u3", C16),
+    ("containerd github.com/containerd/containerd 1.7.24~ds1 1.7.24~ds1-6+deb13u1", C17),
+    ("containerd github.com/containerd/containerd/v2 2.1.9+unknown \n", C21),
+    ("containerd containerd.io v2.2.0 1c4457e00facac03ce1d75f7b6777a7a851e5c41", C220),
+    ("containerd containerd.io v2.2.2 x", C222),
+    ("containerd github.com/containerd/containerd/v2 2.2", (2, 2, 0)),
+    ("", None), ("containerd: command not found", None),
+])
+def test_parse_release(text: str, release: ctd.Release | None) -> None:
+    assert ctd.parse_release(text) == release
 
 
 def test_plan_refuses_legacy_mirrors() -> None:
@@ -352,15 +413,16 @@ def test_journal_error_lines(lines: list[str], who: str, expected: list[str]) ->
 TLS = 'version = 2\n[plugins.%s.registry.configs."reg.example".tls]\n' % V2
 
 
-@pytest.mark.parametrize("text, major, found", [
+@pytest.mark.parametrize("text, release, found", [
     (TLS, None, ['plugins."io.containerd.grpc.v1.cri".registry.configs."reg.example".tls']),  # empty: r.TLS != nil
-    (TLS, 1, ['plugins."io.containerd.grpc.v1.cri".registry.configs."reg.example".tls']),
-    (TLS, 2, []),  # containerd 2.x only warns about configs
-    ('version = 2\n[plugins.%s.registry.mirrors."docker.io"]\n' % V2, 2,
+    (TLS, C16, ['plugins."io.containerd.grpc.v1.cri".registry.configs."reg.example".tls']),
+    (TLS, C17, ['plugins."io.containerd.grpc.v1.cri".registry.configs."reg.example".tls']),
+    (TLS, C21, []),  # containerd 2.x only warns about configs
+    ('version = 2\n[plugins.%s.registry.mirrors."docker.io"]\n' % V2, C21,
      ['plugins."io.containerd.grpc.v1.cri".registry.mirrors']),
 ])
-def test_legacy_conflicts_as_containerd(text: str, major: int | None, found: list[str]) -> None:
-    assert ctd.legacy_conflicts(ctd.parse_toml(text), 2, major) == found
+def test_legacy_conflicts_as_containerd(text: str, release: ctd.Release | None, found: list[str]) -> None:
+    assert ctd.legacy_conflicts(ctd.parse_toml(text), 2, release) == found
 
 
 @pytest.mark.parametrize("text, fragment", [
@@ -373,7 +435,7 @@ def test_legacy_conflicts_as_containerd(text: str, major: int | None, found: lis
 ])
 def test_plan_refuses_what_containerd_refuses(text: str, fragment: str) -> None:
     with pytest.raises(ConfigError) as info:
-        ctd.plan_config_path(text, DIR, 1)
+        ctd.plan_config_path(text, DIR, C16)
     assert fragment in info.value.message
 
 
@@ -420,17 +482,29 @@ def test_shadowing_paths(hosts_dir: str, dirs: list[str], registry: str, paths: 
 DUMP_16 = 'version = 2\n[plugins.%s.registry]\n  config_path = ""\n' % V2
 
 
-@pytest.mark.parametrize("dump, major, effective", [
-    (DUMP_16, 1, ctd.Effective(True, [], [])),
-    ('version = 2\ndisabled_plugins = ["cri"]\n', 1, ctd.Effective(False, [], [])),  # a version 1 file, dumped
+@pytest.mark.parametrize("dump, release, effective", [
+    (DUMP_16, C16, ctd.Effective(True, [], [])),
+    ('version = 2\ndisabled_plugins = ["cri"]\n', C16, ctd.Effective(False, [], [])),  # a version 1 file, dumped
     ('version = 2\n[plugins.%s.registry]\n  config_path = "/d"\n'
-     '  [plugins.%s.registry.configs."r".tls]\n    ca_file = ""\n' % (V2, V2), 1,
+     '  [plugins.%s.registry.configs."r".tls]\n    ca_file = ""\n' % (V2, V2), C16,
      ctd.Effective(True, ["/d"], ['plugins."io.containerd.grpc.v1.cri".registry.configs.r.tls'])),
-    ('version = 3\n[plugins.%s.registry]\n  config_path = "/etc/containerd/certs.d:/etc/docker/certs.d"\n' % V3, 2,
-     ctd.Effective(True, [DIR, "/etc/docker/certs.d"], [])),
+    (DUMP_16, C17, ctd.Effective(True, [], [])),
+    # forky's 2.1.9 dump of its stock file (measured): config_path '' and no hosts directory read
+    ("version = 3\n[plugins.'io.containerd.cri.v1.images'.registry]\n  config_path = ''\n", C21,
+     ctd.Effective(True, [], [])),
+    # 2.2.0 shows its default in the dump; with mirrors the CRI plugin refuses to load
+    ('version = 3\n[plugins.%s.registry]\n  config_path = "/etc/containerd/certs.d:/etc/docker/certs.d"\n' % V3,
+     C220, ctd.Effective(True, DEFAULT_DIRS, [])),
+    ('version = 3\n[plugins.%s.registry]\n  config_path = "/etc/containerd/certs.d:/etc/docker/certs.d"\n'
+     '[plugins.%s.registry.mirrors."docker.io"]\n  endpoint = ["https://m"]\n' % (V3, V3), C220,
+     ctd.Effective(True, DEFAULT_DIRS, ['plugins."io.containerd.cri.v1.images".registry.mirrors'])),
+    # 2.2.2 shows "" and takes the default at start, unless mirrors are set
+    (EMPTY_V3, C222, ctd.Effective(True, DEFAULT_DIRS, [])),
+    (EMPTY_V3 + '[plugins.%s.registry.mirrors."docker.io"]\n  endpoint = ["https://m"]\n' % V3, C222,
+     ctd.Effective(True, [], [])),
 ])
-def test_effective_config_from_dump(dump: str, major: int, effective: ctd.Effective) -> None:
-    assert ctd.effective_config(ctd.parse_toml(dump), major, dump=True) == effective
+def test_effective_config_from_dump(dump: str, release: ctd.Release, effective: ctd.Effective) -> None:
+    assert ctd.effective_config(ctd.parse_toml(dump), release, dump=True) == effective
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -450,19 +524,19 @@ def test_relative_imports() -> None:
 
 
 def test_bom_is_accepted_and_kept() -> None:
-    plan = ctd.plan_config_path(ctd.BOM + DEBIAN, DIR, 1)
+    plan = ctd.plan_config_path(ctd.BOM + DEBIAN, DIR, C16)
     assert plan.text == ctd.BOM + DEBIAN_AFTER
 
 
 def test_latin1_comment_kept_byte_for_byte() -> None:
     raw = DEBIAN.encode() + b"# caf\xe9\n"
-    plan = ctd.plan_config_path(_files.decode(lossless=True, raw=raw), DIR, 1)
+    plan = ctd.plan_config_path(_files.decode(lossless=True, raw=raw), DIR, C16)
     assert _files.encode(plan.text) == DEBIAN_AFTER.encode() + b"# caf\xe9\n"
 
 
 def test_latin1_in_a_key_refused() -> None:
     with pytest.raises(ConfigError, match="cannot parse"):
-        ctd.plan_config_path(_files.decode(lossless=True, raw=b"version = 2\npath\xe9 = 1\n"), DIR, 1)
+        ctd.plan_config_path(_files.decode(lossless=True, raw=b"version = 2\npath\xe9 = 1\n"), DIR, C16)
 
 
 @pytest.mark.parametrize("wanted, exclusive, hosts", [
@@ -477,3 +551,11 @@ def test_merge_mirrors(wanted: list[str], exclusive: bool, hosts: list[str]) -> 
                                                              ("https://old1", "https://new", "https://old2")]))
     merged = ctd.merge_mirrors([ctd.Host(url, False) for url in wanted], current, exclusive)
     assert [host.url for host in merged] == hosts
+
+
+@pytest.mark.parametrize("text", [None, "version = 2\n", 'version = 2\n[plugins."io.containerd.grpc.v1.cri"]\n'])
+def test_containerd_1_4_reads_no_hosts_toml(text) -> None:
+    # Debian 11's containerd 1.4.13: its CRI plugin has no config_path; the module must not claim otherwise.
+    with pytest.raises(ConfigError, match=r"^the installed containerd 1\.4 reads no hosts\.toml: "):
+        ctd.plan_config_path(text, DIR, (1, 4, 13))
+    assert ctd.plan_config_path(text, DIR, (1, 5, 0)).text is not None

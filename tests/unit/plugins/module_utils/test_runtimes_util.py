@@ -150,11 +150,27 @@ DUMP_V3 = ('version = 3\n[plugins]\n  [plugins."io.containerd.cri.v1.images"]\n'
     (DUMP_V2 % '""', []),
     (DUMP_V2 % '"/a:/b"', ["/a", "/b"]),
     (DUMP_V3 % '"/etc/containerd/certs.d:/etc/docker/certs.d"', ["/etc/containerd/certs.d", "/etc/docker/certs.d"]),
-    ("version = 3\n", ["/etc/containerd/certs.d", "/etc/docker/certs.d"]),
+    ("version = 3\n", []),
     ("version = 2\n", []),
 ])
 def test_dump_dirs(text: str, expected: list[str]) -> None:
     assert rt.dump_dirs(text) == expected
+
+
+@pytest.mark.parametrize("text, release, expected", [
+    (DUMP_V2 % '""', (1, 6, 20), []),
+    (DUMP_V2 % '""', (1, 7, 24), []),
+    (DUMP_V3 % "''", (2, 1, 9), []),  # forky (measured): the CRI plugin reads no hosts directory
+    (DUMP_V3 % '"/etc/containerd/certs.d:/etc/docker/certs.d"', (2, 2, 0), ["/etc/containerd/certs.d",
+                                                                         "/etc/docker/certs.d"]),
+    (DUMP_V3 % "''", (2, 2, 0), []),  # 2.2.0 shows its default: an empty one was set so
+    (DUMP_V3 % "''", (2, 2, 2), ["/etc/containerd/certs.d", "/etc/docker/certs.d"]),  # taken at the plugin's start
+    (DUMP_V3 % "''" + '    [plugins."io.containerd.cri.v1.images".registry.mirrors."docker.io"]\n'
+     '      endpoint = ["https://m"]\n', (2, 2, 2), []),
+    (DUMP_V3 % "'/x'", (2, 2, 2), ["/x"]),
+])
+def test_dump_dirs_by_release(text: str, release: tuple[int, int, int], expected: list[str]) -> None:
+    assert rt.dump_dirs(text, release) == expected
 
 
 @pytest.mark.parametrize("text, match", [
@@ -231,8 +247,7 @@ def test_first_line(text: str | None, expected: str) -> None:
 @pytest.mark.parametrize("text, expected", [
     ('version = 2\ndisabled_plugins = ["cri"]\n', rt.DumpView(False, [])),
     ('disabled_plugins = ["io.containerd.grpc.v1.cri"]\n', rt.DumpView(False, [])),
-    ('version = 3\ndisabled_plugins = ["io.containerd.cri.v1.images"]\n',
-     rt.DumpView(False, ["/etc/containerd/certs.d", "/etc/docker/certs.d"])),
+    ('version = 3\ndisabled_plugins = ["io.containerd.cri.v1.images"]\n', rt.DumpView(False, [])),
     ('version = 2\ndisabled_plugins = ["io.containerd.snapshotter.v1.btrfs"]\n', rt.DumpView(True, [])),
     ('version = 2\ndisabled_plugins = "cri"\n', rt.DumpView(True, [])),  # not a list: containerd would refuse it
     ('version = 2\n[plugins."io.containerd.grpc.v1.cri".registry]\nconfig_path = "/a:/b"\n',

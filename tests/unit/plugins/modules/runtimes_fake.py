@@ -9,6 +9,7 @@ State (attributes of ``Runtimes``):
   active           containerd.service is active; ctr answers only then (and when ``answers``)
   tasks            namespace -> list of (id, pid, status)
   dump             what ``containerd config dump`` prints (``dump_rc`` its exit status)
+  version          what ``containerd --version`` prints
   podman_rc/podman_out  what ``podman info --format json`` answers
   restart_rc       exit status of ``systemctl restart containerd``; ``on_restart`` mutates the state then
 Every call is logged in ``calls`` as "<command> <args>" (without a coreutils ``timeout N`` prefix).
@@ -43,6 +44,7 @@ class Runtimes:
         self.tasks: dict[str, list[tuple[str, int, str]]] = {"default": [("web", 500, "RUNNING")],
                                                              "moby": [("c0ffee", 557, "RUNNING")]}
         self.dump, self.dump_rc = DUMP, 0
+        self.version = "containerd github.com/containerd/containerd 1.7.24~ds1 1.7.24~ds1-6+deb13u1"
         self.podman_rc, self.podman_out = 0, PODMAN_OUT
         self.restart_rc = 0
         self.tasks_rc: dict[str, int] = {}
@@ -114,6 +116,8 @@ class Runtimes:
         if args[-2:] == ["config", "dump"]:
             return (0, self.dump, "") if self.dump_rc == 0 else (
                 self.dump_rc, "", "containerd: failed to load TOML from /etc/containerd/config.toml: bad")
+        if args == ["--version"]:
+            return 0, self.version + "\n", ""
         return 2, "", "unexpected"
 
     def podman(self, args: list[str]) -> tuple[int, str, str]:

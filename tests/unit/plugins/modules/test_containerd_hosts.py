@@ -49,7 +49,7 @@ def tree(host, monkeypatch) -> Tree:
     config = os.path.join(etc, "config.toml")
     # The defaults point into the temporary tree: no test may touch this machine's /etc/containerd.
     monkeypatch.setattr(ctd, "DEFAULT_HOSTS_DIR", hosts_dir)
-    monkeypatch.setattr(ctd, "V3_DEFAULT_CONFIG_PATH", "%s:%s" % (hosts_dir, os.path.join(host.root, "docker-certs")))
+    monkeypatch.setattr(ctd, "CRI_DEFAULT_CONFIG_PATH", "%s:%s" % (hosts_dir, os.path.join(host.root, "docker-certs")))
     host.write(config, DEBIAN)
     fake_containerd(host, "containerd github.com/containerd/containerd 1.6.20~ds1 1.6.20~ds1-1+deb12u3")
     return Tree(etc, config, hosts_dir, os.path.join(hosts_dir, "docker.io", "hosts.toml"))
@@ -170,26 +170,87 @@ def test_manage_config_path_false_never_writes_config(host, tree) -> None:
     assert host.read(tree.config) == DEBIAN.encode()
 
 
+CTD_17 = "containerd github.com/containerd/containerd 1.7.24~ds1 1.7.24~ds1-6+deb13u1"
+CTD_21 = "containerd github.com/containerd/containerd/v2 2.1.9+unknown "  # Debian forky, measured
+CTD_20 = "containerd containerd.io v2.0.2 c507a0257ea6462fbd6f5ba4f5c74facb04021f4"
+CTD_22 = "containerd containerd.io v2.2.2 c507a0257ea6462fbd6f5ba4f5c74facb04021f4"
+V3_REGISTRY = '[plugins."io.containerd.cri.v1.images".registry]'
+
+
 @pytest.mark.parametrize("version_line, created", [
-    ("containerd github.com/containerd/containerd 1.7.24~ds1 1.7.24~ds1-6+deb13u1", True),
-    ("containerd containerd.io v2.0.2 c507a0257ea6462fbd6f5ba4f5c74facb04021f4", False),
+    (CTD_17, {"version": 2, "plugins": {"io.containerd.grpc.v1.cri": {"registry": {"config_path": None}}}}),
+    # containerd 2.0 and 2.1 read no hosts directory while config_path is unset: a version 3 file is written
+    (CTD_20, {"version": 3, "plugins": {"io.containerd.cri.v1.images": {"registry": {"config_path": None}}}}),
+    (CTD_21, {"version": 3, "plugins": {"io.containerd.cri.v1.images": {"registry": {"config_path": None}}}}),
+    (CTD_22, None),  # 2.2 reads /etc/containerd/certs.d by default
 ])
-def test_missing_config_toml(host, tree, version_line: str, created: bool) -> None:
+def test_missing_config_toml(host, tree, version_line: str, created: dict[str, t.Any] | None) -> None:
     os.unlink(tree.config)
     fake_containerd(host, version_line)
     result = run(host, tree, default_dir=True, mirrors=[MIRROR])
-    assert result["restart_needed"] is created and os.path.exists(tree.config) is created
+    assert result["restart_needed"] is bool(created) and os.path.exists(tree.config) is bool(created)
+    assert result["config_created"] is bool(created)
     assert result["hosts_dir"] == tree.hosts_dir and result["cri_reads_hosts_dir"]
     if created:
-        assert tomllib.loads(host.read(tree.config).decode())["version"] == 2
+        table = next(iter(created["plugins"]))
+        created["plugins"][table]["registry"]["config_path"] = tree.hosts_dir
+        assert tomllib.loads(host.read(tree.config).decode()) == created
         assert stat.S_IMODE(os.stat(tree.config).st_mode) == 0o644
 
 
-def test_missing_config_toml_containerd2_other_hosts_dir_fails(host, tree) -> None:
-    os.unlink(tree.config)
-    fake_containerd(host, "containerd containerd.io v2.0.2 c507a0257ea6462fbd6f5ba4f5c74facb04021f4")
+@pytest.mark.parametrize("config", [
+    'version = 3\n[plugins."io.containerd.cri.v1.images"]\n  max_concurrent_downloads = 4\n',
+    'version = 3\n%s\n  config_path = ""\n' % V3_REGISTRY,
+])
+def test_version_3_without_config_path_on_containerd_21(host, tree, config: str) -> None:
+    """Measured on forky: 2.1.9's CRI pull goes through a hosts.toml mirror only once config_path is set."""
+    host.write(tree.config, config)
+    fake_containerd(host, CTD_21)
+    result = run(host, tree, default_dir=True, mirrors=[MIRROR])
+    assert result["changed"] and result["restart_needed"] and result["cri_reads_hosts_dir"]
+    assert result["paths"] == [tree.hosts_toml, tree.config] and not result["config_created"]
+    after = host.read(tree.config).decode()
+    assert tomllib.loads(after)["plugins"]["io.containerd.cri.v1.images"]["registry"]["config_path"] == tree.hosts_dir
+    assert [line for line in after.splitlines() if line not in config.splitlines()] in (
+        ['  config_path = "%s"' % tree.hosts_dir], [V3_REGISTRY, '  config_path = "%s"' % tree.hosts_dir])
+    second = run(host, tree, default_dir=True, mirrors=[MIRROR])
+    assert not second["changed"] and not second["restart_needed"]
+
+
+def test_version_3_without_config_path_on_containerd_22_is_left(host, tree) -> None:
+    config = 'version = 3\n[plugins."io.containerd.cri.v1.images"]\n  max_concurrent_downloads = 4\n'
+    host.write(tree.config, config)
+    fake_containerd(host, CTD_22)
+    result = run(host, tree, default_dir=True, mirrors=[MIRROR])
+    assert result["changed"] and not result["restart_needed"] and result["cri_reads_hosts_dir"]
+    assert result["paths"] == [tree.hosts_toml] and host.read(tree.config) == config.encode()
+
+
+def test_version_3_with_mirrors_on_containerd_222_gets_no_default(host, tree) -> None:
+    """2.2.2 takes its default directories only while no legacy mirrors are set: with them, config_path cannot
+    be set either (the CRI plugin refuses both)."""
+    config = 'version = 3\n%s.mirrors."docker.io"]\n  endpoint = ["https://m"]\n' % V3_REGISTRY[:-1]
+    host.write(tree.config, config)
+    fake_containerd(host, CTD_22)
+    before = snapshot(tree.etc)
+    assert_failed_unchanged(run(host, tree, default_dir=True, mirrors=[MIRROR]), before, tree.etc,
+                            "config_path cannot be set while")
+
+
+def test_containerd22_default_not_holding_hosts_dir_fails(host, tree) -> None:
+    host.write(tree.config, "version = 3\n")
+    fake_containerd(host, CTD_22)
+    before = snapshot(tree.etc)
     result = run(host, tree, hosts_dir=os.path.join(host.root, "elsewhere"), mirrors=[MIRROR])
-    assert_failed_unchanged(result, {}, tree.etc, "containerd 2.x default")
+    assert_failed_unchanged(result, before, tree.etc, "%s leaves config_path empty, so the CRI plugin reads "
+                                                      "containerd 2.2's default" % tree.config)
+
+
+def test_missing_config_toml_containerd22_other_hosts_dir_fails(host, tree) -> None:
+    os.unlink(tree.config)
+    fake_containerd(host, CTD_22)
+    result = run(host, tree, hosts_dir=os.path.join(host.root, "elsewhere"), mirrors=[MIRROR])
+    assert_failed_unchanged(result, {}, tree.etc, "so the CRI plugin reads containerd 2.2's default")
 
 
 def test_registry_with_port_and_own_server(host, tree) -> None:

@@ -117,6 +117,20 @@ def test_no_config_path_means_the_default_directory(host, fake) -> None:
                                hosts_file=entry["hosts_file"], mirrors=entry["mirrors"])
 
 
+FORKY_DUMP = "version = 3\n[plugins]\n  [plugins.'io.containerd.cri.v1.images'.registry]\n    config_path = ''\n"
+
+
+@pytest.mark.parametrize("version, reads", [
+    ("containerd github.com/containerd/containerd/v2 2.1.9+unknown ", False),  # forky, measured: none read
+    ("containerd containerd.io v2.2.0 x", False),  # 2.2.0's dump shows its default: this "" was set so
+    ("containerd containerd.io v2.2.2 x", True),  # 2.2.2 takes the default at the plugin's start
+])
+def test_empty_config_path_by_release(host, fake, version: str, reads: bool) -> None:
+    fake.dump, fake.version = FORKY_DUMP, version
+    entry = run(host, fake, runtimes=["containerd"], hosts_dir="/etc/containerd/certs.d")["runtimes"]["containerd"]
+    assert entry["cri_reads_hosts_dir"] is reads and "containerd --version" in fake.calls
+
+
 def test_default_directory_is_read_when_the_registry_has_none(host, fake) -> None:
     os.rename(os.path.join(fake.hosts_dir, "docker.io"), os.path.join(fake.hosts_dir, "_default"))
     result = run(host, fake, runtimes=["containerd"], registry="quay.io")

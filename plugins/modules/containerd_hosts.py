@@ -152,7 +152,9 @@ options:
   state:
     description:
       - V(absent) removes the hosts.toml this module wrote (and its directory when that is then empty), nothing
-        else; C(config.toml) is neither read nor changed.
+        else; C(config.toml) is never changed. With O(hosts_dir) unset, the file is looked for where V(present)
+        writes it: the first directory of C(config_path) in C(config.toml), else C(/etc/containerd/certs.d) (also,
+        with a warning, when C(config.toml) cannot be parsed).
     type: str
     choices: [present, absent]
     default: present
@@ -381,8 +383,10 @@ def plan_config(module: AnsibleModule, config: str, config_text: str | None, hos
     """The hosts directory, the new config.toml text (or None), whether the CRI plugin reads the directory."""
     params = module.params
     strict = params["manage_config_path"] and params["state"] == "present"
-    if params["state"] == "absent" or config_text is None and not strict:
-        # state absent removes our hosts.toml only: config.toml is not even read.
+    if params["state"] == "absent":
+        # state absent removes our hosts.toml only, from where present wrote it; config.toml is never changed.
+        return ConfigView(hosts_dir or absent_hosts_dir(config, module.warn), None, None, True)
+    if config_text is None and not strict:
         return ConfigView(os.path.normpath(hosts_dir or ctd.DEFAULT_HOSTS_DIR), None, None, True)
     try:
         data = ctd.parse_toml(config_text) if config_text is not None else None
@@ -403,6 +407,18 @@ def plan_config(module: AnsibleModule, config: str, config_text: str | None, hos
     if plan.text is not None:
         return ConfigView(chosen, plan.text, True, True)
     return ConfigView(chosen, None, chosen in plan.dirs, True)
+
+
+def absent_hosts_dir(config: str, warn) -> str:
+    """The directory present wrote into with hosts_dir unset: the first one config.toml names, else the default.
+    A config.toml that cannot be read or parsed does not block the removal: the default is used, with a warning."""
+    try:
+        text = _files.read_text(config, lossless=True)
+        dirs = ctd.configured_dirs(*_data_version(text)) if text is not None else []
+    except ConfigError as exc:
+        warn("%s: %s; looking for the hosts.toml in %s" % (config, exc.message, ctd.DEFAULT_HOSTS_DIR))
+        dirs = []
+    return dirs[0] if dirs else os.path.normpath(ctd.DEFAULT_HOSTS_DIR)
 
 
 def validate_params(params: dict[str, t.Any]) -> None:

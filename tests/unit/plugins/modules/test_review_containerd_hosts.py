@@ -1,0 +1,37 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Defects found by the hostile review of containerd_hosts (each test failed before its fix)."""
+
+from __future__ import annotations
+
+import os
+
+from ansible_collections.fleetops.docker_mirror.tests.unit.plugins.modules.test_containerd_hosts import (  # noqa: F401
+    MIRROR,
+    SET,
+    run,
+    tree,
+)
+
+
+def test_absent_without_hosts_dir_removes_the_file_present_wrote(host, tree) -> None:
+    """present (hosts_dir unset) writes into the directory config.toml names; absent must remove it there."""
+    other = os.path.join(host.root, "other-certs")
+    host.write(tree.config, SET % other)
+    written = run(host, tree, default_dir=True, mirrors=[MIRROR])
+    assert written["changed"] and written["hosts_dir"] == other
+    removed = run(host, tree, default_dir=True, state="absent")
+    assert removed["changed"] and removed["hosts_dir"] == other
+    assert not os.path.exists(os.path.join(other, "docker.io", "hosts.toml"))
+
+
+def test_absent_with_an_unparsable_config_toml_warns_and_uses_the_default(host, tree, monkeypatch) -> None:
+    from ansible_collections.fleetops.docker_mirror.plugins.modules import containerd_hosts
+    run(host, tree, default_dir=True, mirrors=[MIRROR])
+    host.write(tree.config, "version = 2\n[plugins\n")
+    warnings: list[str] = []
+    monkeypatch.setattr(containerd_hosts.AnsibleModule, "warn", lambda module, text: warnings.append(text))
+    removed = run(host, tree, default_dir=True, state="absent")
+    assert removed["changed"] and not os.path.exists(tree.hosts_toml)
+    assert host.read(tree.config) == b"version = 2\n[plugins\n"
+    assert tree.config in warnings[0] and "looking for the hosts.toml in" in warnings[0]

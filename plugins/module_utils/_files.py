@@ -212,20 +212,31 @@ def read_text(path: str, lossless: bool = False) -> str | None:
 # --------------------------------------------------------------------------- locking
 
 
+# The directories this process holds the lock on: a nested lock on one of them (containerd_hosts locks config.toml's
+# directory, then the hosts directory, which may resolve to the same one) must not wait for itself.
+_HELD: set[str] = set()
+
+
 @contextlib.contextmanager
 def directory_lock(directory: str) -> t.Iterator[None]:
     """Exclusive flock on the directory itself: no lock file is left behind, and every run editing a file in
-    it (the rename included) waits for the others. No lock when the directory does not exist yet."""
-    try:
-        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    except FileNotFoundError:
+    it (the rename included) waits for the others. A directory that does not exist yet is locked through its
+    nearest existing parent, so that two first runs do not both create and write it."""
+    directory = nearest_existing(directory)
+    if directory in _HELD:
         yield
         return
+    try:
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError as exc:
         raise_os_error("cannot open the directory %s" % directory, exc)
     try:
         wait_for_lock(fd, directory)
-        yield
+        _HELD.add(directory)
+        try:
+            yield
+        finally:
+            _HELD.discard(directory)
     finally:
         os.close(fd)
 
@@ -257,7 +268,12 @@ def make_directories(directory: str) -> list[str]:
     made: list[str] = []
     try:
         for name in reversed(missing):
-            os.mkdir(name, NEW_DIR_MODE)
+            try:
+                os.mkdir(name, NEW_DIR_MODE)
+            except FileExistsError:
+                if os.path.isdir(name):
+                    continue  # made meanwhile by someone else: not ours to set or remove
+                raise
             made.append(name)
             os.chmod(name, NEW_DIR_MODE)
     except OSError as exc:

@@ -35,3 +35,25 @@ def test_absent_with_an_unparsable_config_toml_warns_and_uses_the_default(host, 
     assert removed["changed"] and not os.path.exists(tree.hosts_toml)
     assert host.read(tree.config) == b"version = 2\n[plugins\n"
     assert tree.config in warnings[0] and "looking for the hosts.toml in" in warnings[0]
+
+
+DEEP = "x = " + "[" * 5000 + "]" * 5000 + "\n"
+
+
+def test_deeply_nested_config_toml_is_named(host, tree) -> None:
+    """A config.toml nested too deeply for the parser: the failure names config.toml, not the hosts.toml."""
+    host.write(tree.config, DEEP)
+    result = run(host, tree, mirrors=[MIRROR])
+    assert result["failed"] and result["path"] == tree.config
+    assert result["msg"].startswith(tree.config + ": cannot parse config.toml as TOML: nested too deeply")
+    assert not os.path.exists(tree.hosts_toml) and host.read(tree.config) == DEEP.encode()
+
+
+def test_deeply_nested_registries_conf_is_named(host, tmp_path) -> None:
+    from ansible_collections.fleetops.docker_mirror.plugins.modules import registries_conf
+    conf_dir = os.path.join(str(tmp_path), "registries.conf.d")
+    main_conf = os.path.join(str(tmp_path), "registries.conf")
+    host.write(main_conf, DEEP)
+    result = host.run(registries_conf.main, conf_dir=conf_dir, main_conf=main_conf, mirrors=[MIRROR])
+    assert result["failed"] and main_conf in result["msg"] and "nested too deeply" in result["msg"]
+    assert not os.path.exists(conf_dir)

@@ -57,3 +57,43 @@ def test_deeply_nested_registries_conf_is_named(host, tmp_path) -> None:
     result = host.run(registries_conf.main, conf_dir=conf_dir, main_conf=main_conf, mirrors=[MIRROR])
     assert result["failed"] and main_conf in result["msg"] and "nested too deeply" in result["msg"]
     assert not os.path.exists(conf_dir)
+
+
+def test_absent_without_exclusive_removes_only_the_given_mirrors(host, tree) -> None:
+    """daemon_json's semantics (one merge semantics for every runtime): absent removes the given mirrors; the
+    file goes only with its last mirror."""
+    other = "http://127.0.0.1:5001"
+    run(host, tree, mirrors=[MIRROR, other])
+    result = run(host, tree, mirrors=[MIRROR], state="absent")
+    assert result["changed"]
+    text = host.read(tree.hosts_toml).decode()
+    assert MIRROR not in text and '[host."%s"]' % other in text
+    assert not run(host, tree, mirrors=[MIRROR], state="absent")["changed"]
+    assert run(host, tree, mirrors=[other], state="absent")["changed"] and not os.path.exists(tree.hosts_toml)
+
+
+def test_absent_exclusive_or_without_mirrors_removes_the_file(host, tree) -> None:
+    run(host, tree, mirrors=[MIRROR, "http://127.0.0.1:5001"])
+    assert run(host, tree, mirrors=[MIRROR], state="absent", exclusive=True)["changed"]
+    assert not os.path.exists(tree.hosts_toml)
+    run(host, tree, mirrors=[MIRROR])
+    assert run(host, tree, state="absent")["changed"] and not os.path.exists(tree.hosts_toml)
+
+
+def test_registries_conf_absent_without_exclusive_removes_only_the_given_mirrors(host, tmp_path) -> None:
+    from ansible_collections.fleetops.docker_mirror.plugins.modules import registries_conf
+    conf_dir = os.path.join(str(tmp_path), "registries.conf.d")
+    main_conf = os.path.join(str(tmp_path), "registries.conf")
+    dropin = os.path.join(conf_dir, "50-fleetops-docker-mirror.conf")
+
+    def rc_run(**params):
+        return host.run(registries_conf.main, conf_dir=conf_dir, main_conf=main_conf, **params)
+
+    rc_run(mirrors=[MIRROR, "http://127.0.0.1:5001"])
+    assert rc_run(mirrors=[MIRROR], state="absent")["changed"]
+    text = host.read(dropin).decode()
+    assert "mirror.gcr.io" not in text and 'location = "127.0.0.1:5001"' in text
+    assert not rc_run(mirrors=[MIRROR], state="absent")["changed"]
+    assert rc_run(mirrors=["http://127.0.0.1:5001"], state="absent")["changed"] and not os.path.exists(dropin)
+    rc_run(mirrors=[MIRROR, "http://127.0.0.1:5001"])
+    assert rc_run(mirrors=[MIRROR], state="absent", exclusive=True)["changed"] and not os.path.exists(dropin)

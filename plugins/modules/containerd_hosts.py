@@ -153,9 +153,11 @@ options:
     description:
       - V(absent) removes the O(mirrors) from the hosts.toml this module wrote, as
         M(fleetops.docker_mirror.daemon_json) does; the file (and its directory when that is then empty) goes with
-        its last mirror, or at once with O(exclusive=true) or no O(mirrors). Nothing else is removed; C(config.toml) is never changed. With O(hosts_dir) unset, the file is looked for where V(present)
-        writes it: the first directory of C(config_path) in C(config.toml), else C(/etc/containerd/certs.d) (also,
-        with a warning, when C(config.toml) cannot be parsed).
+        its last mirror, or at once with O(exclusive=true) or no O(mirrors). Nothing else is removed, and
+        C(config.toml) is never changed.
+      - With O(state=absent) and O(hosts_dir) unset, the file is looked for where V(present) writes it, in the
+        first directory of C(config_path) in C(config.toml), else in C(/etc/containerd/certs.d) (also, with a
+        warning, when C(config.toml) cannot be parsed).
     type: str
     choices: [present, absent]
     default: present

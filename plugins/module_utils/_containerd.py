@@ -71,7 +71,7 @@ REGISTRY_TABLES = {
 KEY = "config_path"
 _REGISTRY_RE = re.compile(
     r"^(?:_default|(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
-    r"|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?)$")
+    r"|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?)\Z")
 
 
 class Host(t.NamedTuple):

@@ -212,20 +212,31 @@ def read_text(path: str, lossless: bool = False) -> str | None:
 # --------------------------------------------------------------------------- locking
 
 
+# The directories this process holds the lock on: a nested lock on one of them (containerd_hosts locks config.toml's
+# directory, then the hosts directory, which may resolve to the same one) must not wait for itself.
+_HELD: set[str] = set()
+
+
 @contextlib.contextmanager
 def directory_lock(directory: str) -> t.Iterator[None]:
     """Exclusive flock on the directory itself: no lock file is left behind, and every run editing a file in
-    it (the rename included) waits for the others. No lock when the directory does not exist yet."""
-    try:
-        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    except FileNotFoundError:
+    it (the rename included) waits for the others. A directory that does not exist yet is locked through its
+    nearest existing parent, so that two first runs do not both create and write it."""
+    directory = nearest_existing(directory)
+    if directory in _HELD:
         yield
         return
+    try:
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError as exc:
         raise_os_error("cannot open the directory %s" % directory, exc)
     try:
         wait_for_lock(fd, directory)
-        yield
+        _HELD.add(directory)
+        try:
+            yield
+        finally:
+            _HELD.discard(directory)
     finally:
         os.close(fd)
 
@@ -257,7 +268,12 @@ def make_directories(directory: str) -> list[str]:
     made: list[str] = []
     try:
         for name in reversed(missing):
-            os.mkdir(name, NEW_DIR_MODE)
+            try:
+                os.mkdir(name, NEW_DIR_MODE)
+            except FileExistsError:
+                if os.path.isdir(name):
+                    continue  # made meanwhile by someone else: not ours to set or remove
+                raise
             made.append(name)
             os.chmod(name, NEW_DIR_MODE)
     except OSError as exc:
@@ -470,8 +486,21 @@ _DOTTED_KEY = r"%s(?:[ \t]*\.[ \t]*%s)*" % (_TOML_KEY, _TOML_KEY)
 _TABLE_LINE = re.compile(r"^[ \t]*\[\[?[ \t]*(%s)[ \t]*\]\]?[ \t]*(?:#.*)?$" % _DOTTED_KEY)
 _ASSIGNMENT = re.compile(r"^([ \t]*(%s)[ \t]*=[ \t]*)(\S.*)$" % _DOTTED_KEY)
 _KEY_PARTS = re.compile(_TOML_KEY)
-_TOML_STRINGS = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\]|\\.)*"|\'[^\']*\'')
+_TRIPLE_STRINGS = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'')
+_ONE_LINE_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"|\'[^\']*\'')
+# A credential key assigned inside a value (an inline table: ``"reg" = { auth = { password = "p" } }``).
+_INLINE_SECRET = re.compile(r"""(?:^|[{,.\s])["']?(?:%s)["']?[ \t]*=""" % "|".join(sorted(_SECRET_KEYS)),
+                            re.IGNORECASE)
 _MASKED = '"%s"' % REDACTED
+
+
+class Open(t.NamedTuple):
+    """What a value leaves open at the end of a line: arrays and inline tables, a multi-line string."""
+    depth: int = 0
+    quote: str | None = None  # the delimiter of a multi-line string still open
+
+    def __bool__(self) -> bool:
+        return self.depth > 0 or self.quote is not None
 
 
 def key_parts(dotted: str) -> list[str]:
@@ -479,35 +508,47 @@ def key_parts(dotted: str) -> list[str]:
     return [part[1:-1].lower() if part[:1] in "\"'" else part.lower() for part in _KEY_PARTS.findall(dotted)]
 
 
-def open_brackets(value: str, depth: int = 0) -> int:
-    """How many arrays or inline tables are still open after ``value`` (strings skipped); a multi-line string
-    left open counts as one."""
-    bare = _TOML_STRINGS.sub("", value)
-    if bare.count('"""') % 2 or bare.count("'''") % 2:
-        return depth + 1
-    return depth + bare.count("[") + bare.count("{") - bare.count("]") - bare.count("}")
+def still_open(value: str, before: Open = Open()) -> Open:
+    """What is still open after ``value`` (a line, or the value of an assignment), given what was open before it."""
+    depth = before.depth
+    if before.quote is not None:
+        end = value.find(before.quote)
+        if end < 0:
+            return before
+        value = value[end + 3:]
+    bare = _TRIPLE_STRINGS.sub("", value)
+    starts = [(bare.find(quote), quote) for quote in ('"""', "'''") if quote in bare]
+    quote = min(starts)[1] if starts else None
+    if quote is not None:
+        bare = bare[:bare.find(quote)]
+    bare = _ONE_LINE_STRINGS.sub("", bare)
+    return Open(max(0, depth + bare.count("[") + bare.count("{") - bare.count("]") - bare.count("}")), quote)
 
 
 def mask_secrets(text: str) -> str:
     """A TOML file's text for a diff: URL userinfo masked, and the value of every credential key (also dotted or
-    quoted: ``auth.password``, ``'password'``) and of every key of a ``header`` table replaced by "xxxxx"; a value
-    continued on later lines (an array, a multi-line string) masked there too."""
+    quoted: ``auth.password``, ``'password'``, or inside an inline table) and of every key of a ``header`` table
+    replaced by "xxxxx"; a value continued on later lines (an array, a multi-line string) masked there too."""
     out = []
-    in_header, depth = False, 0
+    in_header, pending = False, Open()
     for line in mask_url(text).splitlines(True):
         body = line.rstrip("\r\n")
         ending = line[len(body):]
-        if depth > 0:
-            depth = open_brackets(body, depth)
-            out.append(body[:len(body) - len(body.lstrip())] + _MASKED + ending)
+        indent = body[:len(body) - len(body.lstrip())]
+        if pending:
+            pending = still_open(body, pending)
+            out.append(indent + _MASKED + ending)
             continue
         table = _TABLE_LINE.match(body)
         if table:
             in_header = key_parts(table.group(1))[-1] == "header"
         assignment = None if table else _ASSIGNMENT.match(body)
-        if assignment and (in_header or _SECRET_KEYS.intersection(key_parts(assignment.group(2)))):
-            depth = max(0, open_brackets(assignment.group(3)))
+        if assignment and (in_header or _SECRET_KEYS.intersection(key_parts(assignment.group(2)))
+                           or _INLINE_SECRET.search(assignment.group(3))):
+            pending = still_open(assignment.group(3))
             body = assignment.group(1) + _MASKED
+        elif not table and not assignment and _INLINE_SECRET.search(body) and not body.lstrip().startswith("#"):
+            body = indent + _MASKED  # a line of an array of inline tables
         out.append(body + ending)
     return "".join(out)
 

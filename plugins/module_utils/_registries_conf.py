@@ -44,7 +44,7 @@ __all__ = [
 
 MARKER = "# Managed by fleetops.docker_mirror.registries_conf: edits here are overwritten."
 DEFAULT_DROPIN = "50-fleetops-docker-mirror.conf"
-_DROPIN_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\.conf$")
+_DROPIN_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\.conf\Z")
 # Top-level keys that make a file version 2 (containers refuse them beside a version 1 list).
 _V2_KEYS = ("registry", "unqualified-search-registries", "credential-helpers", "short-name-mode",
             "additional-layer-store-auth-helper", "aliases")

@@ -66,6 +66,8 @@ def parse(text: str, what: str) -> dict[str, t.Any]:
         return loads(text)
     except ValueError as exc:
         raise ConfigError("cannot parse %s as TOML: %s" % (what, exc)) from None
+    except RecursionError:
+        raise ConfigError("cannot parse %s as TOML: nested too deeply (arrays or inline tables)" % what) from None
 
 
 def toml_string(value: str) -> str:

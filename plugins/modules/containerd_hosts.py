@@ -99,7 +99,7 @@ options:
       - An empty list writes a file with O(server) only (no mirror) and an empty C([host]) table, without which
         containerd 1.6 and 1.7 ignore the file. A scheme is written in lower case (C(HTTP://) would be read as a
         host named C(HTTP:)).
-      - Ignored with O(state=absent).
+      - With O(state=absent) and O(exclusive=false), the mirrors to remove (all of them when empty).
     type: list
     elements: str
     default: []
@@ -155,8 +155,13 @@ options:
     default: false
   state:
     description:
-      - V(absent) removes the hosts.toml this module wrote (and its directory when that is then empty), nothing
-        else; C(config.toml) is neither read nor changed.
+      - V(absent) removes the O(mirrors) from the hosts.toml this module wrote, as
+        M(fleetops.docker_mirror.daemon_json) does; the file (and its directory when that is then empty) goes with
+        its last mirror, or at once with O(exclusive=true) or no O(mirrors). Nothing else is removed, and
+        C(config.toml) is never changed.
+      - With O(state=absent) and O(hosts_dir) unset, the file is looked for where V(present) writes it, in the
+        first directory of C(config_path) in C(config.toml), else in C(/etc/containerd/certs.d) (also, with a
+        warning, when C(config.toml) cannot be parsed).
     type: str
     choices: [present, absent]
     default: present
@@ -391,8 +396,10 @@ def plan_config(module: AnsibleModule, config: str, config_text: str | None, hos
     """The hosts directory, the new config.toml text (or None), whether the CRI plugin reads the directory."""
     params = module.params
     strict = params["manage_config_path"] and params["state"] == "present"
-    if params["state"] == "absent" or config_text is None and not strict:
-        # state absent removes our hosts.toml only: config.toml is not even read.
+    if params["state"] == "absent":
+        # state absent removes our hosts.toml only, from where present wrote it; config.toml is never changed.
+        return ConfigView(hosts_dir or absent_hosts_dir(config, module.warn), None, None, True)
+    if config_text is None and not strict:
         return ConfigView(os.path.normpath(hosts_dir or ctd.DEFAULT_HOSTS_DIR), None, None, True)
     try:
         data = ctd.parse_toml(config_text) if config_text is not None else None
@@ -413,6 +420,18 @@ def plan_config(module: AnsibleModule, config: str, config_text: str | None, hos
     if plan.text is not None:
         return ConfigView(chosen, plan.text, True, True, release)
     return ConfigView(chosen, None, chosen in plan.dirs, True, release)
+
+
+def absent_hosts_dir(config: str, warn) -> str:
+    """The directory present wrote into with hosts_dir unset: the first one config.toml names, else the default.
+    A config.toml that cannot be read or parsed does not block the removal: the default is used, with a warning."""
+    try:
+        text = _files.read_text(config, lossless=True)
+        dirs = ctd.configured_dirs(*_data_version(text)) if text is not None else []
+    except ConfigError as exc:
+        warn("%s: %s; looking for the hosts.toml in %s" % (config, exc.message, ctd.DEFAULT_HOSTS_DIR))
+        dirs = []
+    return dirs[0] if dirs else os.path.normpath(ctd.DEFAULT_HOSTS_DIR)
 
 
 def validate_params(params: dict[str, t.Any]) -> None:
@@ -531,6 +550,32 @@ def hosts_text(params: dict[str, t.Any], current: str | None = None) -> str:
     return text
 
 
+def _hosts_or_none(url: str) -> list[ctd.Host]:
+    """``url`` as a hosts.toml host; none for a URL this module never writes (nothing of it to remove)."""
+    try:
+        return ctd.hosts_from_mirrors([url])
+    except ConfigError:
+        return []
+
+
+def absent_change(params: dict[str, t.Any], target: str, current: str) -> Change | None:
+    """daemon_json's absent: without O(exclusive), only the given mirrors go (the file with its last one); with
+    O(exclusive), or when no mirror is given, the file goes."""
+    if params["exclusive"] or not params["mirrors"]:
+        return Change(target, current, None, prune=True)
+    try:
+        unwanted = {host.url for url in params["mirrors"] for host in _hosts_or_none(url)}
+        kept = [host for host in ctd.hosts_in_file(current) if host.url not in unwanted]
+        if not kept:
+            return Change(target, current, None, prune=True)
+        registry = params["registry"]
+        server = ctd.validate_server(params["server"]) if params["server"] else ctd.default_server(registry)
+        wanted = ctd.render_hosts_toml(server, kept, ctd.validate_capabilities(params["capabilities"]))
+    except ConfigError as exc:
+        raise FileError(target, exc.message) from None
+    return None if wanted == current else Change(target, current, wanted)
+
+
 def plan_hosts(module: AnsibleModule, target: str) -> Change | None:
     """The hosts.toml change; None when nothing changes. A file without our marker is not ours."""
     current = _files.read_text(target)
@@ -540,7 +585,7 @@ def plan_hosts(module: AnsibleModule, target: str) -> Change | None:
         if not ctd.is_ours(current):
             module.warn("%s was not written by fleetops.docker_mirror.containerd_hosts: left in place" % target)
             return None
-        return Change(target, current, None, prune=True)
+        return absent_change(module.params, target, current)
     if current is not None and not ctd.is_ours(current) and not module.params["force"]:
         raise FileError(target, "not written by this module (no marker comment): set force: true to replace it "
                                 "(its content is lost)")

@@ -72,7 +72,7 @@ options:
       - Mirror URLs (C(https://) or C(http://), no path), tried in this order before O(registry). Duplicates
         (with or without a trailing slash) are written once.
       - With O(exclusive=false), the other mirrors the drop-in already lists for O(registry) stay, after these.
-      - Ignored with O(state=absent).
+      - With O(state=absent) and O(exclusive=false), the mirrors to remove (all of them when empty).
     type: list
     elements: str
     default: []
@@ -108,8 +108,9 @@ options:
     default: false
   state:
     description:
-      - V(absent) removes the table of O(registry) from the drop-in this module wrote, and the drop-in once it holds
-        no table; nothing else.
+      - V(absent) removes the O(mirrors) from the table of O(registry), as M(fleetops.docker_mirror.daemon_json)
+        does; the table goes with its last mirror, or at once with O(exclusive=true) or no O(mirrors), and the
+        drop-in this module wrote once it holds no table; nothing else.
     type: str
     choices: [present, absent]
     default: present
@@ -279,12 +280,24 @@ def current_tables(params: dict[str, t.Any], target: str, current: str | None) -
         raise
 
 
+def _mirrors_or_none(url: str) -> list[rc.Mirror]:
+    """``url`` as a drop-in mirror; none for a URL this module never writes (nothing of it to remove)."""
+    try:
+        return rc.mirrors_from_urls([url])
+    except ConfigError:
+        return []
+
+
 def wanted_text(params: dict[str, t.Any], registry: str, tables: dict[str, list[rc.Mirror]]) -> str | None:
     """Our drop-in after this run (None: removed, no table left)."""
     mirrors = None
     if params["state"] == "present":
         wanted = rc.mirrors_from_urls(params["mirrors"])
         mirrors = rc.merge_mirrors(wanted, tables.get(registry, []), params["exclusive"])
+    elif params["mirrors"] and not params["exclusive"]:
+        # daemon_json's absent: only the given mirrors go, the table with its last one.
+        unwanted = {mirror.location for url in params["mirrors"] for mirror in _mirrors_or_none(url)}
+        mirrors = [mirror for mirror in tables.get(registry, []) if mirror.location not in unwanted] or None
     planned = rc.plan_tables(tables, registry, mirrors)
     if not planned:
         return None

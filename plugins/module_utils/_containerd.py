@@ -42,7 +42,7 @@ __all__ = [
     "expected_hosts_data", "check_hosts_toml", "is_ours", "parse_toml", "config_version", "registry_table",
     "configured_dirs", "legacy_conflicts", "set_config_path", "plan_config_path", "toml_string",
     "CRI_PLUGIN_IDS", "cri_disabled", "dump_error_line", "journal_error_lines", "BOM",
-"resolve_dir", "lookup_names", "shadowing_paths", "check_plugin_uris",
+    "resolve_dir", "lookup_names", "shadowing_paths", "check_plugin_uris",
     "Effective", "effective_config", "relative_imports", "absolute_imports", "merge_mirrors", "hosts_in_file",
     "normalise_url",
 ]
@@ -98,7 +98,7 @@ def validate_registry(name: str) -> str:
     """A registry host namespace: ``host[:port]`` (the directory name under the hosts dir) or ``_default``."""
     if not isinstance(name, str) or _REGISTRY_RE.match(name) is None:
         raise ConfigError("invalid registry %s: must be host[:port] (for example docker.io) or _default"
-                                % json.dumps(name))
+                          % json.dumps(name))
     port = name.rsplit(":", 1)[1] if ":" in name and not name.endswith("]") else None
     if port is not None and not 0 < int(port) <= 65535:
         raise ConfigError("invalid registry %s: invalid port %s" % (json.dumps(name), port))
@@ -187,7 +187,7 @@ def validate_capabilities(capabilities: t.Sequence[str]) -> list[str]:
     unknown = [item for item in capabilities if item not in KNOWN_CAPABILITIES]
     if unknown or not capabilities:
         raise ConfigError("capabilities must be a non-empty subset of %s, got %s"
-                                % (", ".join(KNOWN_CAPABILITIES), json.dumps(list(capabilities))))
+                          % (", ".join(KNOWN_CAPABILITIES), json.dumps(list(capabilities))))
     return list(dict.fromkeys(capabilities))
 
 

@@ -27,7 +27,7 @@ import typing as t
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _process
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._daemon_options import flags_for_key
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import NeedsRoot, is_root, mask_url
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import is_root, mask_url
 
 RunCommand = t.Callable[[t.List[str]], t.Tuple[int, str, str]]
 

@@ -241,10 +241,10 @@ def check_text(text: str, docker_version: str | None) -> None:
         return
     if text.startswith("\ufeff"):
         raise ConfigError("the file starts with a UTF-8 byte order mark, which dockerd %s refuses "
-                                "(23.0 and later accept it): remove it" % docker_version)
+                          "(23.0 and later accept it): remove it" % docker_version)
     if not text.strip(" \t\r\n"):
         raise ConfigError("the file is empty, which dockerd %s refuses (23.0 and later read it as {})"
-                                % docker_version)
+                          % docker_version)
 
 
 def _did_you_mean(name: str, known: frozenset[str]) -> str:
@@ -280,7 +280,7 @@ def _check_labels(key: str, value: t.Any) -> None:
     for label in value:
         if isinstance(label, str) and "=" not in label:
             raise ConfigError('"labels": %s is not KEY=VALUE (dockerd: "bad attribute format")'
-                                    % json.dumps(label, ensure_ascii=False))
+                              % json.dumps(label, ensure_ascii=False))
 
 
 def _type_ok(kind: str, value: t.Any) -> bool:

@@ -217,7 +217,7 @@ def _check_text(body: str) -> None:
     surrogate = _SURROGATE_RE.search(body)
     if surrogate:
         raise ConfigError("cannot parse as JSON (%s): not valid UTF-8 text"
-                                % _position(body, surrogate.start()))
+                          % _position(body, surrogate.start()))
     depth, top_key = 0, None
     for token in _STRUCTURE_RE.finditer(body):
         char = token.group(0)
@@ -229,7 +229,7 @@ def _check_text(body: str) -> None:
             if depth > MAX_DEPTH:
                 where = " under %s" % top_key if top_key else ""
                 raise ConfigError("nesting deeper than %d levels%s (%s)"
-                                        % (MAX_DEPTH, where, _position(body, token.start())))
+                                  % (MAX_DEPTH, where, _position(body, token.start())))
         else:
             depth -= 1
 
@@ -241,7 +241,7 @@ def _check_tokens(value: t.Any, path: tuple[t.Any, ...]) -> None:
         duplicates = getattr(value, "duplicates", [])
         if duplicates:
             raise ConfigError("%s: duplicate key %s (dockerd would silently keep the last one)"
-                                    % (key_path(path), json.dumps(duplicates[0], ensure_ascii=False)))
+                              % (key_path(path), json.dumps(duplicates[0], ensure_ascii=False)))
         for name, item in value.items():
             _check_tokens(item, path + (name,))
     elif isinstance(value, list):

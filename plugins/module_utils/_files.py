@@ -97,7 +97,7 @@ def check_file_type(target: str) -> None:
         return
     except NotADirectoryError:
         raise ConfigError("cannot create the file: %s is not a directory"
-                                % nearest_existing(os.path.dirname(target))) from None
+                          % nearest_existing(os.path.dirname(target))) from None
     except OSError as exc:
         raise_os_error("cannot look at the file", exc)
     kind = file_kind_refused(mode)
@@ -150,10 +150,10 @@ def check_replaceable(target: str, unsafe_writes: bool) -> None:
             raise ConfigError("the file is %s: remove the flag first (chattr -%s)" % (what, what[-2]))
     if inode_flags(os.path.dirname(target)) & FS_IMMUTABLE_FL:
         raise ConfigError("the directory %s is immutable (chattr +i): remove the flag first (chattr -i)"
-                                % os.path.dirname(target))
+                          % os.path.dirname(target))
     if not unsafe_writes and target in mount_points():
         raise ConfigError("is a mount point (a bind-mounted file): a rename cannot replace it; "
-                                "set unsafe_writes: true to write it in place")
+                          "set unsafe_writes: true to write it in place")
 
 
 # --------------------------------------------------------------------------- reading
@@ -189,7 +189,7 @@ def encode(text: str) -> bytes:
         return text.encode("utf-8", "surrogateescape")
     except UnicodeEncodeError as exc:
         raise ConfigError("the result cannot be written as UTF-8 (%s at character %d)"
-                                % (exc.reason, exc.start)) from None
+                          % (exc.reason, exc.start)) from None
 
 
 def read_text(path: str, lossless: bool = False) -> str | None:
@@ -251,7 +251,7 @@ def wait_for_lock(fd: int, directory: str) -> None:
         except BlockingIOError:
             if time.monotonic() >= deadline:
                 raise ConfigError("another process has held the lock on %s for more than %g s (a stuck run?)"
-                                        % (directory, LOCK_TIMEOUT)) from None
+                                  % (directory, LOCK_TIMEOUT)) from None
             time.sleep(LOCK_POLL)
 
 

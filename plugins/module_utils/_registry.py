@@ -184,7 +184,7 @@ def validate_mirror(url: str, allow_path: bool = False) -> str:
         raise ConfigError("invalid mirror %s: is not a valid URI (%s)" % (_quote(url), exc)) from None
     if parts.scheme not in ("http", "https"):
         raise ConfigError("invalid mirror %s: unsupported scheme %s: must use https:// or http://"
-                                % (_quote(url), json.dumps(parts.scheme)))
+                          % (_quote(url), json.dumps(parts.scheme)))
     if parts.raw_query or parts.fragment:
         raise ConfigError("invalid mirror %s: query or fragment at end of the URI" % _quote(url))
     if parts.has_userinfo:

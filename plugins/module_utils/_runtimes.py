@@ -177,7 +177,7 @@ def parse_tasks(namespace: str, text: str) -> list[Task]:
         fields = line.split()
         if len(fields) != 3 or not fields[1].isdigit():
             raise ConfigError("cannot read ctr tasks ls output in namespace %s: %s"
-                                    % (namespace, json.dumps(line.strip())))
+                              % (namespace, json.dumps(line.strip())))
         tasks.append(Task(namespace, fields[0], int(fields[1]), fields[2].upper()))
     return tasks
 
@@ -237,4 +237,3 @@ def hosts_toml_mirrors(text: str, path: str) -> list[str]:
         if isinstance(capabilities, list) and "pull" in capabilities:
             mirrors.append(_host_url(key))
     return mirrors
-

@@ -174,7 +174,8 @@ options:
     type: bool
     default: false
 notes:
-  - Python 3.8 or later on the managed host; before 3.11 (no C(tomllib)) the distribution's C(python3-tomli) or C(python3-toml) package reads TOML, and the module names the package when neither is installed.
+  - Python 3.8 or later on the managed host; before 3.11 (no C(tomllib)) the distribution's C(python3-tomli) or
+    C(python3-toml) package reads TOML, and the module names the package when neither is installed.
   - The module does not restart containerd. Do it when RV(restart_needed) is true, with
     M(fleetops.docker_mirror.containerd_apply).
 seealso:

@@ -365,6 +365,7 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry i
     validate_mirror,
 )
 
+
 class Edit(t.NamedTuple):
     """One read–merge of the file: what it held, what it will hold."""
     existed: bool

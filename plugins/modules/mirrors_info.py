@@ -262,7 +262,6 @@ runtimes:
 """
 
 import os
-import time
 import typing as t
 
 from ansible.module_utils.basic import AnsibleModule

@@ -117,7 +117,8 @@ options:
 notes:
   - A mirror URL with a user name or password is refused (registries.conf has no place for it; credentials go to
     C(auth.json)). Its userinfo is masked in the message and in the arguments Ansible echoes (C(invocation)).
-  - Python 3.8 or later on the managed host; before 3.11 (no C(tomllib)) the distribution's C(python3-tomli) or C(python3-toml) package reads TOML, and the module names the package when neither is installed.
+  - Python 3.8 or later on the managed host; before 3.11 (no C(tomllib)) the distribution's C(python3-tomli) or
+    C(python3-toml) package reads TOML, and the module names the package when neither is installed.
   - Per-user files of rootless containers (C($HOME/.config/containers/registries.conf) and C(.d)) are not
     checked; when the per-user main file exists, rootless containers do not read the system drop-ins at all.
 seealso:
@@ -243,7 +244,7 @@ def refusal(finding: rc.Finding, registry: str, target: str) -> str:
     if finding.kind == "blocked":
         return ("%s blocks %s (%s): this drop-in's [[registry]] \"%s\" would be used instead and lift the block; "
                 "remove the block there first if these mirrors are wanted" % (finding.path, registry,
-                                                                             finding.written, registry))
+                                                                              finding.written, registry))
     return ("%s defines [[registry]] prefix \"%s\" again (%s) and is read after this drop-in, so it would replace "
             "these mirrors; remove that table or rename the drop-in (dropin) to sort after it"
             % (finding.path, registry, finding.written))

@@ -162,7 +162,7 @@ def test_dump_dirs(text: str, expected: list[str]) -> None:
     (DUMP_V2 % '""', (1, 7, 24), []),
     (DUMP_V3 % "''", (2, 1, 9), []),  # forky (measured): the CRI plugin reads no hosts directory
     (DUMP_V3 % '"/etc/containerd/certs.d:/etc/docker/certs.d"', (2, 2, 0), ["/etc/containerd/certs.d",
-                                                                         "/etc/docker/certs.d"]),
+                                                                            "/etc/docker/certs.d"]),
     (DUMP_V3 % "''", (2, 2, 0), []),  # 2.2.0 shows its default: an empty one was set so
     (DUMP_V3 % "''", (2, 2, 2), ["/etc/containerd/certs.d", "/etc/docker/certs.d"]),  # taken at the plugin's start
     (DUMP_V3 % "''" + '    [plugins."io.containerd.cri.v1.images".registry.mirrors."docker.io"]\n'

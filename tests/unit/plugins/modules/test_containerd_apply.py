@@ -12,7 +12,6 @@ import typing as t
 import pytest
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _errors
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon
 from ansible_collections.fleetops.docker_mirror.plugins.modules import containerd_apply
 from ansible_collections.fleetops.docker_mirror.tests.unit.plugins.modules.runtimes_fake import Runtimes
 

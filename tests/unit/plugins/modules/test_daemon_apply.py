@@ -15,7 +15,6 @@ import pytest
 from ansible.module_utils import basic
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _errors
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon
 from ansible_collections.fleetops.docker_mirror.plugins.modules import daemon_apply
 
 

@@ -24,7 +24,7 @@ import pytest
 from ansible.module_utils import basic
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _errors
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon, _files
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _files
 from ansible_collections.fleetops.docker_mirror.plugins.modules import daemon_json
 
 

@@ -14,7 +14,6 @@ import pytest
 from ansible.module_utils import basic
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _errors
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _process
 from ansible_collections.fleetops.docker_mirror.plugins.modules import mirrors_info
 from ansible_collections.fleetops.docker_mirror.tests.unit.plugins.modules.runtimes_fake import Runtimes

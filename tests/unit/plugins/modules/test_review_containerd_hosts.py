@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 
+# pylint: disable-next=unused-import
 from ansible_collections.fleetops.docker_mirror.tests.unit.plugins.modules.test_containerd_hosts import (  # noqa: F401
     MIRROR,
     SET,

@@ -65,6 +65,9 @@ def remove_created(managed: Managed) -> tuple[bool, str]:
     if not os.path.lexists(target):
         return True, "the %s this run created is already gone" % kind
     reason = unusable(target, managed)
+    if not reason and os.path.getsize(target) == 0:
+        # An empty file parses as TOML, but no writer creates one: it is somebody else's (a wrong config_path).
+        reason = "is empty, and %s never creates an empty file" % managed.writer
     if reason:
         return False, "%s %s: not removed (created: true may be a mistake)" % (target, reason)
     try:

@@ -245,6 +245,24 @@ def test_created_file_is_removed(host, files, ctd_fake) -> None:
     assert not os.path.exists(files.config)
 
 
+def test_created_file_that_is_empty_is_not_removed(host, files, ctd_fake) -> None:
+    # created: true with a config_path naming somebody's empty file: it parses as TOML, yet no writer made it.
+    os.unlink(files.copy)
+    with open(files.config, "w"):
+        pass
+    real = ctd_fake.systemctl
+
+    def systemctl(args: list[str]) -> tuple[int, str, str]:
+        if args[0] == "restart":
+            return 1, "", "Job for containerd.service failed"
+        return real(args)
+    ctd_fake.systemctl = systemctl
+    result = run(host, ctd_fake, config_path=files.config, created=True)
+    assert result["failed"] and result["rolled_back"] is False
+    assert "is empty, and containerd_hosts never creates an empty file: not removed" in result["msg"]
+    assert os.path.exists(files.config)
+
+
 def garbage(files: Files) -> None:
     with open(files.config, "a") as handle:
         handle.write("[[[ not toml\n")

@@ -202,6 +202,15 @@ def hosts_in_file(text: str) -> list[Host]:
             for url, table in (hosts.items() if isinstance(hosts, dict) else ())]
 
 
+def settings_in_file(text: str) -> tuple[str | None, list[str]]:
+    """The ``server`` and the capabilities of a hosts.toml we rendered (every host has the same ones)."""
+    data = parse_toml(text, "hosts.toml")
+    hosts = data.get("host") if isinstance(data.get("host"), dict) else {}
+    tables = [table for table in hosts.values() if isinstance(table, dict) and "capabilities" in table]
+    server = data.get("server") if isinstance(data.get("server"), str) else None
+    return server, list(tables[0]["capabilities"]) if tables else list(DEFAULT_CAPABILITIES)
+
+
 def merge_mirrors(wanted: list[Host], current: list[Host], exclusive: bool) -> list[Host]:
     """daemon_json's merge: ``exclusive`` means exactly ``wanted``; otherwise the hosts the file already lists
     (as they were, in their order), then the wanted ones it lacks, in the order given."""

@@ -569,9 +569,9 @@ def absent_change(params: dict[str, t.Any], target: str, current: str) -> Change
         kept = [host for host in ctd.hosts_in_file(current) if host.url not in unwanted]
         if not kept:
             return Change(target, current, None, prune=True)
-        registry = params["registry"]
-        server = ctd.validate_server(params["server"]) if params["server"] else ctd.default_server(registry)
-        wanted = ctd.render_hosts_toml(server, kept, ctd.validate_capabilities(params["capabilities"]))
+        # Only mirrors go: the file keeps the server and capabilities it was written with.
+        server, capabilities = ctd.settings_in_file(current)
+        wanted = ctd.render_hosts_toml(server, kept, capabilities)
     except ConfigError as exc:
         raise FileError(target, exc.message) from None
     return None if wanted == current else Change(target, current, wanted)

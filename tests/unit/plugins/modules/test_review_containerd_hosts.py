@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import os
+import tomllib
 
 # pylint: disable-next=unused-import
 from ansible_collections.fleetops.docker_mirror.tests.unit.plugins.modules.test_containerd_hosts import (  # noqa: F401
@@ -71,6 +72,14 @@ def test_absent_without_exclusive_removes_only_the_given_mirrors(host, tree) -> 
     assert MIRROR not in text and '[host."%s"]' % other in text
     assert not run(host, tree, mirrors=[MIRROR], state="absent")["changed"]
     assert run(host, tree, mirrors=[other], state="absent")["changed"] and not os.path.exists(tree.hosts_toml)
+
+
+def test_absent_of_one_mirror_keeps_the_server_and_capabilities_the_file_was_written_with(host, tree) -> None:
+    other = "http://127.0.0.1:5001"
+    run(host, tree, mirrors=[MIRROR, other], server="https://upstream.example", capabilities=["pull"])
+    assert run(host, tree, mirrors=[MIRROR], state="absent")["changed"]
+    data = tomllib.loads(host.read(tree.hosts_toml).decode())
+    assert data == {"server": "https://upstream.example", "host": {other: {"capabilities": ["pull"]}}}
 
 
 def test_absent_exclusive_or_without_mirrors_removes_the_file(host, tree) -> None:

@@ -15,7 +15,8 @@ import time
 import typing as t
 
 __all__ = ["PROC_ROOT", "FlagSyntax", "CONTAINERD_CONFIG", "DOCKERD_CONFIG_FILE", "process_argv", "flag_value",
-           "resolve_against_cwd", "ServiceConfig", "started_with"]
+           "resolve_against_cwd", "ServiceConfig", "started_with", "boot_realtime", "start_time", "process_start",
+           "started_before_change"]
 
 PROC_ROOT = "/proc"
 

@@ -37,7 +37,7 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry i
 
 __all__ = [
     "MARKER", "DEFAULT_DROPIN", "Mirror", "Table", "OtherFile", "Finding", "validate_dropin_name",
-    "validate_registry", "check_mirrors", "mirrors_from_urls", "normalise", "registry_tables", "registry_prefixes",
+    "validate_registry", "check_mirrors", "mirrors_from_urls", "normalise", "registry_tables",
     "prefix_matches", "own_tables", "merge_mirrors", "plan_tables", "render_dropin", "expected_dropin_data",
     "check_dropin", "is_ours", "find_overrides", "later_dropins", "merged_registries",
 ]
@@ -204,11 +204,6 @@ def registry_tables(text: str, path: str, dropin: bool = True) -> list[Table]:
     for table in _v1_tables(lists) if lists else _v2_tables(data):
         first.setdefault(table.prefix, table)
     return list(first.values())
-
-
-def registry_prefixes(text: str, path: str, dropin: bool = False) -> list[str]:
-    """The effective prefix of every ``[[registry]]`` of a registries.conf file."""
-    return [table.prefix for table in registry_tables(text, path, dropin)]
 
 
 def prefix_matches(ref: str, prefix: str) -> bool:

@@ -386,13 +386,6 @@ class ConfigView(t.NamedTuple):
     release: ctd.Release | None = None  # the installed containerd's (None: unknown, or not asked)
 
 
-def parse_config(config: str, config_text: str) -> dict[str, t.Any]:
-    try:
-        return ctd.parse_toml(config_text)
-    except ConfigError as exc:
-        raise FileError(config, exc.message) from None
-
-
 def plan_config(module: AnsibleModule, config: str, config_text: str | None, hosts_dir: str | None) -> ConfigView:
     """The hosts directory, the new config.toml text (or None), whether the CRI plugin reads the directory."""
     params = module.params

@@ -67,6 +67,11 @@ def test_validate_dropin_name(name: str, ok: bool) -> None:
             rc.validate_dropin_name(name)
 
 
+def prefixes_of(text: str, path: str) -> list[str]:
+    """The effective prefix of every ``[[registry]]`` of a main registries.conf file."""
+    return [table.prefix for table in rc.registry_tables(text, path, dropin=False)]
+
+
 @pytest.mark.parametrize("text, prefixes", [
     ('[[registry]]\nprefix = "docker.io"\nlocation = "x"\n', ["docker.io"]),
     ('[[registry]]\nlocation = "docker.io"\n', ["docker.io"]),
@@ -76,12 +81,12 @@ def test_validate_dropin_name(name: str, ok: bool) -> None:
     ('[[registry]]\nprefix = "a"\n[[registry]]\nprefix = "b"\nlocation = "c"\n', ["a", "b"]),
 ])
 def test_registry_prefixes(text: str, prefixes: list[str]) -> None:
-    assert rc.registry_prefixes(text, "/f.conf") == prefixes
+    assert prefixes_of(text, "/f.conf") == prefixes
 
 
 def test_registry_prefixes_unparsable_names_the_file() -> None:
     with pytest.raises(ConfigError) as info:
-        rc.registry_prefixes("[[registry]\n", "/etc/containers/registries.conf.d/10-bad.conf")
+        prefixes_of("[[registry]\n", "/etc/containers/registries.conf.d/10-bad.conf")
     assert "10-bad.conf" in info.value.message and "refuse it as well" in info.value.message
 
 
@@ -264,7 +269,7 @@ def test_plan_tables(current: dict[str, list[rc.Mirror]], present: bool,
      ["docker.io"]),
 ])
 def test_registry_prefixes_normalised(text: str, prefixes: list[str]) -> None:
-    assert rc.registry_prefixes(text, "/f.conf") == prefixes
+    assert prefixes_of(text, "/f.conf") == prefixes
 
 
 def test_later_dropin_with_trailing_slash_overrides() -> None:

@@ -88,9 +88,11 @@ options:
     default: 30
   mirrors:
     description:
-      - The mirror list the role is about to write. With it, each selected runtime that is installed is checked
-        for whether it can take the list (Podman refuses a mirror with a path), without running a command;
-        RV(runtimes.problem) names the refusal, and RV(write) is empty when any selected runtime refuses.
+      - The mirror list about to be written (the plan of M(fleetops.docker_mirror.mirrors)). With it, each
+        selected runtime that is installed is checked for whether it can take the list (Podman refuses a mirror
+        with a path), without running a command; RV(runtimes.problem) names the refusal, and RV(write) is empty
+        when any selected runtime refuses. Unless O(detect_only=true), what each runtime uses now is returned
+        too, in RV(live).
     type: list
     elements: str
   detect_only:
@@ -144,6 +146,13 @@ write:
   type: list
   elements: str
   sample: [docker, containerd]
+live:
+  description:
+    - With O(mirrors) and without O(detect_only=true), what each selected runtime uses now, one entry per
+      runtime with the keys of RV(runtimes) (RV(runtimes) then holds the plan, C(installed) and C(problem)).
+  returned: when O(mirrors) is given and O(detect_only=false)
+  type: dict
+  sample: {"containerd": {"installed": true, "state": "running", "mirrors": ["https://mirror.gcr.io"]}}
 detected:
   description:
     - The runtimes installed on the host, in the order docker, containerd, podman. C(docker) - the C(dockerd)
@@ -515,11 +524,18 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
     host = Host(module)
     detected = host.detected(params["docker_service"])
     names = selected(params["runtimes"], detected)
-    if params["mirrors"] is not None:
-        return plan(names, detected, params["mirrors"])
+    planned = plan(names, detected, params["mirrors"]) if params["mirrors"] is not None else None
     if params["detect_only"]:
-        return {"changed": False, "detected": detected,
-                "runtimes": {name: entry(name in detected, None, None, None) for name in names}}
+        return planned or {"changed": False, "detected": detected,
+                           "runtimes": {name: entry(name in detected, None, None, None) for name in names}}
+    runtimes = live_views(host, params, names)
+    if planned:
+        return {**planned, "live": runtimes}
+    return {"changed": False, "detected": detected, "runtimes": runtimes}
+
+
+def live_views(host: Host, params: dict[str, t.Any], names: list[str]) -> dict[str, dict[str, t.Any]]:
+    """What each of ``names`` uses now, as that runtime itself sees it."""
     views = {
         "docker": lambda: docker_view(host, params["registry"], params["docker_service"]),
         "containerd": lambda: containerd_view(host, params),
@@ -531,7 +547,7 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
         for view in runtimes.values():
             if view["state"] == "not-answering":
                 view["error"] = "%s; %s" % (view["error"], errors.NeedsRoot().message)
-    return {"changed": False, "detected": detected, "runtimes": runtimes}
+    return runtimes
 
 
 def main() -> None:

@@ -347,14 +347,18 @@ def lines_of(results, applied, plan: dict, live: dict, want: dict, check_mode: b
     return lines
 
 
+def _host_facts(run) -> dict:
+    return {"live_mirrors": None, "file_changed": False, "applied": "", "rolled_back": False,
+            "daemon_state": None, "run": run}
+
+
 def host_verdict(results, applied=None, plan=None, live=None, want=None, check_mode: bool = False,
                  run=None) -> dict:
     """The host's verdict: its worst runtime's verdict, stage and reason (named by the runtime when it has
     several), each runtime's own line in 'runtimes'. The host's live_mirrors, applied, rolled_back and
     daemon_state are Docker's (as in 1.x); file_changed counts every runtime."""
     plan, want = result(plan), dict(want or {})
-    facts = {"live_mirrors": None, "file_changed": False, "applied": "", "rolled_back": False,
-             "daemon_state": None, "run": run}
+    facts = _host_facts(run)
     settled = _no_runtime(plan, want)
     if settled:
         return {**facts, **settled, "runtimes": []}
@@ -367,3 +371,19 @@ def host_verdict(results, applied=None, plan=None, live=None, want=None, check_m
     reason = worst["reason"] if len(lines) == 1 else f"{worst['runtime']}: {worst['reason']}"
     shown = [{"runtime": line["runtime"], **{key: line[key] for key in LINE_KEYS}} for line in lines]
     return {**facts, "verdict": worst["verdict"], "stage": worst["stage"], "reason": reason, "runtimes": shown}
+
+
+def run_verdict(run_result, applied=None, live=None, check_mode: bool = False, run=None) -> dict:
+    """The host's verdict from what the role registered: the mirrors action's result (run_result: 'want', 'plan'
+    with each runtime's view before writing in 'live', and 'configured', one module result per runtime written),
+    the handlers' results (applied: docker, containerd, podman) and mirrors_info's result after the handlers
+    (live; {} when they did not run: then the plan's views are what each runtime uses now)."""
+    res = result(run_result)
+    if res.get("failed") and "plan" not in res:  # its arguments were refused before anything ran
+        return {**_host_facts(run), **verdict(FAILED, "configure", failure(res, "mirrors failed")), "runtimes": []}
+    plan = result(res.get("plan")) or res  # unreachable: the task's own result
+    configured = res.get("configured") or {}
+    after = result(live)
+    views = after.get("runtimes") if after.get("runtimes") is not None else plan.get("live") or {}
+    return host_verdict([configured.get(name) for name in RUNTIMES], applied, plan, {"runtimes": views},
+                        res.get("want") or {}, check_mode, run)

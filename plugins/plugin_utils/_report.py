@@ -12,13 +12,18 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 
 from ansible_collections.fleetops.docker_mirror.plugins.plugin_utils._judge import (
-    FAILED, NOT_A_FAILURE, NOT_ATTEMPTED, OK, ORDER, PENDING, STOPPED, UNREACHABLE, WOULD_CHANGE, verdict)
+    FAILED, NOT_A_FAILURE, NOT_ATTEMPTED, OK, ORDER, PENDING, RUNTIMES, STOPPED, UNREACHABLE, WOULD_CHANGE,
+    result, run_verdict, verdict)
 
 LABELS = {OK: "ok", WOULD_CHANGE: "would change", PENDING: "pending", FAILED: "FAILED",
           UNREACHABLE: "UNREACHABLE", STOPPED: "STOPPED", NOT_ATTEMPTED: "NOT RUN"}
 JUNIT_TAGS = {FAILED: "failure", STOPPED: "failure", UNREACHABLE: "error", NOT_ATTEMPTED: "skipped"}
 BATCH_FACT = "__docker_mirror_batch"
-VERDICT_FACT = "__docker_mirror_verdict"
+# What the role registers on each host: the mirrors action's result, each runtime's handler, the live view after
+# the handlers. The report judges every host from them (tasks/finish.yml has no per-host judging task).
+RUN_FACT = "__docker_mirror_run"
+APPLIED_FACTS = tuple("__docker_mirror_%s_applied" % name for name in RUNTIMES)
+LIVE_FACT = "__docker_mirror_live"
 
 
 # --- the rollout across batches ----------------------------------------------------------------------------
@@ -89,10 +94,23 @@ def build_report(records: Mapping, hosts, run, max_fail_percentage=None, check_m
             "final": last or stops, "check_mode": bool(check_mode), "hosts": entries}
 
 
+def judge(facts: list, check_mode: bool, run) -> dict | None:
+    """One host's verdict from its registered results (RUN_FACT, APPLIED_FACTS, LIVE_FACT, in that order);
+    None when the mirrors task left no result (the host stopped before it)."""
+    run_result, applied, live = facts[0], facts[1:1 + len(APPLIED_FACTS)], facts[-1]
+    if not result(run_result):
+        return None
+    return run_verdict(run_result, applied, live, check_mode, run)
+
+
 def docker_mirror_report(hostvars, play_hosts, run, max_fail_percentage=None, check_mode=False,
                          active=None) -> dict:
-    """Filter: the fleet report for the hosts of the play (ansible_play_hosts_all; active: ansible_play_hosts)."""
-    records = {h: tuple(_facts(hostvars, h, BATCH_FACT, VERDICT_FACT)) for h in play_hosts}
+    """Filter: the fleet report for the hosts of the play (ansible_play_hosts_all; active: ansible_play_hosts),
+    each host judged from what the role registered on it."""
+    records = {}
+    for host in play_hosts:
+        batch, *facts = _facts(hostvars, host, BATCH_FACT, RUN_FACT, *APPLIED_FACTS, LIVE_FACT)
+        records[host] = (batch, judge(facts, check_mode, run) if _ours(batch, run) else None)
     return build_report(records, list(play_hosts), run, max_fail_percentage, check_mode, active)
 
 

@@ -113,14 +113,20 @@ class FakeHostvars(dict):
 
 
 def test_hostvars_filters() -> None:
-    hostvars = FakeHostvars(c1={"__docker_mirror_batch": {"run": "r", "batch": 1, "hosts": ["c1"]},
-                                "__docker_mirror_verdict": {"verdict": "ok", "stage": "verify", "reason": "x",
-                                                            "run": "r"}},
+    docker = {"changed": False, "live_mirrors": [M], "daemon_state": "running",
+              "outcome": {"runtime": "docker", "apply_needed": False, "apply_action": ""}}
+    run_result = {"want": {"mirrors": [M], "runtimes": ["docker"]}, "configured": {"docker": docker},
+                  "plan": {"runtimes": {"docker": {}}, "write": ["docker"]}, "apply": {}}
+    batch = {"run": "r", "batch": 1, "hosts": ["c1", "c4"]}
+    hostvars = FakeHostvars(c1={"__docker_mirror_batch": batch, "__docker_mirror_run": run_result,
+                                "__docker_mirror_docker_applied": {"skipped": True}},
+                            c4={"__docker_mirror_batch": batch, "__docker_mirror_run": {}},  # stopped before it
                             c2={}, c3={})
-    assert docker_mirror_batch(hostvars, ["c1", "c2", "c3"], ["c2", "c3"], "r")["batch"] == 2
-    report = docker_mirror_report(hostvars, ["c1", "c2", "c3", "nosuch"], "r", 0)
-    assert [e["verdict"] for e in report["hosts"]] == ["ok"] + ["not attempted"] * 3
-    assert "run" not in report["hosts"][0]
+    assert docker_mirror_batch(hostvars, ["c1", "c2", "c3", "c4"], ["c2", "c3"], "r")["batch"] == 2
+    report = docker_mirror_report(hostvars, ["c1", "c2", "c3", "c4", "nosuch"], "r", 0)
+    assert [e["verdict"] for e in report["hosts"]] == ["ok"] + ["not attempted"] * 2 + ["failed", "not attempted"]
+    assert report["hosts"][0]["reason"] == "live mirrors " + MS and "run" not in report["hosts"][0]
+    assert report["hosts"][3]["reason"] == "stopped before its verdict (see the error above)"
 
 
 # --- summary, JSON, JUnit ----------------------------------------------------------------------------------

@@ -302,12 +302,24 @@ PATH_MIRROR = "https://harbor.example/v2/dockerhub-proxy"
 def test_plan_checks_every_runtime_before_any_write(host, fake, present, runtimes, mirrors, write,
                                                     problems) -> None:
     fake.present = present
-    result = run(host, fake, runtimes=runtimes, mirrors=mirrors)
+    result = run(host, fake, runtimes=runtimes, mirrors=mirrors, detect_only=True)
     assert result["write"] == write, result
     for name, entry in result["runtimes"].items():
         assert (entry["problem"] or "").startswith(problems.get(name, "")) and bool(entry["problem"]) == (
             name in problems), (name, entry)
     assert fake.calls == [] and host.calls() == []  # no command: the plan is read from files
+    assert "live" not in result
+
+
+def test_plan_reads_what_each_runtime_uses_unless_detect_only(host, fake) -> None:
+    """Without detect_only, one call is both the plan and the live views (the mirrors action's one reading)."""
+    fake.present = {"containerd", "ctr", "podman"}
+    result = run(host, fake, runtimes=["auto"], mirrors=[PATH_MIRROR])
+    assert result["write"] == [] and result["runtimes"]["podman"]["problem"].startswith("podman cannot")
+    assert sorted(result["live"]) == ["containerd", "docker", "podman"]
+    assert all(view["state"] for view in result["live"].values()), result["live"]
+    assert not any(view.get("problem", "").startswith("podman cannot") for view in result["live"].values()
+                   if view.get("problem"))
 
 
 # --------------------------------------------------------------------------- Docker: dockerd or its unit

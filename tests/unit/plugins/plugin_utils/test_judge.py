@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._outcome import outcome
+from ansible_collections.fleetops.docker_mirror.plugins.plugin_utils import _judge as judge
 from ansible_collections.fleetops.docker_mirror.plugins.plugin_utils._judge import host_verdict, runtime_line
 from ansible_collections.fleetops.docker_mirror.plugins.plugin_utils._report import build_report, junit, summary
 
@@ -405,3 +406,37 @@ def test_junit_has_a_case_per_host_and_runtime() -> None:
                           ("docker_mirror.containerd", "node1 [containerd]")}
     assert (suite.get("tests"), suite.get("failures")) == ("3", "1")
     assert cases[("docker_mirror.containerd", "node1 [containerd]")].find("failure") is not None
+
+
+# --- run_verdict: from what the role registers --------------------------------------------------------------
+
+CTD_OUTCOME = {"runtime": "containerd", "apply_needed": False, "apply_action": ""}
+
+
+def _run(live_before: dict, **extra) -> dict:
+    return {"want": {"mirrors": ["https://m.example"], "runtimes": ["containerd"]},
+            "plan": {"runtimes": {"containerd": {"installed": True}}, "write": ["containerd"],
+                     "live": {"containerd": live_before}},
+            "configured": {"containerd": {"changed": False, "outcome": CTD_OUTCOME}}, "apply": {}, **extra}
+
+
+@pytest.mark.parametrize("run_result, live, verdict_, reason", [
+    # nothing applied: the plan's reading stands
+    (_run({"state": "running", "mirrors": ["https://m.example"], "cri_reads_hosts_dir": True}), {}, "ok",
+     "live mirrors https://m.example/"),
+    # the handler read again after a change: its reading wins
+    (_run({"state": "running", "mirrors": []}),
+     {"runtimes": {"containerd": {"state": "running", "mirrors": ["https://m.example"]}}}, "ok",
+     "live mirrors https://m.example/"),
+    (_run({"state": "running", "mirrors": []}), {"skipped": True}, "failed",
+     "containerd does not use the wanted mirrors (missing https://m.example/)"),
+    # refused before anything ran
+    ({"failed": True, "msg": "Validation of arguments failed: runtimes: value of runtimes must be one of"}, {},
+     "failed", "Validation of arguments failed: runtimes: value of runtimes must be one of"),
+    ({"unreachable": True, "msg": "Task failed: ssh: connect to host h port 22"}, {}, "unreachable",
+     "ssh: connect to host h port 22"),
+])
+def test_run_verdict(run_result: dict, live: dict, verdict_: str, reason: str) -> None:
+    judged = judge.run_verdict(run_result, [{}, {}, {}], live, False, "r")
+    assert (judged["verdict"], judged["reason"]) == (verdict_, reason), judged
+    assert judged["run"] == "r"

@@ -1,0 +1,119 @@
+# Copyright: fleetops engineers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""plugin_utils/_configure: which runtimes the mirrors action plans and writes, with which arguments."""
+
+from __future__ import annotations
+
+import typing as t
+
+import pytest
+
+from ansible_collections.fleetops.docker_mirror.plugins.plugin_utils import _configure as cfg
+
+MIRRORS = ["https://mirror.gcr.io"]
+
+
+def args(**overrides: t.Any) -> dict[str, t.Any]:
+    """The action's arguments after its argument spec (every default filled in)."""
+    values = {name: spec.get("default") for name, spec in cfg.ARGUMENT_SPEC.items()}
+    values["registry_mirrors"] = MIRRORS
+    values.update(overrides)
+    return values
+
+
+@pytest.mark.parametrize("overrides, host_free", [
+    ({"runtimes": ["docker"]}, True),
+    ({"runtimes": "docker"}, True),  # -e docker_mirror_runtimes=docker
+    ({"runtimes": ["docker", "containerd"]}, False),
+    ({"runtimes": "docker,podman"}, False),
+    ({"runtimes": ["auto"]}, False),
+    ({"runtimes": []}, False),  # mirrors_info says what is wrong
+])
+def test_host_free_plan(overrides: dict[str, t.Any], host_free: bool) -> None:
+    plan = cfg.host_free_plan(args(**overrides))
+    assert (plan is not None) == host_free
+    if plan:
+        assert plan["write"] == ["docker"] and list(plan["runtimes"]) == ["docker"] and plan["changed"] is False
+
+
+@pytest.mark.parametrize("overrides, mirrors, detect_only", [
+    ({}, MIRRORS, False),
+    ({"state": "absent"}, [], False),  # nothing to refuse when removing
+    ({"verify": False}, MIRRORS, True),  # nothing to read: no command runs
+    ({"verify": False, "write": False}, MIRRORS, False),  # verify only reads, whatever docker_mirror_verify says
+])
+def test_info_args(overrides: dict[str, t.Any], mirrors: list[str], detect_only: bool) -> None:
+    info = cfg.info_args(args(**overrides))
+    assert info["mirrors"] == mirrors and info["detect_only"] is detect_only
+    assert "hosts_dir" not in info
+
+
+def test_info_args_pass_the_hosts_dir_when_set() -> None:
+    assert cfg.info_args(args(containerd_hosts_dir="/etc/containerd/certs.d"))["hosts_dir"] == \
+        "/etc/containerd/certs.d"
+
+
+@pytest.mark.parametrize("runtime, expected", [
+    ("docker", {"path": "/etc/docker/daemon.json", "registry_mirrors": MIRRORS, "require_daemon": True,
+                "keep_previous": False, "backup": False, "state": "present", "exclusive": False, "apply": "auto"}),
+    ("containerd", {"registry": "docker.io", "mirrors": MIRRORS, "config_path": "/etc/containerd/config.toml",
+                    "manage_config_path": True, "keep_previous": False, "state": "present", "exclusive": False,
+                    "apply": "auto"}),
+    ("podman", {"registry": "docker.io", "mirrors": MIRRORS, "dropin": "50-fleetops-docker-mirror.conf",
+                "state": "present", "exclusive": False, "apply": "auto"}),
+])
+def test_module_args(runtime: str, expected: dict[str, t.Any]) -> None:
+    assert cfg.module_args(runtime, args()) == expected
+
+
+def test_module_args_pass_insecure_registries_and_hosts_dir_only_when_set() -> None:
+    values = args(insecure_registries=["127.0.0.1:5000"], containerd_hosts_dir="/srv/certs.d")
+    assert cfg.module_args("docker", values)["insecure_registries"] == ["127.0.0.1:5000"]
+    assert cfg.module_args("containerd", values)["hosts_dir"] == "/srv/certs.d"
+
+
+def test_module_args_of_an_unknown_runtime() -> None:
+    with pytest.raises(ValueError, match="cri-o"):
+        cfg.module_args("cri-o", args())
+
+
+@pytest.mark.parametrize("overrides, plan, expected", [
+    ({}, {"write": ["podman", "docker"]}, ["docker", "podman"]),  # always docker, containerd, podman
+    ({}, {"write": []}, []),  # a runtime refused the mirrors
+    ({}, {"failed": True, "write": ["docker"]}, []),
+    ({}, {"unreachable": True}, []),
+    ({"write": False}, {"write": ["docker"]}, []),  # verify only
+])
+def test_to_write(overrides: dict[str, t.Any], plan: dict[str, t.Any], expected: list[str]) -> None:
+    assert cfg.to_write(args(**overrides), plan) == expected
+
+
+def test_fold_without_change() -> None:
+    folded = cfg.fold({"mirrors": MIRRORS}, {"write": ["docker"], "_ansible_no_log": False},
+                      {"docker": {"changed": False, "outcome": {"apply_action": ""}}})
+    assert folded["changed"] is False and folded["apply"] == {} and "diff" not in folded
+    assert "failed" not in folded and "warnings" not in folded and folded["plan"] == {"write": ["docker"]}
+
+
+def test_fold_apply_needed_without_a_file_change_is_a_change() -> None:
+    folded = cfg.fold({}, {}, {"docker": {"changed": False, "outcome": {"apply_action": "reload"}}})
+    assert folded["changed"] is True and folded["apply"] == {"docker": "reload"}
+
+
+def test_fold_a_module_that_ansible_could_not_run() -> None:
+    folded = cfg.fold({}, {}, {"podman": {"failed": True, "module_stderr": "boom"}})
+    assert folded["failed"] is True and folded["msg"] == "podman: fleetops.docker_mirror.registries_conf failed"
+
+
+def test_the_documented_options_are_the_argument_spec() -> None:
+    """plugins/modules/mirrors.py documents the action plugin: the same names, types, defaults and choices."""
+    import yaml
+
+    from ansible_collections.fleetops.docker_mirror.plugins.modules import mirrors
+
+    documented = yaml.safe_load(mirrors.DOCUMENTATION)["options"]
+    assert sorted(documented) == sorted(cfg.ARGUMENT_SPEC)
+    for name, spec in cfg.ARGUMENT_SPEC.items():
+        doc = documented[name]
+        assert (doc["type"], doc.get("default"), doc.get("choices"), doc.get("elements")) == (
+            spec["type"], spec.get("default"), spec.get("choices"), spec.get("elements")), name

@@ -88,10 +88,82 @@ options:
   registry:
     description:
       - The registry host namespace the mirrors serve, C(host[:port]), or C(_default) for every registry
-        without its own directory. It names the directory under O(hosts_dir), in lower case (containerd looks it
-        up with the host exactly as image references spell it).
+        without its own directory. It names the directory under O(hosts_dir), written in lower case (containerd
+        looks it up with the host exactly as image references spell it); C(index.docker.io) and
+        C(registry-1.docker.io) mean C(docker.io).
+      - Default C(docker.io). The one-registry form of O(registries), with O(mirrors), O(server),
+        O(capabilities) and O(skip_verify); none of them may be given with O(registries).
     type: str
-    default: docker.io
+  registries:
+    description:
+      - Every registry to mirror, each with its ordered mirrors and their TLS and header settings (the shared
+        mirror model of this collection). One hosts.toml per registry, C(<hosts_dir>/<registry>/hosts.toml),
+        written in one run with one C(config.toml) plan and one restart decision for all of them.
+      - A mirror's CA and client certificate are written next to hosts.toml as
+        C(<host>_<port>.ca.crt), C(<host>_<port>.client.cert) (mode C(0644)) and C(<host>_<port>.client.key)
+        (mode C(0600)), named by absolute path in C(ca) and C(client); a hosts.toml with a C(header) table is
+        mode C(0600). Mirrors on one host and port share these files. A file of that name the module did not
+        write is not replaced unless O(force=true).
+      - With O(exclusive=true), the directories of O(hosts_dir) whose hosts.toml this module wrote and whose
+        registry is not listed lose that file and the certificate files it names (nothing else).
+        With O(state=absent), each listed registry loses the given mirrors (all of them when none or with
+        O(exclusive=true)), and the certificate files only they named.
+      - Client keys and header values are never shown in results, diffs, messages or C(invocation).
+    type: list
+    elements: dict
+    suboptions:
+      registry:
+        description:
+          - The registry, C(host[:port]) (lower-cased; Docker Hub's aliases mean C(docker.io)) or C(_default).
+        type: str
+        required: true
+      mirrors:
+        description:
+          - Its mirrors, tried in this order before the registry itself. An empty list writes a file with the
+            registry as server only.
+        type: list
+        elements: dict
+        required: true
+        suboptions:
+          url:
+            description:
+              - The mirror, C(https://) or C(http://), checked like dockerd's mirrors; a path is allowed.
+            type: str
+            required: true
+          ca:
+            description:
+              - PEM text of the CA certificate(s) to trust for this mirror (not a file name).
+            type: str
+          client_cert:
+            description:
+              - PEM text of the client certificate for this mirror; needs O(registries[].mirrors[].client_key).
+            type: str
+          client_key:
+            description:
+              - PEM text of the unencrypted private key of O(registries[].mirrors[].client_cert).
+            type: str
+          skip_verify:
+            description:
+              - Do not verify the mirror's TLS certificate (C(https://) mirrors only).
+            type: bool
+            default: false
+          capabilities:
+            description:
+              - What containerd may do with the mirror.
+            type: list
+            elements: str
+            choices: [pull, resolve, push]
+            default: [pull, resolve]
+          override_path:
+            description:
+              - The URL's path is the registry API root (containerd appends no C(/v2)).
+            type: bool
+            default: false
+          headers:
+            description:
+              - HTTP headers sent to the mirror (for example C(Authorization)), a value or a list of values per
+                name. Values never appear in results or diffs.
+            type: dict
   mirrors:
     description:
       - Mirror URLs (C(https://) or C(http://)), tried in this order before O(server). Duplicates (with or
@@ -100,9 +172,9 @@ options:
         containerd 1.6 and 1.7 ignore the file. A scheme is written in lower case (C(HTTP://) would be read as a
         host named C(HTTP:)).
       - With O(state=absent) and O(exclusive=false), the mirrors to remove (all of them when empty).
+      - Default V([]).
     type: list
     elements: str
-    default: []
   exclusive:
     description:
       - With V(false), as with M(fleetops.docker_mirror.daemon_json), the mirrors that the hosts.toml this module
@@ -137,17 +209,15 @@ options:
   capabilities:
     description:
       - The C(capabilities) of each mirror. containerd's docs advise C(pull) only for a public mirror you do
-        not trust to resolve tags.
+        not trust to resolve tags. Default V([pull, resolve]).
     type: list
     elements: str
     choices: [pull, resolve, push]
-    default: [pull, resolve]
   skip_verify:
     description:
       - Write C(skip_verify = true) for the C(https://) mirrors (self-signed certificates). Never needed for
-        C(http://) mirrors.
+        C(http://) mirrors. Default V(false).
     type: bool
-    default: false
   force:
     description:
       - Replace a hosts.toml this module did not write (it has no marker comment). Its content is lost.
@@ -215,6 +285,26 @@ EXAMPLES = r"""
     capabilities: [pull]
   become: true
 
+- name: Mirror Docker Hub, registry.k8s.io and ghcr.io (a private CA and a token for one mirror)
+  fleetops.docker_mirror.containerd_hosts:
+    registries:
+      - registry: docker.io
+        mirrors:
+          - url: https://mirror.gcr.io
+      - registry: registry.k8s.io
+        mirrors:
+          - url: https://mirror.example.com:5443
+            ca: "{{ lookup('ansible.builtin.file', 'files/mirror-ca.pem') }}"
+            capabilities: [pull]
+      - registry: ghcr.io
+        mirrors:
+          - url: https://mirror.example.com:5443/ghcr
+            override_path: true
+            headers:
+              Authorization: "Bearer {{ vault_mirror_token }}"
+    exclusive: true
+  become: true
+
 - name: Remove the mirrors again (config.toml is left as it is)
   fleetops.docker_mirror.containerd_hosts:
     state: absent
@@ -223,10 +313,20 @@ EXAMPLES = r"""
 
 RETURN = r"""
 path:
-  description: The hosts.toml file (after following symbolic links).
+  description: The hosts.toml file (after following symbolic links); with O(registries), the first registry's.
   returned: success
   type: str
   sample: /etc/containerd/certs.d/docker.io/hosts.toml
+registries:
+  description:
+    - Per registry, its hosts.toml, whether it changed and what the result may show of its mirrors (URL,
+      capabilities, skip_verify, override_path, whether a CA or client certificate is given, header names).
+      Registries removed by O(exclusive=true) are listed with no mirrors.
+  returned: success
+  type: dict
+  sample: {"ghcr.io": {"path": "/etc/containerd/certs.d/ghcr.io/hosts.toml", "changed": true,
+           "mirrors": [{"url": "https://m.example:5443", "capabilities": ["pull"], "skip_verify": false,
+                        "override_path": false, "ca": true, "client_cert": false, "headers": ["Authorization"]}]}}
 paths:
   description: The files written or removed (in check mode, that would be).
   returned: success

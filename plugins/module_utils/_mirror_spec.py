@@ -132,9 +132,9 @@ def check_pem(text: t.Any, what: str, where: str) -> str:
 def _check_label(label: str, body: str, what: str, where: str) -> None:
     if what == "client_key":
         if not label.endswith("PRIVATE KEY") or "ENCRYPTED" in label or "Proc-Type:" in body:
+            found = "an encrypted key" if label.endswith("PRIVATE KEY") else label
             raise ConfigError("%s: client_key must be an unencrypted private key (BEGIN PRIVATE KEY, RSA PRIVATE "
-                              "KEY or EC PRIVATE KEY), not %s" % (where, "an encrypted key" if
-                                                                   label.endswith("PRIVATE KEY") else label))
+                              "KEY or EC PRIVATE KEY), not %s" % (where, found))
     elif label != "CERTIFICATE":
         raise ConfigError("%s: %s must hold certificates (BEGIN CERTIFICATE), not %s" % (where, what, label))
     try:

@@ -107,7 +107,7 @@ def test_v1_first() -> None:
 def test_v1alpha2_when_v1_is_not_served() -> None:
     containerd = FakeContainerd({V1ALPHA2: b"\x0a\x03old"})
     assert cri_pull.pull("pause:3.9", containerd) == ("runtime.v1alpha2", "old")
-    assert [method for method, _ in containerd.calls] == [V1, V1ALPHA2]
+    assert [call[0] for call in containerd.calls] == [V1, V1ALPHA2]
 
 
 def test_a_failed_pull_is_not_retried_on_the_older_api() -> None:
@@ -116,7 +116,7 @@ def test_a_failed_pull_is_not_retried_on_the_older_api() -> None:
     containerd = FakeContainerd({V1: failure, V1ALPHA2: b"\x0a\x03old"})
     with pytest.raises(cri_pull.CriError, match="x509"):
         cri_pull.pull("registry.k8s.io/pause:3.9", containerd)
-    assert [method for method, _ in containerd.calls] == [V1]
+    assert [call[0] for call in containerd.calls] == [V1]
 
 
 def test_no_cri_api_served() -> None:

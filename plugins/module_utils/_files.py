@@ -321,17 +321,18 @@ def move_into_place(module, candidate: str, target: str) -> None:
             to_native(exc), " (%s)" % cause.strerror if cause is not None and cause.strerror else "")) from None
 
 
-def write_text(module, path: str, text: str) -> None:
-    """Temporary file in the target's directory, then atomic_move. A new file is 0644 whatever the umask (the
-    file-common ``mode`` applied afterwards still wins); an existing one keeps its owner and mode."""
+def write_text(module, path: str, text: str, mode: int = NEW_FILE_MODE) -> None:
+    """Temporary file in the target's directory, then atomic_move. A new file is ``mode`` (0644; 0600 for a key)
+    whatever the umask (the file-common ``mode`` applied afterwards still wins); an existing one keeps its owner
+    and mode."""
     created = not os.path.lexists(path)
     temporary = None
     try:
         temporary = write_private(os.path.dirname(path), encode(text), "." + os.path.basename(path) + ".")
-        os.chmod(temporary, NEW_FILE_MODE)
+        os.chmod(temporary, mode)
         move_into_place(module, temporary, path)
         if created:
-            os.chmod(path, NEW_FILE_MODE)  # atomic_move gives a new file 0666 & ~umask
+            os.chmod(path, mode)  # atomic_move gives a new file 0666 & ~umask
     except OSError as exc:
         raise FileError(path, "cannot write the file: %s" % (exc.strerror or to_native(exc))) from None
     finally:
@@ -361,6 +362,7 @@ class Write(t.NamedTuple):
     before: str | None
     after: str | None
     prune: bool = False
+    mode: int = NEW_FILE_MODE  # of the file when it is new (0600 for a key)
 
 
 # A validator gets the name of a candidate file holding the new text and raises ConfigError to refuse it.
@@ -445,7 +447,7 @@ def apply_writes(module, writes: t.Sequence[Write], keep_previous_of: str | None
                 remove_file(write.path, write.prune)
             else:
                 made_directories.extend(make_directories(os.path.dirname(write.path)))
-                write_text(module, write.path, write.after)
+                write_text(module, write.path, write.after, write.mode)
             done.append(write)
     except BaseException:
         undo_writes(module, done)
@@ -464,7 +466,7 @@ def undo_writes(module, done: list[Write]) -> None:
                 remove_file(write.path)
             else:
                 make_directories(os.path.dirname(write.path))
-                write_text(module, write.path, write.before)
+                write_text(module, write.path, write.before, write.mode)
 
 
 # --------------------------------------------------------------------------- the module's result

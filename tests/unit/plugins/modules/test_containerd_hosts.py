@@ -378,10 +378,10 @@ def test_unreadable_config_toml(host, tree, raw: bytes | None, fragment: str) ->
 def test_failed_config_write_restores_hosts_toml(host, tree, monkeypatch) -> None:
     real_write = _files.write_text
 
-    def write_text(module, path, text):
+    def write_text(module, path, text, *mode):
         if path == tree.config:
             raise containerd_hosts.FileError(path, "cannot write the file: No space left on device")
-        real_write(module, path, text)
+        real_write(module, path, text, *mode)
 
     monkeypatch.setattr(_files, "write_text", write_text)
     before = snapshot(tree.etc)
@@ -495,10 +495,10 @@ def test_keep_previous_makes_no_copy(host, tree, case: str) -> None:
 def test_keep_previous_copy_removed_when_config_write_fails(host, tree, monkeypatch) -> None:
     real_write = _files.write_text
 
-    def write_text(module, path, text):
+    def write_text(module, path, text, *mode):
         if path == tree.config:
             raise containerd_hosts.FileError(path, "cannot write the file: No space left on device")
-        real_write(module, path, text)
+        real_write(module, path, text, *mode)
 
     monkeypatch.setattr(_files, "write_text", write_text)
     before = snapshot(tree.etc)

@@ -31,6 +31,7 @@ class Tree(t.NamedTuple):
     conf_dir: str
     main_conf: str
     dropin: str
+    certs_dir: str
 
 
 @pytest.fixture
@@ -40,12 +41,13 @@ def tree(host) -> Tree:
     main_conf = os.path.join(etc, "registries.conf")
     host.write(main_conf, 'unqualified-search-registries = ["docker.io"]\n')
     os.makedirs(conf_dir)
-    return Tree(etc, conf_dir, main_conf, os.path.join(conf_dir, rc.DEFAULT_DROPIN))
+    return Tree(etc, conf_dir, main_conf, os.path.join(conf_dir, rc.DEFAULT_DROPIN), os.path.join(etc, "certs.d"))
 
 
 def run(host, tree: Tree, check_mode: bool = False, diff: bool = False, **params: t.Any) -> dict[str, t.Any]:
     params.setdefault("conf_dir", tree.conf_dir)
     params.setdefault("main_conf", tree.main_conf)
+    params.setdefault("certs_dir", tree.certs_dir)
     return host.run(registries_conf.main, check_mode=check_mode, diff=diff, **params)
 
 
@@ -61,7 +63,8 @@ def warnings(monkeypatch) -> list[str]:
 
 def test_writes_dropin(host, tree) -> None:
     result = run(host, tree, mirrors=[MIRROR, "http://10.0.0.5:5000/"])
-    assert set(result) == {"changed", "failed", "path", "apply_needed", "apply_action", "outcome"}
+    assert set(result) == {"changed", "failed", "path", "apply_needed", "apply_action", "outcome", "unsupported"}
+    assert result["unsupported"] == []
     assert result["changed"] and result["path"] == tree.dropin
     assert tomllib.loads(host.read(tree.dropin).decode()) == {"registry": [{
         "prefix": "docker.io", "location": "docker.io",

@@ -27,8 +27,23 @@ description:
     registry's table only and keeps the others, so runs for C(docker.io) and C(quay.io) through the same drop-in
     both stay. A drop-in written by version 1.x (one C(docker.io) table) is read as it is.
   - Mirror URLs are given as for dockerd (the same list as the C(registry-mirrors) of daemon.json) and checked
-    the same way; the scheme-less C(location) is derived, and a C(http://) mirror gets C(insecure = true). A
-    mirror with a path is refused, because registries.conf reads a path as a namespace on the mirror.
+    the same way; the scheme-less C(location) is derived, and a C(http://) mirror gets C(insecure = true). In
+    O(mirrors) a mirror with a path is refused, because registries.conf reads a path as a namespace on the mirror
+    (C(location/library/IMAGE) under C(/v2/)), not as the API root dockerd and containerd take it for.
+  - O(registries) gives every registry with its mirrors in the model every runtime module of this collection
+    takes (the role's C(docker_mirror_registries)); one C([[registry]]) per registry, its mirrors in order.
+    C(skip_verify) is written as C(insecure = true) (containers-image then skips TLS verification for that mirror,
+    and may fall back to plain http). A mirror's C(ca), C(client_cert) and C(client_key) are written to
+    O(certs_dir)C(/<mirror host:port>/) as C(ca.crt), C(client.cert) (0644) and C(client.key) (0600), each starting
+    with the marker comment line (PEM readers skip it), which is how the module knows them as its own.
+  - What registries.conf cannot express is reported in RV(unsupported), never a failure, and the rest is written.
+    C(headers) (the mirror is written without them; credentials go to auth.json). C(capabilities) with C(push)
+    (containers-image never pushes to a mirror). C(capabilities) without C(resolve) is written as
+    C(pull-from-mirror = "digest-only") (tag pulls then fetch everything from the registry), and reported; Podman
+    before 4.1 (containers-image before 5.21, such as Debian 11's 3.0.1) ignores that key, so there the mirror is
+    left out. Without C(pull) the mirror is left out. A URL path is expressible only with C(override_path) and a
+    C(/v2/NAMESPACE) root (written as C(location = "host/NAMESPACE"), the same requests containerd sends); any
+    other path leaves the mirror out.
   - Containers read the main file O(main_conf) first (version 1 or 2, not both), then the C(.conf) files of
     O(conf_dir) in byte order (version 2 only). A C([[registry]]) without C(prefix) has its C(location) as
     prefix, and trailing slashes are stripped (C(prefix = "docker.io/") is C(docker.io)). Within one file the
@@ -67,6 +82,68 @@ options:
         C([[registry]]) table. containerd's C(_default) means nothing in registries.conf and is refused.
     type: str
     default: docker.io
+  registries:
+    description:
+      - Every registry with its mirrors, in the model shared by every runtime module of this collection. Mutually
+        exclusive with O(registry) and O(mirrors) (which are its one-registry case).
+      - With O(exclusive=true), our drop-in holds exactly these registries (tables of others are removed with their
+        certificate files) and each exactly these mirrors; with V(false), as for O(mirrors), per registry.
+      - With O(state=absent), the given mirrors leave each given registry (the whole table when none is given).
+    type: list
+    elements: dict
+    version_added: 2.0.0
+    suboptions:
+      registry:
+        description:
+          - C(host[:port]); C(index.docker.io) and C(registry-1.docker.io) mean C(docker.io); C(_default) is refused.
+        type: str
+        required: true
+      mirrors:
+        description:
+          - The mirrors, tried in this order before the registry.
+        type: list
+        elements: dict
+        required: true
+        suboptions:
+          url:
+            description: The mirror, C(https://) or C(http://) (http writes C(insecure = true)).
+            type: str
+            required: true
+          ca:
+            description: PEM text of the CA certificates to trust for this mirror (written as C(ca.crt)).
+            type: str
+          client_cert:
+            description: PEM text of a client certificate (C(client.cert)); needs O(registries[].mirrors[].client_key).
+            type: str
+          client_key:
+            description: PEM text of the client certificate's unencrypted key (C(client.key), mode 0600). Never shown.
+            type: str
+          skip_verify:
+            description: Skip TLS verification of the mirror (written as C(insecure = true)).
+            type: bool
+            default: false
+          capabilities:
+            description:
+              - What the mirror serves, as containerd names it; see the description for how it is written.
+            type: list
+            elements: str
+            choices: [pull, resolve, push]
+            default: [pull, resolve]
+          override_path:
+            description: The URL path is the API root (no C(/v2) appended); only C(/v2/NAMESPACE) is expressible.
+            type: bool
+            default: false
+          headers:
+            description: HTTP headers for the mirror; not expressible in registries.conf (reported). Never shown.
+            type: dict
+  certs_dir:
+    description:
+      - The containers-certs.d(5) directory the certificate files of O(registries) go to, one directory per mirror
+        C(host:port). Files there the module did not write are never changed or removed; one in the way of a file
+        to write, with other content, is refused (naming it).
+    type: path
+    default: /etc/containers/certs.d
+    version_added: 2.0.0
   mirrors:
     description:
       - Mirror URLs (C(https://) or C(http://), no path), tried in this order before O(registry). Duplicates
@@ -153,6 +230,26 @@ EXAMPLES = r"""
     exclusive: true
   become: true
 
+- name: Every registry a Kubernetes node pulls from, one with a private CA and a client certificate
+  fleetops.docker_mirror.registries_conf:
+    registries:
+      - registry: docker.io
+        mirrors:
+          - url: https://mirror.example:5443
+      - registry: registry.k8s.io
+        mirrors:
+          - url: https://k8s-mirror.example
+            ca: "{{ lookup('ansible.builtin.file', 'files/mirror-ca.pem') }}"
+            client_cert: "{{ lookup('ansible.builtin.file', 'files/node.pem') }}"
+            client_key: "{{ vault_node_key }}"
+      - registry: quay.io
+        mirrors:
+          - url: https://harbor.example/v2/quay-proxy   # a Harbor proxy-cache project
+            override_path: true
+    exclusive: true
+  become: true
+  register: podman_mirrors
+
 - name: Remove docker.io's mirrors again (the drop-in goes with its last table)
   fleetops.docker_mirror.registries_conf:
     state: absent
@@ -172,13 +269,36 @@ outcome:
   description: Podman's result in the shape every runtime module of this collection returns (stage V(configure)).
   returned: success
   type: dict
+unsupported:
+  description:
+    - The settings of O(registries) registries.conf cannot express, one per mirror and setting (empty otherwise).
+  returned: success
+  type: list
+  elements: dict
+  version_added: 2.0.0
+  contains:
+    registry:
+      description: The registry.
+      type: str
+    mirror:
+      description: The mirror URL (userinfo masked).
+      type: str
+    what:
+      description: "The setting, such as C(headers: Authorization) (names only, never values)."
+      type: str
+    why:
+      description: Why, and what was written instead (the mirror without it, or left out).
+      type: str
+  sample: [{registry: quay.io, mirror: "https://q.example", what: "headers: Authorization", why: "..."}]
 path:
   description: The drop-in file (after following symbolic links).
   returned: success
   type: str
   sample: /etc/containers/registries.conf.d/50-fleetops-docker-mirror.conf
 diff:
-  description: The drop-in's text before and after.
+  description:
+    - The drop-in's text before and after; a list of such dicts (the drop-in first) when certificate files change
+      too (a client key's text is never shown).
   returned: when diff mode is on
   type: dict
   contains:

@@ -483,9 +483,11 @@ def test_unsupported_settings_are_reported_not_failed(host, tree) -> None:
     assert "t0ken-value" not in json.dumps(result)
 
 
+DIGEST_ONLY = {"location": "m.example", "pull-from-mirror": "digest-only"}
+
+
 @pytest.mark.parametrize("version, written", [
-    ("podman version 3.0.1", []), ("podman version 4.3.1", [{"location": "m.example", "pull-from-mirror": "digest-only"}]),
-    (None, [{"location": "m.example", "pull-from-mirror": "digest-only"}]),
+    ("podman version 3.0.1", []), ("podman version 4.3.1", [DIGEST_ONLY]), (None, [DIGEST_ONLY]),
 ])
 def test_pull_only_mirror_follows_the_installed_podman(host, tree, version: str | None, written) -> None:
     if version is not None:

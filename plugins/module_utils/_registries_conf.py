@@ -17,6 +17,10 @@ lists become tables with ``blocked`` / ``insecure`` set.
 
 Our drop-in holds one ``[[registry]]`` per registry it was given (by prefix, sorted), each owned by the runs for
 that registry: a run rewrites its own table and keeps the others.
+
+The shared mirror model (``_mirror_spec``) is planned here too: what registries.conf can express of each mirror
+(the rest reported as ``Unsupported``), and the containers-certs.d(5) files of its CA and client certificate,
+which carry our marker line so that only files we wrote are ever replaced or removed.
 """
 
 from __future__ import annotations
@@ -40,6 +44,11 @@ __all__ = [
     "validate_registry", "check_mirrors", "mirrors_from_urls", "normalise", "registry_tables",
     "prefix_matches", "own_tables", "merge_mirrors", "plan_tables", "render_dropin", "expected_dropin_data",
     "check_dropin", "is_ours", "find_overrides", "later_dropins", "merged_registries",
+    # the shared mirror model (``registries``) and certs.d
+    "DIGEST_ONLY", "PULL_FROM_MIRROR_SINCE", "Unsupported", "podman_release", "knows_pull_from_mirror",
+    "mirror_location", "mirror_pull_from", "plan_mirror", "Plan", "plan_registries", "absent_locations",
+    "merge_registries", "remove_registries", "CERTS_DIR", "CERT_FILES", "CertFile", "CertChange", "location_host",
+    "cert_files", "cert_hosts", "cert_paths", "plan_certs",
 ]
 
 MARKER = "# Managed by fleetops.docker_mirror.registries_conf: edits here are overwritten."
@@ -441,8 +450,8 @@ def mirror_pull_from(registry: str, mirror: t.Any, knows: bool) -> tuple[str | N
     capabilities = set(mirror.capabilities)
     gaps = []
     if "push" in capabilities:
-        gaps.append(_gap(registry, mirror, "capabilities: push", "containers-image never pushes to a mirror "
-                                                                  "(pushes go to the registry); pulls use it"))
+        gaps.append(_gap(registry, mirror, "capabilities: push",
+                         "containers-image never pushes to a mirror (pushes go to the registry); pulls use it"))
     if "pull" not in capabilities:
         return None, gaps + [_gap(registry, mirror, "capabilities: %s" % ", ".join(mirror.capabilities),
                                   "containers-image fetches the whole image from the mirror that resolves it: a "
@@ -524,8 +533,8 @@ def remove_registries(current: dict[str, list[Mirror]], unwanted: dict[str, list
     planned = dict(current)
     for prefix, locations in unwanted.items():
         gone = set(locations or ())
-        left = [] if exclusive or locations is None else [item for item in current.get(prefix, [])
-                                                         if item.location not in gone]
+        kept = current.get(prefix, [])
+        left = [] if exclusive or locations is None else [item for item in kept if item.location not in gone]
         if left:
             planned[prefix] = left
         else:

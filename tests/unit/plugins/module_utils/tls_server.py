@@ -27,19 +27,20 @@ LOOPBACK = "127.0.0.1"
 class Pki:
     """A CA and the certificates it signed, written as PEM files in ``directory``."""
 
-    def __init__(self, directory: str, name: str = "test CA") -> None:
+    def __init__(self, directory: str, name: str = "test CA", key_usage: bool = True) -> None:
         self.directory = directory
         self.key = ec.generate_private_key(ec.SECP256R1())
         subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
         self.name = subject
         now = datetime.datetime.now(datetime.timezone.utc)
-        self.cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
-                     .public_key(self.key.public_key()).serial_number(x509.random_serial_number())
-                     .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=2))
-                     .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-                     .add_extension(x509.KeyUsage(True, False, False, False, False, True, True, False, False),
-                                    critical=True)
-                     .sign(self.key, hashes.SHA256()))
+        builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+                   .public_key(self.key.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=2))
+                   .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True))
+        if key_usage:  # ``openssl req -x509`` makes a CA without it, which Go accepts
+            builder = builder.add_extension(x509.KeyUsage(True, False, False, False, False, True, True, False, False),
+                                            critical=True)
+        self.cert = builder.sign(self.key, hashes.SHA256())
         self.ca_file = self._write(name.replace(" ", "_") + ".crt", self.cert.public_bytes(serialization.Encoding.PEM))
 
     def _write(self, name: str, data: bytes) -> str:

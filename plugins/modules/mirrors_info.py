@@ -60,9 +60,37 @@ options:
     default: [auto]
   registry:
     description:
-      - The registry whose mirrors are reported, C(host[:port]).
+      - The registry whose mirrors are reported in RV(runtimes.mirrors), C(host[:port]).
     type: str
     default: docker.io
+  registries:
+    description:
+      - The registries reported in RV(runtimes.registries), C(host[:port]) each (C(docker.io)'s aliases mean
+        C(docker.io); C(_default) is containerd's default entry). Default - [O(registry)].
+    type: list
+    elements: str
+  probe:
+    description:
+      - Ask every mirror of every registry in O(registries) C(GET /v2/) (or its path as written with containerd's
+        C(override_path)) the way that runtime reaches it - containerd with the C(ca), C(client), C(skip_verify)
+        and C(header) of its hosts.toml; Podman/CRI-O with the C(certs.d/<host:port>/) files containers/image
+        reads and, for an C(insecure) mirror, no verification then plain HTTP; Docker with
+        C(/etc/docker/certs.d/<host:port>/), unverified for an insecure registry (a loopback mirror, by
+        default). The system's CAs are trusted as well, as every runtime does.
+      - Header values are read from the runtime's own file and sent; they are never returned.
+      - V(false) asks no mirror (RV(runtimes.registries.probes) is null).
+    type: bool
+    default: false
+  probe_timeout:
+    description: Seconds each probe may take (connect, TLS and answer).
+    type: float
+    default: 5
+  probe_image:
+    description:
+      - An image (C(NAME[:TAG]) or C(NAME@DIGEST)) whose manifest is resolved (C(HEAD)) through each runtime's
+        mirrors of the registry it lives on, in order, until one has it (RV(runtimes.registries.image)). Implies
+        O(probe=true).
+    type: str
   containerd_config:
     description:
       - containerd's configuration file; read by C(containerd config dump) and compared with the start time of
@@ -128,6 +156,14 @@ EXAMPLES = r"""
   fleetops.docker_mirror.mirrors_info:
     detect_only: true
   register: __docker_mirror_detect
+
+- name: Would a pull through every mirror of these registries work (CA, client certificate, header)?
+  fleetops.docker_mirror.mirrors_info:
+    registries: [docker.io, registry.k8s.io, quay.io]
+    probe: true
+    probe_image: registry.k8s.io/pause:3.10
+  become: true
+  register: __docker_mirror_probe
 
 - name: Only containerd and Podman, for a private registry
   fleetops.docker_mirror.mirrors_info:
@@ -228,6 +264,28 @@ runtimes:
           that defines it (C(images under docker.io/library bypass the mirrors ([[registry]] prefix
           docker.io/library in FILE))).
       type: str
+    registries:
+      description:
+        - Every registry of O(registries) as this runtime pulls it; V({}) when the runtime is not installed or its
+          mirrors are unknown (RV(runtimes.mirrors) is null).
+        - C(mirrors) - as RV(runtimes.mirrors), for that registry; null when unknown (a file that cannot be read,
+          or not supported).
+        - C(source) - where they come from - containerd the hosts.toml it reads (its own directory under
+          C(hosts_dir), else C(_default)); Podman the file that defines the C([[registry]]) (V(podman info) when
+          the files could not be read); Docker V(docker info) for C(docker.io), with the containerd image store
+          C(/etc/docker/certs.d/<registry>/hosts.toml) for another registry.
+        - C(hosts) - how each mirror is reached, in order - C(url), C(capabilities) (containerd), C(ca) (files),
+          C(client) (certificate, key pairs), C(skip_verify), C(override_path), C(headers) (names only),
+          C(certs_dir) (Podman, Docker), C(error) (certificate files the runtime cannot use).
+        - C(probes) - with O(probe), one per mirror a pull tries - C(mirror), C(ok) (the registry API answers -
+          200, or 401 with C(note) saying it wants credentials), C(status), C(error) (why a pull would fail, in the
+          runtimes' words, such as the x509 "certificate signed by unknown authority"), C(note); null without
+          O(probe).
+        - C(image) - with O(probe_image) on this registry - C(name), C(mirror) (the one that had it, or null),
+          C(ok), C(tried) (each mirror asked, as C(probes)).
+        - C(error) - the registry's file cannot be read; C(unsupported) - why the runtime cannot mirror it
+          (V(classic Docker mirrors docker.io only)).
+      type: dict
     podman_version:
       description: podman only. The version C(podman info) reports; null when it did not answer or was not run.
       type: str

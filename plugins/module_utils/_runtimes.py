@@ -292,8 +292,10 @@ def podman_mirror_locations(registries: dict[str, t.Any], registry: str) -> list
     return [(url, url.startswith("http://")) for url in urls]
 
 
-def certs_from_names(directory: str, names: t.Iterable[str]) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...],
-                                                                       str | None]:
+CertFiles = t.Tuple[t.Tuple[str, ...], t.Tuple[t.Tuple[str, str], ...], t.Optional[str]]
+
+
+def certs_from_names(directory: str, names: t.Iterable[str]) -> CertFiles:
     """(CA files, client pairs, error) of a certs.d directory as Docker's ReadCertsDirectory and containers/image's
     SetupCertificates read it: every ``*.crt`` a CA, every ``*.cert`` with the ``*.key`` of the same name a client
     pair; a certificate without its key (or a key without its certificate) fails every pull."""

@@ -165,8 +165,8 @@ def test_containerd_probe_image_tries_mirrors_in_order(host, fake, lab: Lab) -> 
     before = len(lab.plain.requests)
     image = registries(host, fake, "containerd", probe_image="busybox")["docker.io"]["image"]
     assert (image["name"], image["mirror"], image["ok"]) == ("busybox", lab.plain.url, True)
-    assert [(item["mirror"], item["status"]) for item in image["tried"]] == [(lab.empty.url, 404),
-                                                                            (lab.plain.url, 200)]
+    tried = [(item["mirror"], item["status"]) for item in image["tried"]]
+    assert tried == [(lab.empty.url, 404), (lab.plain.url, 200)]
     method, path, dummy = lab.plain.requests[-1]
     assert (method, path) == ("HEAD", IMAGE + "?ns=docker.io") and len(lab.plain.requests) == before + 2
 
@@ -208,10 +208,10 @@ def test_docker_io_mirror_as_dockerd_reaches_it(host, fake, lab: Lab, docker_cer
                                                 error: str | None) -> None:
     host_port = lab.tls.url.split("//")[1]
     for name, what in files.items():
-        host.write(os.path.join(docker_certs, host_port, name), read(lab.pki.ca_file if what == "ca" else
-                                                                    lab.client[0]))
-    host.set(mirrors=[lab.tls.url], info_extra={"RegistryConfig": {"Mirrors": [lab.tls.url],
-                                                                    "InsecureRegistryCIDRs": cidrs}})
+        source = lab.pki.ca_file if what == "ca" else lab.client[0]
+        host.write(os.path.join(docker_certs, host_port, name), read(source))
+    registry_config = {"Mirrors": [lab.tls.url], "InsecureRegistryCIDRs": cidrs}
+    host.set(mirrors=[lab.tls.url], info_extra={"RegistryConfig": registry_config})
     docker_io = registries(host, fake, "docker", probe=True)["docker.io"]
     shown = docker_io["hosts"][0]
     assert shown["skip_verify"] is skip_verify

@@ -114,6 +114,7 @@ class DockerInfo(t.NamedTuple):
     mirrors: list[str] | None
     error: str | None
     denied: bool = False  # the socket refused this user
+    info: dict | None = None  # the whole answer (RegistryConfig, Driver, DriverStatus), when it answered
 
 
 def parse_docker_info(rc: int, stdout: str, stderr: str) -> DockerInfo:
@@ -138,7 +139,7 @@ def parse_docker_info(rc: int, stdout: str, stderr: str) -> DockerInfo:
     registry_config = info.get("RegistryConfig")
     mirrors = registry_config.get("Mirrors") if isinstance(registry_config, dict) else None
     mirrors = mirrors if isinstance(mirrors, list) else []
-    return DockerInfo(True, version.strip(), [mask_url(str(mirror)) for mirror in mirrors], None)
+    return DockerInfo(True, version.strip(), [mask_url(str(mirror)) for mirror in mirrors], None, info=info)
 
 
 def docker_info(run_command: RunCommand, docker: str | None, timeout_bin: str | None = None,
@@ -420,6 +421,7 @@ class DaemonStatus(t.NamedTuple):
     error: str | None
     daemon: DaemonProcess | None
     denied: bool = False
+    info: dict | None = None  # docker info's answer when it answered
 
 
 def service_active(run_command: RunCommand, systemctl: str | None, service: str) -> bool:
@@ -457,7 +459,7 @@ def probe(run_command: RunCommand, bins: dict[str, str | None], service: str = "
                             daemon)
     info = live_info(run_command, bins)
     if info.answered:
-        return DaemonStatus("running", info.version, info.mirrors, None, daemon)
+        return DaemonStatus("running", info.version, info.mirrors, None, daemon, info=info.info)
     return DaemonStatus("not-answering", dockerd_version(run_command, dockerd), None,
                         "dockerd is not answering: %s" % info.error, daemon, info.denied)
 

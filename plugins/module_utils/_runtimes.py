@@ -13,19 +13,24 @@ Mirrors are returned in the daemon.json form (``https://host[:port]``, ``http://
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import posixpath
 import re
 import typing as t
+import urllib.parse
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _containerd as ctd
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._daemon import first_line
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError, mask_url
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._probe import Target
 
 __all__ = [
     "RUNTIMES", "PODMAN_FAMILY", "PodmanInfo", "Task", "parse_podman_info", "podman_mirrors", "url_form",
     "parse_namespaces", "parse_tasks", "running_tasks", "interrupted_tasks", "dump_dirs", "hosts_toml_mirrors",
     "hosts_file_candidates", "first_line", "error_line", "CRI_PLUGINS", "DumpView", "parse_dump",
-    "podman_problem",
+    "podman_problem", "CONTAINERD_ALL_CAPABILITIES", "containerd_hosts", "host_view", "host_target",
+    "podman_mirror_locations", "certs_from_names", "docker_secure", "containerd_image_store", "url_host_port",
 ]
 
 RUNTIMES = ("docker", "containerd", "podman")
@@ -237,3 +242,106 @@ def hosts_toml_mirrors(text: str, path: str) -> list[str]:
         if isinstance(capabilities, list) and "pull" in capabilities:
             mirrors.append(_host_url(key))
     return mirrors
+
+
+# --------------------------------------------------------------------------- how each runtime reaches a mirror
+
+# What containerd gives a [host] table without capabilities (remotes/docker/config/hosts.go).
+CONTAINERD_ALL_CAPABILITIES = ("pull", "resolve", "push")
+
+
+def _absolute(path: str, base: str) -> str:
+    """containerd reads a relative ca/client path from the hosts.toml's directory (makeAbsPath)."""
+    return path if posixpath.isabs(path) else posixpath.join(base, path)
+
+
+def containerd_hosts(text: str, path: str) -> list[ctd.Host]:
+    """The ``[host]`` tables of the hosts.toml at ``path`` in file order, URL in the daemon.json form and certificate
+    paths absolute, as containerd reads them. The header values are in them: never return them."""
+    base = posixpath.dirname(path)
+    ctd.parse_toml(text, path)  # a message naming the file (hosts_in_file names none)
+    return [host._replace(url=_host_url(host.url), capabilities=host.capabilities or CONTAINERD_ALL_CAPABILITIES,
+                          ca=tuple(_absolute(item, base) for item in host.ca),
+                          client=tuple((_absolute(cert, base), _absolute(key, base)) for cert, key in host.client))
+            for host in ctd.hosts_in_file(text)]
+
+
+def host_view(host: ctd.Host, certs_dir: str | None = None, error: str | None = None) -> dict[str, t.Any]:
+    """What a result shows of how a runtime reaches one mirror: header names only, never their values."""
+    return {"url": mask_url(host.url), "capabilities": list(host.capabilities) if host.capabilities else None,
+            "ca": list(host.ca), "client": [list(pair) for pair in host.client], "skip_verify": host.skip_verify,
+            "override_path": host.override_path, "headers": [name for name, dummy in host.header],
+            "certs_dir": certs_dir, "error": error}
+
+
+def host_target(host: ctd.Host, http_fallback: bool = False) -> Target:
+    """The probe of ``host``: its CAs, its first client pair (the one Go's TLS offers first), skip_verify, headers."""
+    return Target(host.url, host.ca, host.client[0] if host.client else None, host.skip_verify, host.header,
+                  host.override_path, http_fallback)
+
+
+def url_host_port(url: str) -> str:
+    """``host[:port]`` of a URL: the name of a mirror's certificate directory."""
+    return urllib.parse.urlsplit(url).netloc.rpartition("@")[2]
+
+
+def podman_mirror_locations(registries: dict[str, t.Any], registry: str) -> list[tuple[str, bool]]:
+    """(URL, insecure) of each mirror of ``registry``'s ``[[registry]]``, in order; the URL's path is the
+    repository prefix containers/image puts before the image name (the registry API is at ``/v2/`` of the host)."""
+    urls = podman_mirrors(registries, registry)
+    return [(url, url.startswith("http://")) for url in urls]
+
+
+CertFiles = t.Tuple[t.Tuple[str, ...], t.Tuple[t.Tuple[str, str], ...], t.Optional[str]]
+
+
+def certs_from_names(directory: str, names: t.Iterable[str]) -> CertFiles:
+    """(CA files, client pairs, error) of a certs.d directory as Docker's ReadCertsDirectory and containers/image's
+    SetupCertificates read it: every ``*.crt`` a CA, every ``*.cert`` with the ``*.key`` of the same name a client
+    pair; a certificate without its key (or a key without its certificate) fails every pull."""
+    names = sorted(names)
+    cas = tuple(posixpath.join(directory, name) for name in names if name.endswith(".crt"))
+    pairs, error = [], None
+    for name in names:
+        stem, dot, suffix = name.rpartition(".")
+        if suffix == "cert" and stem + ".key" not in names:
+            error = error or "missing key %s.key for client certificate %s" % (stem, posixpath.join(directory, name))
+        elif suffix == "key" and stem + ".cert" not in names:
+            error = error or "missing client certificate %s.cert for key %s" % (stem, posixpath.join(directory, name))
+        elif suffix == "cert":
+            pairs.append((posixpath.join(directory, name), posixpath.join(directory, stem + ".key")))
+    return cas, tuple(pairs), error
+
+
+def docker_secure(host_port: str, registry_config: t.Any, addresses: t.Iterable[str]) -> bool:
+    """Whether dockerd verifies TLS for ``host_port`` (moby's isSecureIndex): its ``IndexConfigs`` entry, else no
+    address of the host in ``InsecureRegistryCIDRs`` (127.0.0.0/8 by default: a loopback mirror is not verified)."""
+    config = registry_config if isinstance(registry_config, dict) else {}
+    indexes = config.get("IndexConfigs") if isinstance(config.get("IndexConfigs"), dict) else {}
+    index = indexes.get(host_port)
+    if isinstance(index, dict) and isinstance(index.get("Secure"), bool):
+        return index["Secure"]
+    networks = []
+    for cidr in config.get("InsecureRegistryCIDRs") or []:
+        try:
+            networks.append(ipaddress.ip_network(str(cidr), strict=False))
+        except ValueError:
+            continue
+    for address in addresses:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            continue
+        if any(ip.version == network.version and ip in network for network in networks):
+            return False
+    return True
+
+
+def containerd_image_store(info: t.Any) -> bool:
+    """Whether ``docker info`` shows the containerd image store (its Driver or DriverStatus names the snapshotter
+    service, ``io.containerd.snapshotter.v1``)."""
+    if not isinstance(info, dict):
+        return False
+    status = info.get("DriverStatus") if isinstance(info.get("DriverStatus"), list) else []
+    words = [info.get("Driver")] + [item for pair in status if isinstance(pair, list) for item in pair]
+    return any(isinstance(word, str) and word.startswith("io.containerd.snapshotter.v1") for word in words)

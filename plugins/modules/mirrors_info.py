@@ -60,9 +60,37 @@ options:
     default: [auto]
   registry:
     description:
-      - The registry whose mirrors are reported, C(host[:port]).
+      - The registry whose mirrors are reported in RV(runtimes.mirrors), C(host[:port]).
     type: str
     default: docker.io
+  registries:
+    description:
+      - The registries reported in RV(runtimes.registries), C(host[:port]) each (C(docker.io)'s aliases mean
+        C(docker.io); C(_default) is containerd's default entry). Default - [O(registry)].
+    type: list
+    elements: str
+  probe:
+    description:
+      - Ask every mirror of every registry in O(registries) C(GET /v2/) (or its path as written with containerd's
+        C(override_path)) the way that runtime reaches it - containerd with the C(ca), C(client), C(skip_verify)
+        and C(header) of its hosts.toml; Podman/CRI-O with the C(certs.d/<host:port>/) files containers/image
+        reads and, for an C(insecure) mirror, no verification then plain HTTP; Docker with
+        C(/etc/docker/certs.d/<host:port>/), unverified for an insecure registry (a loopback mirror, by
+        default). The system's CAs are trusted as well, as every runtime does.
+      - Header values are read from the runtime's own file and sent; they are never returned.
+      - V(false) asks no mirror (RV(runtimes.registries.probes) is null).
+    type: bool
+    default: false
+  probe_timeout:
+    description: Seconds each probe may take (connect, TLS and answer).
+    type: float
+    default: 5
+  probe_image:
+    description:
+      - An image (C(NAME[:TAG]) or C(NAME@DIGEST)) whose manifest is resolved (C(HEAD)) through each runtime's
+        mirrors of the registry it lives on, in order, until one has it (RV(runtimes.registries.image)). Implies
+        O(probe=true).
+    type: str
   containerd_config:
     description:
       - containerd's configuration file; read by C(containerd config dump) and compared with the start time of
@@ -128,6 +156,14 @@ EXAMPLES = r"""
   fleetops.docker_mirror.mirrors_info:
     detect_only: true
   register: __docker_mirror_detect
+
+- name: Would a pull through every mirror of these registries work (CA, client certificate, header)?
+  fleetops.docker_mirror.mirrors_info:
+    registries: [docker.io, registry.k8s.io, quay.io]
+    probe: true
+    probe_image: registry.k8s.io/pause:3.10
+  become: true
+  register: __docker_mirror_probe
 
 - name: Only containerd and Podman, for a private registry
   fleetops.docker_mirror.mirrors_info:
@@ -228,6 +264,28 @@ runtimes:
           that defines it (C(images under docker.io/library bypass the mirrors ([[registry]] prefix
           docker.io/library in FILE))).
       type: str
+    registries:
+      description:
+        - Every registry of O(registries) as this runtime pulls it; V({}) when the runtime is not installed or its
+          mirrors are unknown (RV(runtimes.mirrors) is null).
+        - C(mirrors) - as RV(runtimes.mirrors), for that registry; null when unknown (a file that cannot be read,
+          or not supported).
+        - C(source) - where they come from - containerd the hosts.toml it reads (its own directory under
+          C(hosts_dir), else C(_default)); Podman the file that defines the C([[registry]]) (V(podman info) when
+          the files could not be read); Docker V(docker info) for C(docker.io), with the containerd image store
+          C(/etc/docker/certs.d/<registry>/hosts.toml) for another registry.
+        - C(hosts) - how each mirror is reached, in order - C(url), C(capabilities) (containerd), C(ca) (files),
+          C(client) (certificate, key pairs), C(skip_verify), C(override_path), C(headers) (names only),
+          C(certs_dir) (Podman, Docker), C(error) (certificate files the runtime cannot use).
+        - C(probes) - with O(probe), one per mirror a pull tries - C(mirror), C(ok) (the registry API answers -
+          200, or 401 with C(note) saying it wants credentials), C(status), C(error) (why a pull would fail, in the
+          runtimes' words, such as the x509 "certificate signed by unknown authority"), C(note); null without
+          O(probe).
+        - C(image) - with O(probe_image) on this registry - C(name), C(mirror) (the one that had it, or null),
+          C(ok), C(tried) (each mirror asked, as C(probes)).
+        - C(error) - the registry's file cannot be read; C(unsupported) - why the runtime cannot mirror it
+          (V(classic Docker mirrors docker.io only)).
+      type: dict
     podman_version:
       description: podman only. The version C(podman info) reports; null when it did not answer or was not run.
       type: str
@@ -270,24 +328,30 @@ runtimes:
       problem: null
 """
 
+import ipaddress
 import os
+import socket
 import typing as t
+import urllib.parse
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon as daemon
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _errors as errors
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _host
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _probe
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _process
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _registries_conf as rc
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _runtimes as rt
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._containerd import (
     DEFAULT_HOSTS_DIR,
+    Host as MirrorHost,
     hosts_from_mirrors,
     parse_release,
     validate_registry,
 )
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError, mask_url
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._mirror_spec import normalise_registry
 
 COMMANDS = ("docker", "dockerd", "systemctl", "timeout", "containerd", "ctr") + rt.PODMAN_FAMILY
 HOSTS_FILE = "hosts.toml"
@@ -297,6 +361,20 @@ CONTAINERD_DEFAULT_CONFIG = "/etc/containerd/config.toml"
 REGISTRIES_CONF = "/etc/containers/registries.conf"
 REGISTRIES_CONF_DIR = "/etc/containers/registries.conf.d"
 CRIO_SERVICE = "crio"
+# Where Docker reads a mirror's CA and client certificate (<host:port>/), and, with the containerd image store, a
+# registry's hosts.toml (<registry>/hosts.toml).
+DOCKER_CERTS_DIR = "/etc/docker/certs.d"
+# Where containers/image (Podman, Buildah, Skopeo, CRI-O) looks for <host:port>/, the first that exists.
+CONTAINERS_CERTS_DIRS = ("/etc/containers/certs.d", "/etc/docker/certs.d")
+CLASSIC_DOCKER = "classic Docker mirrors docker.io only"
+
+
+class Check(t.NamedTuple):
+    """What to report of every registry: its names, whether to probe the mirrors, an image to resolve."""
+    names: list[str]
+    probe: bool = False
+    timeout: float = _probe.DEFAULT_TIMEOUT
+    image: str | None = None
 
 
 class Host(_host.HostRunner):
@@ -331,19 +409,19 @@ def entry(installed: bool, state: str | None, mirrors: list[str] | None, error: 
 # --------------------------------------------------------------------------- docker
 
 
-def docker_view(host: Host, registry: str, service: str) -> dict[str, t.Any]:
+def docker_view(host: Host, registry: str, service: str, check: Check) -> dict[str, t.Any]:
     if not host.docker_installed(service):
         client = " (the docker command here is a client only)" if host.bins.get("docker") else ""
         return entry(False, "not-installed", None, "Docker is not installed (no dockerd command and no %s.service)%s"
-                     % (service, client))
+                     % (service, client), registries={})
     status = daemon.probe(host.run, host.bins, service)
     if status.state == "not-installed":
         return entry(True, "not-answering", None, "%s.service exists but there is no dockerd or docker command to "
-                                                  "ask it" % service)
+                                                  "ask it" % service, registries={})
     if status.state != "running":
-        return entry(True, status.state, None, status.error)
+        return entry(True, status.state, None, status.error, registries={})
     mirrors = [rt.url_form(mirror) for mirror in status.live_mirrors or []] if registry == "docker.io" else []
-    return entry(True, "running", mirrors, None)
+    return entry(True, "running", mirrors, None, registries=docker_registries(status, check))
 
 
 # --------------------------------------------------------------------------- containerd
@@ -404,12 +482,12 @@ def hosts_mirrors(hosts_dir: str, registry: str) -> tuple[str | None, list[str] 
     return None, [], None
 
 
-def containerd_view(host: Host, params: dict[str, t.Any]) -> dict[str, t.Any]:
+def containerd_view(host: Host, params: dict[str, t.Any], check: Check) -> dict[str, t.Any]:
     service = params["containerd_service"]
     if not host.bins.get("containerd"):
         return entry(False, "not-installed", None, "containerd is not installed (no containerd command)",
                      hosts_dir=None, hosts_file=None, cri_reads_hosts_dir=None, restart_pending=False,
-                     cri_enabled=None, config_file=None, problem=None)
+                     cri_enabled=None, config_file=None, problem=None, registries={})
     state, error = containerd_state(host, service)
     pid = daemon.main_pid(host.run, host.bins.get("systemctl"), service) if state == "running" else 0
     config = running_config(host, service, params["containerd_config"], pid)
@@ -425,7 +503,8 @@ def containerd_view(host: Host, params: dict[str, t.Any]) -> dict[str, t.Any]:
     return entry(True, state, mirrors if state == "running" else None, error or file_error or dump_error,
                  hosts_dir=hosts_dir, hosts_file=hosts_file, cri_reads_hosts_dir=reads, restart_pending=pending,
                  cri_enabled=cri_enabled, config_file=config.path, problem=problem,
-                 config_lists_hosts_dir=None if dirs is None else hosts_dir in dirs)
+                 config_lists_hosts_dir=None if dirs is None else hosts_dir in dirs,
+                 registries=hosts_registries(hosts_dir, check) if state == "running" else {})
 
 
 # --------------------------------------------------------------------------- podman, buildah, skopeo, CRI-O
@@ -455,13 +534,13 @@ def crio_state(host: Host) -> str | None:
     return "running" if host.active(CRIO_SERVICE) else "stopped"
 
 
-def podman_view(host: Host, registry: str) -> dict[str, t.Any]:
+def podman_view(host: Host, registry: str, check: Check) -> dict[str, t.Any]:
     if not any(host.bins.get(name) for name in rt.PODMAN_FAMILY):
         return entry(False, "not-installed", None, "Podman is not installed (no podman, buildah, skopeo or crio "
                                                    "command)", podman_version=None, source=None, crio=None,
-                     problem=None)
+                     problem=None, registries={})
     extra = dict(podman_version=None, source="podman info" if host.bins.get("podman") else "files",
-                 crio=crio_state(host), problem=None)
+                 crio=crio_state(host), problem=None, registries={})
     try:
         from_files = rc.merged_registries(registries_files(), REGISTRIES_CONF)
         files_error = None
@@ -478,7 +557,179 @@ def podman_view(host: Host, registry: str) -> dict[str, t.Any]:
         registries = from_files
     where = {prefix: table["File"] for prefix, table in (from_files or {}).items()}
     extra["problem"] = rt.podman_problem(registries, registry, where)
+    extra["registries"] = {name: podman_registry(registries, where, name, check) for name in check.names}
     return entry(True, "ready", rt.podman_mirrors(registries, registry), None, **extra)
+
+
+# --------------------------------------------------------------------------- every registry, as each runtime reaches it
+
+
+Reach = t.Tuple[t.Dict[str, t.Any], t.Optional[_probe.Target]]  # (what a result shows of a mirror, its probe)
+
+
+def registry_entry(mirrors: list[str] | None, source: str | None, shown: list[dict[str, t.Any]],
+                   pulls: list[Reach], check: Check, registry: str, namespace: str | None,
+                   **extra: t.Any) -> dict[str, t.Any]:
+    """One registry of one runtime: its mirrors, the file they come from, how each mirror is reached, and with
+    O(probe) what each answered (``pulls``: the mirrors a pull tries, in order)."""
+    result = dict(mirrors=None if mirrors is None else [mask_url(mirror) for mirror in mirrors], source=source,
+                  hosts=shown, probes=None, image=None, error=None, unsupported=None)
+    result.update(extra)
+    if check.probe and mirrors is not None:
+        result["probes"] = [probe_mirror(view, target, check.timeout) for view, target in pulls]
+    reference = _probe.split_image(check.image, registry) if check.image and mirrors is not None else None
+    if reference:
+        result["image"] = resolve_image(pulls, check, reference, namespace)
+    return result
+
+
+def probe_mirror(view: dict[str, t.Any], target: _probe.Target | None, timeout: float) -> dict[str, t.Any]:
+    """The probe of one mirror; one whose certificate files cannot be used fails as the pull would, unasked."""
+    if target is None or view.get("error"):
+        return {"mirror": view["url"], "ok": False, "status": None, "error": view.get("error"), "note": None}
+    return dict(_probe.probe(target, timeout), mirror=view["url"])
+
+
+def resolve_image(pulls: list[Reach], check: Check, reference: tuple[str, str],
+                  namespace: str | None) -> dict[str, t.Any]:
+    """HEAD the image's manifest through each mirror in order until one has it (as a pull tries them)."""
+    tried = []
+    for view, target in pulls:
+        if target is None or view.get("error"):
+            tried.append(probe_mirror(view, target, check.timeout))
+            continue
+        answer = dict(_probe.resolve_manifest(target, reference[0], reference[1], namespace, check.timeout),
+                      mirror=view["url"])
+        tried.append(answer)
+        if answer["ok"]:
+            return {"name": check.image, "mirror": answer["mirror"], "ok": True, "tried": tried}
+    return {"name": check.image, "mirror": None, "ok": False, "tried": tried}
+
+
+def hosts_registries(hosts_dir: str, check: Check) -> dict[str, dict[str, t.Any]]:
+    return {name: hosts_registry(hosts_dir, name, check) for name in check.names}
+
+
+def hosts_registry(hosts_dir: str, registry: str, check: Check) -> dict[str, t.Any]:
+    """The hosts.toml containerd (or Docker's containerd image store) reads for ``registry`` under ``hosts_dir``:
+    its own directory, else ``_default``; every [host] table shown, the pull ones probed."""
+    for name in rt.hosts_file_candidates(registry):
+        path = os.path.join(hosts_dir, name, HOSTS_FILE)
+        if not os.path.isfile(path):
+            continue
+        text = daemon.read_text(path)
+        try:
+            if text is None:
+                raise ConfigError("%s: cannot be read" % path)
+            hosts = rt.containerd_hosts(text, path)
+        except ConfigError as exc:
+            return registry_entry(None, path, [], [], check, registry, registry, error=exc.message)
+        pulls = [(rt.host_view(host), rt.host_target(host)) for host in hosts if "pull" in host.capabilities]
+        return registry_entry([host.url for host in hosts if "pull" in host.capabilities], path,
+                              [rt.host_view(host) for host in hosts], pulls, check, registry, registry)
+    return registry_entry([], None, [], [], check, registry, registry)
+
+
+def certs_dir_files(directory: str) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...], str | None]:
+    try:
+        names = [name for name in os.listdir(directory) if os.path.isfile(os.path.join(directory, name))]
+    except OSError:
+        names = []
+    return rt.certs_from_names(directory, names)
+
+
+def host_addresses(host_port: str, resolve: bool) -> list[str]:
+    """The IP addresses of a mirror's host: a literal one as it is, a name resolved only when probing (dockerd
+    resolves it to decide whether the mirror is an insecure registry)."""
+    host = urllib.parse.urlsplit("//" + host_port).hostname or ""
+    try:
+        return [str(ipaddress.ip_address(host))]
+    except ValueError:
+        pass
+    if not resolve:
+        return []
+    try:
+        return sorted({info[4][0] for info in socket.getaddrinfo(host, None)})
+    except OSError:
+        return []
+
+
+def docker_mirror(url: str, info: dict[str, t.Any] | None, check: Check) -> Reach:
+    """How dockerd reaches a docker.io mirror: plain HTTP for http://; for https:// its certs.d/<host:port>/
+    files when the mirror is a secure registry, no verification when it is an insecure one (a loopback, by
+    default)."""
+    host_port = rt.url_host_port(url)
+    if not url.startswith("https://"):
+        return rt.host_view(MirrorHost(url)), rt.host_target(MirrorHost(url))
+    registry_config = (info or {}).get("RegistryConfig")
+    if not rt.docker_secure(host_port, registry_config, host_addresses(host_port, check.probe)):
+        host = MirrorHost(url, skip_verify=True)
+        return rt.host_view(host), rt.host_target(host)
+    directory = os.path.join(DOCKER_CERTS_DIR, host_port)
+    cas, pairs, error = certs_dir_files(directory)
+    host = MirrorHost(url, ca=cas, client=pairs)
+    return rt.host_view(host, directory, error), rt.host_target(host)
+
+
+def docker_registries(status: daemon.DaemonStatus, check: Check) -> dict[str, dict[str, t.Any]]:
+    """Every registry as the live dockerd pulls it: docker.io through its daemon.json mirrors; another registry
+    through /etc/docker/certs.d/<registry>/hosts.toml with the containerd image store, else not at all."""
+    store = rt.containerd_image_store(status.info)
+    registries = {}
+    for name in check.names:
+        if name == "docker.io":
+            mirrors = [rt.url_form(mirror) for mirror in status.live_mirrors or []]
+            pulls = [docker_mirror(mirror, status.info, check) for mirror in mirrors]
+            registries[name] = registry_entry(mirrors, "docker info", [view for view, dummy in pulls], pulls, check,
+                                              name, name if store else None)
+        elif store:
+            registries[name] = hosts_registry(DOCKER_CERTS_DIR, name, check)
+        else:
+            registries[name] = registry_entry(None, None, [], [], check, name, None, unsupported=CLASSIC_DOCKER)
+    return registries
+
+
+def containers_certs_dir(host_port: str) -> str:
+    """The certs.d directory containers/image reads for a mirror: the first of CONTAINERS_CERTS_DIRS that has
+    ``<host:port>/``, else the first one's."""
+    candidates = [os.path.join(root, host_port) for root in CONTAINERS_CERTS_DIRS]
+    return next((path for path in candidates if os.path.isdir(path)), candidates[0])
+
+
+def podman_mirror(url: str, insecure: bool) -> Reach:
+    """How containers/image reaches a mirror: https://<host:port>/v2/ (a location's path prefixes the repository)
+    with the certs.d files; an insecure mirror without verification, then over plain HTTP."""
+    host_port = rt.url_host_port(url)
+    directory = containers_certs_dir(host_port)
+    cas, pairs, error = certs_dir_files(directory)
+    host = MirrorHost(url, skip_verify=insecure, ca=cas, client=pairs)
+    target = rt.host_target(host, http_fallback=insecure)._replace(url="https://" + host_port)
+    return rt.host_view(host, directory, error), target
+
+
+def podman_registry(registries: dict[str, t.Any], where: dict[str, str], registry: str,
+                    check: Check) -> dict[str, t.Any]:
+    """``registry``'s [[registry]] of the merged registries (podman info, or the files)."""
+    locations = rt.podman_mirror_locations(registries, registry)
+    pulls = [podman_mirror(url, insecure) for url, insecure in locations]
+    source = where.get(registry) or ("podman info" if locations else None)
+    return registry_entry([url for url, dummy in locations], source, [view for view, dummy in pulls], pulls, check,
+                          registry, None)
+
+
+def check_of(module: AnsibleModule, params: dict[str, t.Any]) -> Check:
+    """The registries to report (O(registries), else O(registry)) and what to ask of their mirrors."""
+    try:
+        names = [normalise_registry(name, allow_default=True) for name in params["registries"] or
+                 [params["registry"]]]
+    except ConfigError as exc:
+        _host.fail(module, "registries: %s" % exc.message)
+    if params["probe_timeout"] <= 0:
+        _host.fail(module, "probe_timeout must be a positive number of seconds, got %s" % params["probe_timeout"])
+    if params["probe_image"] is not None and not params["probe_image"].strip():
+        _host.fail(module, "probe_image must name an image (NAME[:TAG] or NAME@DIGEST), got an empty string")
+    return Check(list(dict.fromkeys(names)), params["probe"] or bool(params["probe_image"]), params["probe_timeout"],
+                 params["probe_image"])
 
 
 # --------------------------------------------------------------------------- the module
@@ -521,6 +772,7 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
     for option in ("hosts_dir", "containerd_config"):
         if params[option] and not os.path.isabs(params[option]):
             _host.fail(module, "%s: %s must be an absolute path" % (params[option], option))
+    check = check_of(module, params)
     host = Host(module)
     detected = host.detected(params["docker_service"])
     names = selected(params["runtimes"], detected)
@@ -528,18 +780,18 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
     if params["detect_only"]:
         return planned or {"changed": False, "detected": detected,
                            "runtimes": {name: entry(name in detected, None, None, None) for name in names}}
-    runtimes = live_views(host, params, names)
+    runtimes = live_views(host, params, names, check)
     if planned:
         return {**planned, "live": runtimes}
     return {"changed": False, "detected": detected, "runtimes": runtimes}
 
 
-def live_views(host: Host, params: dict[str, t.Any], names: list[str]) -> dict[str, dict[str, t.Any]]:
+def live_views(host: Host, params: dict[str, t.Any], names: list[str], check: Check) -> dict[str, dict[str, t.Any]]:
     """What each of ``names`` uses now, as that runtime itself sees it."""
     views = {
-        "docker": lambda: docker_view(host, params["registry"], params["docker_service"]),
-        "containerd": lambda: containerd_view(host, params),
-        "podman": lambda: podman_view(host, params["registry"]),
+        "docker": lambda: docker_view(host, params["registry"], params["docker_service"], check),
+        "containerd": lambda: containerd_view(host, params, check),
+        "podman": lambda: podman_view(host, params["registry"], check),
     }
     runtimes = {name: views[name]() for name in names}
     if not errors.is_root():
@@ -563,6 +815,10 @@ def main() -> None:
             timeout=dict(type="int", default=30),
             detect_only=dict(type="bool", default=False),
             mirrors=dict(type="list", elements="str"),
+            registries=dict(type="list", elements="str"),
+            probe=dict(type="bool", default=False),
+            probe_timeout=dict(type="float", default=_probe.DEFAULT_TIMEOUT),
+            probe_image=dict(type="str"),
         ),
         supports_check_mode=True,
     )

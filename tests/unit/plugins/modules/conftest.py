@@ -16,6 +16,7 @@ State (JSON file, ``FakeHost.state``/``FakeHost.set``):
                invalid JSON is rejected (a reload keeps the old mirrors, a restart leaves Docker down)
   denied       docker info: permission denied (a non-root user); nil_info: Docker 20.10's template error
   hung         dockerd accepts on its socket but never answers (the API request times out)
+  info_extra   more keys of docker info's answer (Driver, DriverStatus, a RegistryConfig with its CIDRs)
   socket       docker.socket listens: docker info on a stopped docker.service starts it (and logs it)
   start_limit_hit  systemd refuses to start docker.service until ``systemctl reset-failed``
 Every call is logged as one line "<command> <args>" in ``FakeHost.log`` (an API request as "dockerapi GET /info").
@@ -95,8 +96,8 @@ def docker():
         journal("SOCKET-ACTIVATED")
         start()
     if state["active"] and state["answers"]:
-        print(json.dumps({"ID": "x", "ServerVersion": state["version"],
-                          "RegistryConfig": {"Mirrors": state["mirrors"]}}))
+        print(json.dumps(dict({"ID": "x", "ServerVersion": state["version"],
+                               "RegistryConfig": {"Mirrors": state["mirrors"]}}, **state.get("info_extra", {}))))
     else:
         print(json.dumps({"ID": "", "ServerVersion": "", "ServerErrors": [%(down)r]}))
         print(%(down)r, file=sys.stderr)
@@ -118,8 +119,9 @@ def dockerapi():
     elif args[1] != "/info":
         print("404\n" + json.dumps({"message": "page not found"}))
     else:
-        print("200\n" + json.dumps({"ID": "x", "ServerVersion": state["version"],
-                                     "RegistryConfig": {"Mirrors": state["mirrors"]}}))
+        print("200\n" + json.dumps(dict({"ID": "x", "ServerVersion": state["version"],
+                                          "RegistryConfig": {"Mirrors": state["mirrors"]}},
+                                         **state.get("info_extra", {}))))
     save()
 
 

@@ -97,6 +97,19 @@ options:
         command at all.
     type: bool
     default: true
+  probe:
+    description:
+      - With O(verify=true), ask each mirror of every registry, from the host and the way each runtime reaches it
+        (its CA, client certificate, skip_verify, headers), whether C(/v2/) answers (see
+        M(fleetops.docker_mirror.mirrors_info)'s C(probe)). For Docker alone this reads the host once more.
+    type: bool
+    default: true
+  probe_image:
+    description:
+      - An image (C(registry.k8s.io/pause:3.10)) whose manifest is resolved through each runtime's mirrors for its
+        registry, so that verified means "pull works". Empty - none.
+    type: str
+    default: ""
   backup:
     description: Keep a timestamped backup of daemon.json when it changes.
     type: bool

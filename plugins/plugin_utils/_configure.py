@@ -31,6 +31,8 @@ ARGUMENT_SPEC = dict(
     apply=dict(type="str", choices=APPLY_MODES, default="auto"),
     write=dict(type="bool", default=True),
     verify=dict(type="bool", default=True),
+    probe=dict(type="bool", default=True),
+    probe_image=dict(type="str", default=""),
     backup=dict(type="bool", default=False),
     keep_previous=dict(type="bool", default=False),
     daemon_json_path=dict(type="path", default="/etc/docker/daemon.json"),
@@ -42,7 +44,7 @@ ARGUMENT_SPEC = dict(
 )
 
 # What the verdict compares the runtimes with: the arguments that say what was asked for.
-WANT_KEYS = ("runtimes", "state", "exclusive", "apply", "verify", "manage_config_path")
+WANT_KEYS = ("runtimes", "state", "exclusive", "apply", "verify", "manage_config_path", "probe", "probe_image")
 
 
 def registries(args: Mapping) -> list[dict]:
@@ -81,11 +83,17 @@ def want(args: Mapping, wanted: list[dict]) -> dict:
     return {"mirrors": hub_urls(wanted), "registries": public(wanted), **{key: args[key] for key in WANT_KEYS}}
 
 
+def probing(args: Mapping) -> bool:
+    """Whether each mirror is asked, the way its runtime reaches it, whether it answers (verify and probe)."""
+    return bool(args.get("verify", True) and (args.get("probe", True) or args.get("probe_image")))
+
+
 def host_free_plan(args: Mapping) -> dict | None:
-    """The plan that needs no host, or None: writing for Docker alone. Docker is the one runtime the plan never
-    asks the host about: daemon_json checks the mirrors itself, for the release installed, and says when Docker
-    is missing; so the plan of ``runtimes: [docker]`` is the same on every host: write daemon.json."""
-    if listed(args.get("runtimes", ["auto"])) != ["docker"]:
+    """The plan that needs no host, or None: writing for Docker alone, without probing its mirrors. Docker is the
+    one runtime the plan never asks the host about: daemon_json checks the mirrors itself, for the release
+    installed, and says when Docker is missing; so the plan of ``runtimes: [docker]`` is the same on every host:
+    write daemon.json (and daemon_json reports the live mirrors)."""
+    if listed(args.get("runtimes", ["auto"])) != ["docker"] or probing(args):
         return None
     docker = {"installed": None, "state": None, "mirrors": None, "error": None, "problem": None}
     return {"changed": False, "detected": None, "runtimes": {"docker": docker}, "write": ["docker"]}
@@ -101,7 +109,14 @@ def info_args(args: Mapping, wanted: list[dict]) -> dict:
         "containerd_config": args["containerd_config"],
         **_optional(hosts_dir=args["containerd_hosts_dir"]),
         "docker_service": args["docker_service"],
+        **live_args(args, wanted),
     }
+
+
+def live_args(args: Mapping, wanted: list[dict]) -> dict:
+    """What mirrors_info reads of each runtime besides docker.io: every wanted registry, each mirror probed."""
+    return {"registries": [item["registry"] for item in wanted], "probe": probing(args),
+            **_optional(probe_image=args.get("probe_image"))}
 
 
 def _optional(**values) -> dict:

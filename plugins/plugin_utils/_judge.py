@@ -157,9 +157,10 @@ def _would_change(config: dict, apply_mode: str) -> str:
             f"{_mirrors_text(config.get('registry_mirrors'))}: {action}")
 
 
-def docker_line(config, applied, want: dict, check_mode: bool) -> dict:
-    """Docker's line from daemon_json (config) and daemon_apply (applied): the verdict of 1.x."""
-    config, applied = result(config), result(applied)
+def docker_line(config, applied, want: dict, check_mode: bool, view=None) -> dict:
+    """Docker's line from daemon_json (config) and daemon_apply (applied): the verdict of 1.x; with mirrors_info's
+    view of Docker (view), every other wanted registry and the probes of each mirror too."""
+    config, applied, view = result(config), result(applied), result(view)
     facts = {"live_mirrors": None, "file_changed": bool(config.get("changed")) and not check_mode,
              "applied": applied.get("action", "") if applied and not applied.get("failed") else "",
              "rolled_back": bool(applied.get("rolled_back", False)), "daemon_state": config.get("daemon_state")}
@@ -177,8 +178,11 @@ def docker_line(config, applied, want: dict, check_mode: bool) -> dict:
     if mismatch:
         return verdict(FAILED, "verify", f"the running dockerd does not use the wanted mirrors ({mismatch})",
                        **facts)
+    problem = registry_problem(view, want)
+    if problem:
+        return verdict(FAILED, "verify", problem, **facts)
     live_text = f"live mirrors {', '.join(facts['live_mirrors'])}" if facts["live_mirrors"] else "no mirror live"
-    return verdict(OK, "verify", live_text, **facts)
+    return verdict(OK, "verify", live_text + _registries_text(view, want), **facts)
 
 
 # --- every runtime, from its module, its apply and mirrors_info's live view ---------------------------------
@@ -251,6 +255,53 @@ def _note(runtime: str, live: dict, state: str) -> str:
     return ""
 
 
+def _probe_problem(registry: str, view: Mapping) -> str:
+    """The first mirror of ``registry`` that does not answer the way its runtime reaches it, or the probed image
+    that no mirror resolved; '' when every probe answered (or none ran)."""
+    for probe in view.get("probes") or []:
+        if isinstance(probe, Mapping) and not probe.get("ok"):
+            return f"{registry} mirror {probe.get('mirror')} does not answer: {probe.get('error') or 'no answer'}"
+    image = view.get("image")
+    if isinstance(image, Mapping) and image and not image.get("ok"):
+        return f"{image.get('name')} cannot be resolved through any {registry} mirror"
+    return ""
+
+
+def registry_problem(live: dict, want: dict) -> str:
+    """Every wanted registry against what the runtime reads for it now (mirrors_info's 'registries'): the mirrors
+    (the one merge semantics), each mirror probed. '' when all is well, or when the view has no registries (not
+    read) or the runtime cannot mirror that registry (its module reported it: a note, not a failure)."""
+    views = live.get("registries") or {}
+    state, exclusive = want.get("state", "present"), bool(want.get("exclusive"))
+    for wanted in want.get("registries") or []:
+        name = wanted.get("registry")
+        view = views.get(name)
+        if not isinstance(view, Mapping) or view.get("unsupported"):
+            continue
+        if view.get("error"):
+            return f"{name}: {view['error']}"
+        urls = [mirror.get("url") for mirror in wanted.get("mirrors") or []]
+        if name != "docker.io" and view.get("mirrors") is not None:
+            mismatch = compare(view["mirrors"], urls, state, exclusive)
+            if mismatch:
+                return f"{name}: not the wanted mirrors ({mismatch})"
+        if state == "present":
+            problem = _probe_problem(name, view)
+            if problem:
+                return problem
+    return ""
+
+
+def _registries_text(live: dict, want: dict) -> str:
+    """'; registry.k8s.io https://m/' for each wanted registry besides docker.io the runtime mirrors."""
+    views = live.get("registries") or {}
+    shown = [f"{item['registry']} {', '.join(normal(views[item['registry']].get('mirrors'))) or 'no mirror'}"
+             for item in want.get("registries") or [] if item.get("registry") != "docker.io"
+             and isinstance(views.get(item.get("registry")), Mapping)
+             and views[item["registry"]].get("mirrors") is not None]
+    return "".join(f"; {text}" for text in shown)
+
+
 def _from_live(runtime: str, live: dict, want: dict) -> dict:
     """The live view (mirrors_info's entry for the runtime) against the wanted mirrors, with one merge semantics
     for every runtime (docker_mirror_exclusive: exactly them, in order; else at least them)."""
@@ -271,9 +322,12 @@ def _from_live(runtime: str, live: dict, want: dict) -> dict:
     if mismatch:
         who = "the running dockerd" if runtime == "docker" else runtime
         return verdict(FAILED, "verify", f"{who} does not use the wanted mirrors ({mismatch})")
+    problem = registry_problem(live, want)
+    if problem:
+        return verdict(FAILED, "verify", problem)
     mirrors = normal(live["mirrors"])
     return verdict(OK, "verify", (f"live mirrors {', '.join(mirrors)}" if mirrors else "no mirror live")
-                   + _note(runtime, live, state))
+                   + _registries_text(live, want) + _note(runtime, live, state))
 
 
 def runtime_line(runtime: str, config=None, applied=None, live=None, want=None, check_mode: bool = False) -> dict:
@@ -347,7 +401,7 @@ def lines_of(results, applied, plan: dict, live: dict, want: dict, check_mode: b
             line = {**_refused(entries[runtime], refusing), "live_mirrors": None, "file_changed": False,
                     "applied": "", "rolled_back": False}
         elif runtime == "docker" and configured.get("docker"):
-            line = docker_line(configured["docker"], apply.get("docker"), want, check_mode)
+            line = docker_line(configured["docker"], apply.get("docker"), want, check_mode, views.get("docker"))
         else:
             line = runtime_line(runtime, configured.get(runtime), apply.get(runtime), views.get(runtime), want,
                                 check_mode)

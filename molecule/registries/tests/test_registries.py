@@ -66,12 +66,14 @@ def test_classic_docker_says_it_cannot_mirror_registry_k8s_io(host):
 
 
 def test_the_ca_the_role_installed_is_what_containerd_and_podman_trust(host):
+    """As the files were when the pulls ran (the exclusive run removed them since)."""
+    snapshot = "/var/tmp/fleet-present-etc"
     ca = host.file("/etc/fleet-mirror/ca.crt").content_string.strip()
-    hosts_toml = host.file(K8S_FILES[0])
-    assert 'host."https://127.0.0.1:5001"' in hosts_toml.content_string, hosts_toml.content_string
-    ca_file = re.search(r'ca = "([^"]+)"', hosts_toml.content_string).group(1)
-    assert ca in host.file(ca_file).content_string
-    assert ca in host.file(K8S_FILES[1]).content_string
+    hosts_toml = host.file(snapshot + K8S_FILES[0]).content_string
+    assert 'host."https://127.0.0.1:5001"' in hosts_toml, hosts_toml
+    ca_file = re.search(r'ca = "([^"]+)"', hosts_toml).group(1)
+    assert ca in host.file(snapshot + ca_file).content_string
+    assert ca in host.file(snapshot + K8S_FILES[1]).content_string
 
 
 def test_a_second_run_changes_nothing():

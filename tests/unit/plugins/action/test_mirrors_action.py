@@ -48,8 +48,8 @@ PLAN_BOTH = {"changed": False, "detected": ["docker", "containerd"], "write": ["
              "live": {"containerd": {"state": "running", "mirrors": []}}}
 
 
-def test_docker_alone_runs_daemon_json_only() -> None:
-    plugin = make_action({"runtimes": ["docker"], "registry_mirrors": MIRRORS},
+def test_docker_alone_without_probes_runs_daemon_json_only() -> None:
+    plugin = make_action({"runtimes": ["docker"], "registry_mirrors": MIRRORS, "probe": False},
                          {cfg.MODULES["docker"]: DOCKER_OK})
     result = plugin.run(task_vars={})
     assert called(plugin) == ["daemon_json"]
@@ -59,8 +59,8 @@ def test_docker_alone_runs_daemon_json_only() -> None:
     hub = {"url": MIRRORS[0], "capabilities": ["pull", "resolve"], "skip_verify": False, "override_path": False,
            "ca": False, "client_cert": False, "headers": []}
     assert result["want"] == {"mirrors": MIRRORS, "runtimes": ["docker"], "state": "present", "exclusive": False,
-                              "apply": "auto", "verify": True, "manage_config_path": True,
-                              "registries": [{"registry": "docker.io", "mirrors": [hub]}]}
+                              "apply": "auto", "verify": True, "manage_config_path": True, "probe": False,
+                              "probe_image": "", "registries": [{"registry": "docker.io", "mirrors": [hub]}]}
 
 
 def test_every_runtime_of_the_plan_is_written_in_order_and_folded() -> None:
@@ -74,6 +74,14 @@ def test_every_runtime_of_the_plan_is_written_in_order_and_folded() -> None:
     assert result["plan"]["live"]["containerd"]["state"] == "running"
     info_args = plugin._execute_module.call_args_list[0].kwargs["module_args"]
     assert info_args["mirrors"] == MIRRORS and info_args["detect_only"] is False
+    assert info_args["registries"] == ["docker.io"] and info_args["probe"] is True
+
+
+def test_docker_alone_probing_reads_the_host_too() -> None:
+    plugin = make_action({"runtimes": ["docker"], "registry_mirrors": MIRRORS},
+                         {cfg.INFO: dict(PLAN_BOTH, write=["docker"]), cfg.MODULES["docker"]: DOCKER_OK})
+    plugin.run(task_vars={})
+    assert called(plugin) == ["mirrors_info", "daemon_json"]
 
 
 def test_a_refusing_runtime_means_no_module_runs() -> None:

@@ -23,8 +23,11 @@ def args(**overrides: t.Any) -> dict[str, t.Any]:
 
 
 @pytest.mark.parametrize("overrides, host_free", [
-    ({"runtimes": ["docker"]}, True),
-    ({"runtimes": "docker"}, True),  # -e docker_mirror_runtimes=docker
+    ({"runtimes": ["docker"], "probe": False}, True),
+    ({"runtimes": "docker", "probe": False}, True),  # -e docker_mirror_runtimes=docker
+    ({"runtimes": ["docker"], "verify": False}, True),
+    ({"runtimes": ["docker"]}, False),  # the mirrors are probed from the host
+    ({"runtimes": ["docker"], "probe": False, "probe_image": "registry.k8s.io/pause:3.10"}, False),
     ({"runtimes": ["docker", "containerd"]}, False),
     ({"runtimes": "docker,podman"}, False),
     ({"runtimes": ["auto"]}, False),

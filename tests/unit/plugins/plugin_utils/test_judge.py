@@ -459,3 +459,49 @@ def test_what_a_runtime_cannot_do_is_a_note_not_a_failure() -> None:
     lines = summary(report)
     assert lines[2].split() == ["not", "supported", "here:"] + note.split(), lines
     assert "not supported here: " + note in junit(report)
+
+
+# --- every registry, each mirror probed ------------------------------------------------------------------------
+
+K8S = "https://k8s.example:5001"
+WANT_K8S = {"mirrors": ["http://127.0.0.1:5000"], "state": "present", "exclusive": False,
+            "registries": [{"registry": "docker.io", "mirrors": [{"url": "http://127.0.0.1:5000"}]},
+                           {"registry": "registry.k8s.io", "mirrors": [{"url": K8S}]}]}
+OK_PROBE = {"mirror": K8S, "ok": True, "status": 200, "error": None}
+X509 = {"mirror": K8S, "ok": False, "status": None, "error": "x509: certificate signed by unknown authority"}
+
+
+def k8s_view(mirrors=(K8S,), probes=(OK_PROBE,), **extra) -> dict:
+    return {"state": "running", "mirrors": ["http://127.0.0.1:5000"],
+            "registries": {"docker.io": {"mirrors": ["http://127.0.0.1:5000"], "probes": []},
+                           "registry.k8s.io": {"mirrors": None if mirrors is None else list(mirrors),
+                                               "probes": list(probes), **extra}}}
+
+
+@pytest.mark.parametrize("view, want_overrides, problem", [
+    (k8s_view(), {}, ""),
+    (k8s_view(probes=(X509,)), {}, f"registry.k8s.io mirror {K8S} does not answer: x509: certificate signed by "
+                                    "unknown authority"),
+    (k8s_view(mirrors=()), {}, f"registry.k8s.io: not the wanted mirrors (missing {K8S}/)"),
+    (k8s_view(mirrors=None, error="cannot parse /etc/containerd/certs.d/registry.k8s.io/hosts.toml"), {},
+     "registry.k8s.io: cannot parse /etc/containerd/certs.d/registry.k8s.io/hosts.toml"),
+    # classic Docker: its module said so (a note), nothing to judge here
+    (k8s_view(mirrors=None, unsupported="classic Docker mirrors docker.io only"), {}, ""),
+    # absent: the mirror must be gone; probes are not judged
+    (k8s_view(probes=(X509,)), {"state": "absent"}, f"registry.k8s.io: not the wanted mirrors (still live: {K8S}/)"),
+    (k8s_view(mirrors=(), probes=()), {"state": "absent"}, ""),
+    (k8s_view(image={"name": "registry.k8s.io/pause:3.10", "ok": False, "mirror": None}), {},
+     "registry.k8s.io/pause:3.10 cannot be resolved through any registry.k8s.io mirror"),
+    ({"state": "running", "mirrors": []}, {}, ""),  # not read (an older view): nothing to say
+])
+def test_registry_problem(view: dict, want_overrides: dict, problem: str) -> None:
+    assert judge.registry_problem(view, {**WANT_K8S, **want_overrides}) == problem
+
+
+def test_a_mirror_the_runtime_does_not_trust_fails_the_host() -> None:
+    line = runtime_line("containerd", {"changed": False, "outcome": outcome("containerd", "configure")},
+                        live=k8s_view(probes=(X509,)), want=WANT_K8S)
+    assert (line["verdict"], line["stage"]) == ("failed", "verify"), line
+    ok = runtime_line("containerd", {"changed": False, "outcome": outcome("containerd", "configure")},
+                      live=k8s_view(), want=WANT_K8S)
+    assert ok["verdict"] == "ok" and ok["reason"] == f"live mirrors http://127.0.0.1:5000/; registry.k8s.io {K8S}/"

@@ -48,6 +48,9 @@ BASE_PACKAGES = [
     # /etc/containers/registries.conf(.d) like Buildah, Skopeo and CRI-O. Without its Recommends: no rootless
     # helpers, and no fuse-overlayfs, since /var/lib/containers is a volume (see RUN_FLAGS).
     "podman",
+    # A CRI pull as kubelet makes it (issue #18): tests/tools/cri_pull.py, one gRPC call on containerd's socket.
+    # Debian has no crictl; its gRPC runtime is packaged in every suite.
+    "python3-grpcio",
 ]
 IMAGES = {
     # Debian 11 (Python 3.9, Docker 20.10.5, containerd 1.4, Podman 3.0.1): the oldest host Python we prove, with
@@ -55,10 +58,12 @@ IMAGES = {
     "debian11": {"suite": "bullseye", "packages": BASE_PACKAGES + ["containernetworking-plugins", "python3-toml"]},
     # bookworm's containers-common needs the virtual container-network-stack, which debootstrap cannot resolve.
     "debian12": {"suite": "bookworm", "packages": BASE_PACKAGES + ["containernetworking-plugins"]},
-    "debian13": {"suite": "trixie", "packages": BASE_PACKAGES + ["docker-cli"]},
+    # python3-grpcio needs the virtual libre2-11-absl20240722 there; debootstrap resolves no virtual package:
+    # name its provider, libre2-11 (the same on forky).
+    "debian13": {"suite": "trixie", "packages": BASE_PACKAGES + ["docker-cli", "libre2-11"]},
     # Debian 14 (testing): this debootstrap has no forky script, sid's builds it. Boots on a private cgroup2
     # hierarchy (OWN_CGROUP2_IMAGES).
-    "forky": {"suite": "forky", "packages": BASE_PACKAGES + ["docker-cli"],
+    "forky": {"suite": "forky", "packages": BASE_PACKAGES + ["docker-cli", "libre2-11"],
               "script": "/usr/share/debootstrap/scripts/sid",
               # The testing archive's snapshot is older than the clock: apt would refuse its Release as expired.
               "apt_conf": {"99fleet-valid-until": 'Acquire::Check-Valid-Until "false";\n'}},

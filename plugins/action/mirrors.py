@@ -9,7 +9,10 @@ runtime: a host pays one task's overhead, and the runtimes not selected cost not
 
 from __future__ import annotations
 
+from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
+
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
 
 from ansible_collections.fleetops.docker_mirror.plugins.plugin_utils import _configure as cfg
 
@@ -22,12 +25,16 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         dummy, args = self.validate_argument_spec(argument_spec=cfg.ARGUMENT_SPEC)
+        try:
+            wanted = cfg.registries(args)
+        except ConfigError as exc:  # before any host is asked; the message names the registry and the entry
+            raise AnsibleActionFail(exc.message) from None
         plan = cfg.host_free_plan(args) if args["write"] else None
         if plan is None:
-            plan = self._module(cfg.INFO, cfg.info_args(args), task_vars)
-        configured = {name: self._module(cfg.MODULES[name], cfg.module_args(name, args), task_vars)
+            plan = self._module(cfg.INFO, cfg.info_args(args, wanted), task_vars)
+        configured = {name: self._module(cfg.MODULES[name], cfg.module_args(name, args, wanted), task_vars)
                       for name in cfg.to_write(args, plan)}
-        result.update(cfg.fold(cfg.want(args), plan, configured))
+        result.update(cfg.fold(cfg.want(args, wanted), plan, configured))
         return result
 
     def _module(self, name: str, args: dict, task_vars) -> dict:

@@ -17,6 +17,10 @@ lists become tables with ``blocked`` / ``insecure`` set.
 
 Our drop-in holds one ``[[registry]]`` per registry it was given (by prefix, sorted), each owned by the runs for
 that registry: a run rewrites its own table and keeps the others.
+
+The shared mirror model (``_mirror_spec``) is planned here too: what registries.conf can express of each mirror
+(the rest reported as ``Unsupported``), and the containers-certs.d(5) files of its CA and client certificate,
+which carry our marker line so that only files we wrote are ever replaced or removed.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import re
 import typing as t
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _containerd as ctd
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError, mask_url
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._toml import parse as parse_toml
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._toml import toml_string
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry import (
@@ -40,6 +44,11 @@ __all__ = [
     "validate_registry", "check_mirrors", "mirrors_from_urls", "normalise", "registry_tables",
     "prefix_matches", "own_tables", "merge_mirrors", "plan_tables", "render_dropin", "expected_dropin_data",
     "check_dropin", "is_ours", "find_overrides", "later_dropins", "merged_registries",
+    # the shared mirror model (``registries``) and certs.d
+    "DIGEST_ONLY", "PULL_FROM_MIRROR_SINCE", "Unsupported", "podman_release", "knows_pull_from_mirror",
+    "mirror_location", "mirror_pull_from", "plan_mirror", "Plan", "plan_registries", "absent_locations",
+    "merge_registries", "remove_registries", "CERTS_DIR", "CERT_FILES", "CertFile", "CertChange", "location_host",
+    "cert_files", "cert_hosts", "cert_paths", "plan_certs",
 ]
 
 MARKER = "# Managed by fleetops.docker_mirror.registries_conf: edits here are overwritten."
@@ -52,9 +61,11 @@ _V1_LISTS = ("search", "insecure", "block")
 
 
 class Mirror(t.NamedTuple):
-    """One ``[[registry.mirror]]``: scheme-less location, insecure for plain http."""
+    """One ``[[registry.mirror]]``: scheme-less location (``host[:port]``, or ``host[:port]/namespace``), insecure
+    for plain http or skip_verify, ``pull_from_mirror`` empty (every pull) or ``digest-only``."""
     location: str
     insecure: bool
+    pull_from_mirror: str = ""
 
 
 class Table(t.NamedTuple):
@@ -223,8 +234,13 @@ def prefix_matches(ref: str, prefix: str) -> bool:
 
 def _mirrors_of(entry: dict[str, t.Any]) -> list[Mirror]:
     items = entry.get("mirror") if isinstance(entry.get("mirror"), list) else []
-    return [Mirror(normalise(item["location"]), item.get("insecure") is True) for item in items
+    return [Mirror(normalise(item["location"]), item.get("insecure") is True, _pull_from(item)) for item in items
             if isinstance(item, dict) and isinstance(item.get("location"), str) and normalise(item["location"])]
+
+
+def _pull_from(item: dict[str, t.Any]) -> str:
+    value = item.get("pull-from-mirror")
+    return value if isinstance(value, str) and value != "all" else ""
 
 
 def own_tables(text: str, path: str) -> dict[str, list[Mirror]]:
@@ -269,6 +285,8 @@ def render_dropin(tables: dict[str, list[Mirror]]) -> str:
             lines += ["", "[[registry.mirror]]", "location = %s" % toml_string(mirror.location)]
             if mirror.insecure:
                 lines.append("insecure = true")
+            if mirror.pull_from_mirror:
+                lines.append("pull-from-mirror = %s" % toml_string(mirror.pull_from_mirror))
     return "\n".join(lines) + "\n"
 
 
@@ -277,10 +295,18 @@ def expected_dropin_data(tables: dict[str, list[Mirror]]) -> dict[str, t.Any]:
     for prefix in sorted(tables):
         entry: dict[str, t.Any] = {"prefix": prefix, "location": prefix}
         if tables[prefix]:
-            entry["mirror"] = [dict({"location": mirror.location}, **({"insecure": True} if mirror.insecure else {}))
-                               for mirror in tables[prefix]]
+            entry["mirror"] = [_mirror_data(mirror) for mirror in tables[prefix]]
         entries.append(entry)
     return {"registry": entries}
+
+
+def _mirror_data(mirror: Mirror) -> dict[str, t.Any]:
+    data: dict[str, t.Any] = {"location": mirror.location}
+    if mirror.insecure:
+        data["insecure"] = True
+    if mirror.pull_from_mirror:
+        data["pull-from-mirror"] = mirror.pull_from_mirror
+    return data
 
 
 def check_dropin(text: str, expected: dict[str, t.Any]) -> None:
@@ -359,3 +385,253 @@ def merged_registries(files: list[tuple[str, str]], main_conf: str) -> dict[str,
         for table in registry_tables(text, path, path != main_conf):
             merged[table.prefix] = _podman_form(table, path)
     return merged
+
+
+# --------------------------------------------------------------------------- the shared mirror model (``registries``)
+
+DIGEST_ONLY = "digest-only"
+# Podman 4.1 is the first release built on containers-image 5.21, the first that reads ``pull-from-mirror``
+# (measured: the key is in Debian 12's Podman 4.3.1, 13's 5.4.2 and forky's 5.8.6, not in Debian 11's 3.0.1).
+# An older release ignores the key without a word and would use the mirror for tag pulls as well.
+PULL_FROM_MIRROR_SINCE = (4, 1)
+# A repository namespace as containers-image parses the reference a mirror location rewrites an image to.
+_NAMESPACE_RE = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*\Z")
+_PODMAN_VERSION_RE = re.compile(r"\bversion (\d+)\.(\d+)")
+
+
+class Unsupported(t.NamedTuple):
+    """A setting of the shared model registries.conf cannot express: reported, never a failure."""
+    registry: str
+    mirror: str  # the URL, userinfo masked
+    what: str
+    why: str
+
+
+def podman_release(version_text: str) -> tuple[int, int] | None:
+    """``podman --version`` ("podman version 4.3.1") as (major, minor); None when it says something else."""
+    match = _PODMAN_VERSION_RE.search(version_text or "")
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def knows_pull_from_mirror(release: tuple[int, int] | None) -> bool:
+    """Whether the installed Podman reads ``pull-from-mirror``; without Podman (CRI-O, Buildah, Skopeo only) the
+    key is written: their releases of the last three years all read it."""
+    return release is None or release >= PULL_FROM_MIRROR_SINCE
+
+
+def _gap(registry: str, mirror: t.Any, what: str, why: str) -> Unsupported:
+    return Unsupported(registry, mask_url(mirror.url), what, why)
+
+
+def mirror_location(registry: str, mirror: t.Any) -> tuple[str | None, list[Unsupported]]:
+    """The ``location`` of a mirror URL. containers-image sends ``/v2/<location path>/<image>`` to the host of the
+    location: a URL path is expressible only as containerd's override_path root ``/v2/<namespace>``."""
+    parts = go_url_parse(mirror.url)
+    path = parts.path.rstrip("/")
+    if not path and not mirror.override_path:
+        return parts.host, []
+    if mirror.override_path and (path == "/v2" or path.startswith("/v2/")):
+        namespace = path[len("/v2/"):]
+        if not namespace or _NAMESPACE_RE.match(namespace):
+            return parts.host + ("/" + namespace if namespace else ""), []
+        why = ("%s is not a repository namespace containers-image accepts (lower-case letters, digits and "
+               "separators); mirror left out" % json.dumps(namespace))
+    elif mirror.override_path:
+        why = ("containers-image always requests /v2/... on the mirror: only a root /v2/<namespace> is "
+               "expressible (as location host/namespace); mirror left out")
+    else:
+        why = ("the path is the API root for containerd and dockerd (PATH/v2/...), while containers-image reads a "
+               "path in a location as a repository namespace under /v2/; mirror left out")
+    return None, [_gap(registry, mirror, "path %s" % json.dumps(path or "/"), why)]
+
+
+def mirror_pull_from(registry: str, mirror: t.Any, knows: bool) -> tuple[str | None, list[Unsupported]]:
+    """``pull-from-mirror`` for the mirror's capabilities (None: the mirror is left out), and what is reported."""
+    capabilities = set(mirror.capabilities)
+    gaps = []
+    if "push" in capabilities:
+        gaps.append(_gap(registry, mirror, "capabilities: push",
+                         "containers-image never pushes to a mirror (pushes go to the registry); pulls use it"))
+    if "pull" not in capabilities:
+        return None, gaps + [_gap(registry, mirror, "capabilities: %s" % ", ".join(mirror.capabilities),
+                                  "containers-image fetches the whole image from the mirror that resolves it: a "
+                                  "mirror that does not serve pulls cannot be expressed; mirror left out")]
+    if "resolve" in capabilities:
+        return "", gaps
+    if not knows:
+        return None, gaps + [_gap(registry, mirror, "capabilities: pull", "this Podman (before 4.1) has no "
+                                  "pull-from-mirror and would resolve tags on the mirror too; mirror left out")]
+    return DIGEST_ONLY, gaps + [_gap(registry, mirror, "capabilities: pull", "written as pull-from-mirror = "
+                                     "\"digest-only\": pulls by tag fetch the whole image from the registry, "
+                                     "not only the tag")]
+
+
+def plan_mirror(registry: str, mirror: t.Any, knows: bool) -> tuple[Mirror | None, list[Unsupported]]:
+    """One MirrorSpec as a ``[[registry.mirror]]`` (None: left out) and every setting reported as unsupported.
+    skip_verify is ``insecure = true``: containers-image then skips TLS verification for that mirror (and would
+    fall back to plain http if https fails)."""
+    location, gaps = mirror_location(registry, mirror)
+    pull_from, more = mirror_pull_from(registry, mirror, knows)
+    gaps += more
+    if mirror.headers:
+        gaps.append(_gap(registry, mirror, "headers: %s" % ", ".join(name for name, dummy in mirror.headers),
+                         "registries.conf has no HTTP headers; credentials for a mirror go to auth.json "
+                         "(containers-auth.json(5)); mirror written without them"))
+    if location is None or pull_from is None:
+        return None, gaps
+    insecure = go_url_parse(mirror.url).scheme == "http" or mirror.skip_verify
+    return Mirror(location, insecure, pull_from), gaps
+
+
+class Plan(t.NamedTuple):
+    """What a ``registries`` run writes: prefix -> mirrors, the specs written (registry, MirrorSpec) whose
+    certificate files go with them, and what registries.conf cannot express."""
+    tables: dict[str, list[Mirror]]
+    written: list[tuple[str, str, t.Any]]  # (registry, location, MirrorSpec)
+    unsupported: list[Unsupported]
+
+
+def plan_registries(specs: t.Sequence[t.Any], knows: bool) -> Plan:
+    """The mirrors to write for each RegistrySpec, in the order given (a location given twice: the first)."""
+    plan = Plan({}, [], [])
+    for spec in specs:
+        mirrors = plan.tables.setdefault(spec.registry, [])
+        for mirror in spec.mirrors:
+            planned, found = plan_mirror(spec.registry, mirror, knows)
+            plan.unsupported.extend(found)
+            if planned is not None and planned.location not in [item.location for item in mirrors]:
+                mirrors.append(planned)
+                plan.written.append((spec.registry, planned.location, mirror))
+    return plan
+
+
+def absent_locations(specs: t.Sequence[t.Any]) -> dict[str, list[str] | None]:
+    """state=absent: prefix -> the locations of the mirrors given (a mirror no location stands for has nothing
+    of ours to remove), None when none is given (the whole table goes)."""
+    return {spec.registry: [location for location in (mirror_location(spec.registry, mirror)[0]
+                                                      for mirror in spec.mirrors) if location is not None]
+            if spec.mirrors else None for spec in specs}
+
+
+def merge_registries(current: dict[str, list[Mirror]], wanted: dict[str, list[Mirror]], exclusive: bool,
+                     others_go: bool = False) -> dict[str, list[Mirror]]:
+    """Our drop-in after a present run: each wanted registry merged like ``merge_mirrors`` (a wanted mirror takes
+    the place and settings of the one with its location; ``exclusive``: exactly the wanted mirrors); the tables of
+    other registries stay unless ``others_go`` (``registries`` with exclusive)."""
+    planned = {} if others_go else dict(current)
+    for prefix, mirrors in wanted.items():
+        settings = {mirror.location: mirror for mirror in mirrors}
+        kept = [] if exclusive else [settings.get(item.location, item) for item in current.get(prefix, [])]
+        planned[prefix] = merge_mirrors(mirrors, kept, exclusive)
+    return planned
+
+
+def remove_registries(current: dict[str, list[Mirror]], unwanted: dict[str, list[str] | None],
+                      exclusive: bool) -> dict[str, list[Mirror]]:
+    """state=absent: the given mirror locations leave each given registry, whose table goes with its last mirror,
+    or at once with ``exclusive`` or no mirror given (None)."""
+    planned = dict(current)
+    for prefix, locations in unwanted.items():
+        gone = set(locations or ())
+        kept = current.get(prefix, [])
+        left = [] if exclusive or locations is None else [item for item in kept if item.location not in gone]
+        if left:
+            planned[prefix] = left
+        else:
+            planned.pop(prefix, None)
+    return planned
+
+
+# --------------------------------------------------------------------------- certificates (containers-certs.d(5))
+
+CERTS_DIR = "/etc/containers/certs.d"
+# containers-image reads <certs dir>/<mirror host:port>/: every *.crt as a CA, every *.cert with the *.key of the
+# same name as a client certificate (one without the other fails every pull from that host).
+CERT_FILES = (("ca", "ca.crt", 0o644), ("client_cert", "client.cert", 0o644), ("client_key", "client.key", 0o600))
+
+
+class CertFile(t.NamedTuple):
+    """A file of a mirror's certs.d directory: its text as written (the marker line, then the PEM; Go's PEM
+    reader skips text before a block), the mode of a new file, and whether it holds a secret (never shown)."""
+    path: str
+    text: str
+    mode: int
+    secret: bool
+
+
+class CertChange(t.NamedTuple):
+    """One certs.d file to write (``after``) or remove (``after`` None)."""
+    path: str
+    before: str | None
+    after: str | None
+    mode: int
+    secret: bool
+
+
+def location_host(location: str) -> str:
+    """The ``host[:port]`` of a mirror location (its certs.d directory name)."""
+    return location.split("/", 1)[0]
+
+
+def cert_files(written: t.Sequence[tuple[str, str, t.Any]], certs_dir: str) -> dict[str, CertFile]:
+    """path -> the certs.d file each written mirror's ``ca``, ``client_cert`` and ``client_key`` give; two mirrors
+    on one host:port with different contents for a file are refused (containers read one directory per host)."""
+    files: dict[str, CertFile] = {}
+    given_by: dict[str, str] = {}
+    for registry, location, mirror in written:
+        host = location_host(location)
+        for key, name, mode in CERT_FILES:
+            pem = getattr(mirror, key)
+            if pem is None:
+                continue
+            path = "%s/%s/%s" % (certs_dir.rstrip("/"), host, name)
+            wanted = CertFile(path, "%s\n%s" % (MARKER, pem), mode, key == "client_key")
+            where = "registry %s, mirror %s" % (registry, json.dumps(mask_url(mirror.url)))
+            if path in files and files[path] != wanted:
+                raise ConfigError("%s and %s give different %s for %s: containers-image reads one %s per mirror "
+                                  "host:port; give both the same" % (given_by[path], where, key, host, path))
+            files[path] = wanted
+            given_by.setdefault(path, where)
+    return files
+
+
+def cert_hosts(tables: dict[str, list[Mirror]], skip: t.Container[tuple[str, str]] = ()) -> set[str]:
+    """The host:port of every mirror of ``tables`` but the (prefix, location) pairs in ``skip``."""
+    return {location_host(mirror.location) for prefix, mirrors in tables.items() for mirror in mirrors
+            if (prefix, mirror.location) not in skip}
+
+
+def cert_paths(hosts: t.Iterable[str], certs_dir: str) -> list[str]:
+    """Every certs.d file this module may write for ``hosts`` (the ones to read before planning)."""
+    return ["%s/%s/%s" % (certs_dir.rstrip("/"), host, name) for host in sorted(hosts) for dummy, name, dummy in
+            CERT_FILES]
+
+
+def _cert_change(path: str, wanted: CertFile, before: str | None) -> CertChange | None:
+    pem = wanted.text[len(MARKER) + 1:]
+    if before == wanted.text or (before is not None and not is_ours(before) and before == pem):
+        return None  # as wanted already (an operator's identical file stays theirs)
+    if before is not None and not is_ours(before):
+        raise ConfigError("%s exists with other content and was not written by this module: it is left alone; "
+                          "remove it or give the same %s" % (path, "client key" if wanted.secret else "certificate"))
+    return CertChange(path, before, wanted.text, wanted.mode, wanted.secret)
+
+
+def plan_certs(wanted: dict[str, CertFile], current: dict[str, str | None],
+               kept_hosts: t.Container[str]) -> list[CertChange]:
+    """The certs.d changes: each wanted file written unless it reads the same, an operator's different file refused
+    (naming it); each other file of ``current`` that we wrote removed unless its host is in ``kept_hosts`` (a
+    mirror this run does not set still uses it). Files we did not write are never changed."""
+    changes = []
+    for path in sorted(set(wanted) | set(current)):
+        before = current.get(path)
+        if path in wanted:
+            change = _cert_change(path, wanted[path], before)
+        elif before is not None and is_ours(before) and path.rsplit("/", 2)[-2] not in kept_hosts:
+            key = path.endswith("/client.key")
+            change = CertChange(path, before, None, 0o600 if key else 0o644, key)
+        else:
+            change = None
+        if change is not None:
+            changes.append(change)
+    return changes

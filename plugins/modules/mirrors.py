@@ -56,6 +56,16 @@ options:
     type: list
     elements: str
     default: []
+  registries:
+    description:
+      - Mirrors for any registry - a mapping from a registry name (C(registry.k8s.io), C(ghcr.io)) to its ordered
+        list of mirrors, each a URL string or a mapping with C(url) and optionally C(ca), C(client_cert),
+        C(client_key) (PEM text), C(skip_verify), C(capabilities), C(override_path) and C(headers); or the
+        C(registries) option of M(fleetops.docker_mirror.containerd_hosts) as it is (a list).
+      - docker.io is O(registry_mirrors); naming it here too is an error. Every value is checked on the controller
+        before any host is asked; a wrong one fails the task naming the registry and the entry.
+    type: raw
+    default: {}
   insecure_registries:
     description: Docker's C(insecure-registries), when not empty.
     type: list

@@ -27,8 +27,23 @@ description:
     registry's table only and keeps the others, so runs for C(docker.io) and C(quay.io) through the same drop-in
     both stay. A drop-in written by version 1.x (one C(docker.io) table) is read as it is.
   - Mirror URLs are given as for dockerd (the same list as the C(registry-mirrors) of daemon.json) and checked
-    the same way; the scheme-less C(location) is derived, and a C(http://) mirror gets C(insecure = true). A
-    mirror with a path is refused, because registries.conf reads a path as a namespace on the mirror.
+    the same way; the scheme-less C(location) is derived, and a C(http://) mirror gets C(insecure = true). In
+    O(mirrors) a mirror with a path is refused, because registries.conf reads a path as a namespace on the mirror
+    (C(location/library/IMAGE) under C(/v2/)), not as the API root dockerd and containerd take it for.
+  - O(registries) gives every registry with its mirrors in the model every runtime module of this collection
+    takes (the role's C(docker_mirror_registries)); one C([[registry]]) per registry, its mirrors in order.
+    C(skip_verify) is written as C(insecure = true) (containers-image then skips TLS verification for that mirror,
+    and may fall back to plain http). A mirror's C(ca), C(client_cert) and C(client_key) are written to
+    O(certs_dir)C(/<mirror host:port>/) as C(ca.crt), C(client.cert) (0644) and C(client.key) (0600), each starting
+    with the marker comment line (PEM readers skip it), which is how the module knows them as its own.
+  - What registries.conf cannot express is reported in RV(unsupported), never a failure, and the rest is written.
+    C(headers) (the mirror is written without them; credentials go to auth.json). C(capabilities) with C(push)
+    (containers-image never pushes to a mirror). C(capabilities) without C(resolve) is written as
+    C(pull-from-mirror = "digest-only") (tag pulls then fetch everything from the registry), and reported; Podman
+    before 4.1 (containers-image before 5.21, such as Debian 11's 3.0.1) ignores that key, so there the mirror is
+    left out. Without C(pull) the mirror is left out. A URL path is expressible only with C(override_path) and a
+    C(/v2/NAMESPACE) root (written as C(location = "host/NAMESPACE"), the same requests containerd sends); any
+    other path leaves the mirror out.
   - Containers read the main file O(main_conf) first (version 1 or 2, not both), then the C(.conf) files of
     O(conf_dir) in byte order (version 2 only). A C([[registry]]) without C(prefix) has its C(location) as
     prefix, and trailing slashes are stripped (C(prefix = "docker.io/") is C(docker.io)). Within one file the
@@ -67,6 +82,68 @@ options:
         C([[registry]]) table. containerd's C(_default) means nothing in registries.conf and is refused.
     type: str
     default: docker.io
+  registries:
+    description:
+      - Every registry with its mirrors, in the model shared by every runtime module of this collection. Mutually
+        exclusive with O(registry) and O(mirrors) (which are its one-registry case).
+      - With O(exclusive=true), our drop-in holds exactly these registries (tables of others are removed with their
+        certificate files) and each exactly these mirrors; with V(false), as for O(mirrors), per registry.
+      - With O(state=absent), the given mirrors leave each given registry (the whole table when none is given).
+    type: list
+    elements: dict
+    version_added: 2.0.0
+    suboptions:
+      registry:
+        description:
+          - C(host[:port]); C(index.docker.io) and C(registry-1.docker.io) mean C(docker.io); C(_default) is refused.
+        type: str
+        required: true
+      mirrors:
+        description:
+          - The mirrors, tried in this order before the registry.
+        type: list
+        elements: dict
+        required: true
+        suboptions:
+          url:
+            description: The mirror, C(https://) or C(http://) (http writes C(insecure = true)).
+            type: str
+            required: true
+          ca:
+            description: PEM text of the CA certificates to trust for this mirror (written as C(ca.crt)).
+            type: str
+          client_cert:
+            description: PEM text of a client certificate (C(client.cert)); needs O(registries[].mirrors[].client_key).
+            type: str
+          client_key:
+            description: PEM text of the client certificate's unencrypted key (C(client.key), mode 0600). Never shown.
+            type: str
+          skip_verify:
+            description: Skip TLS verification of the mirror (written as C(insecure = true)).
+            type: bool
+            default: false
+          capabilities:
+            description:
+              - What the mirror serves, as containerd names it; see the description for how it is written.
+            type: list
+            elements: str
+            choices: [pull, resolve, push]
+            default: [pull, resolve]
+          override_path:
+            description: The URL path is the API root (no C(/v2) appended); only C(/v2/NAMESPACE) is expressible.
+            type: bool
+            default: false
+          headers:
+            description: HTTP headers for the mirror; not expressible in registries.conf (reported). Never shown.
+            type: dict
+  certs_dir:
+    description:
+      - The containers-certs.d(5) directory the certificate files of O(registries) go to, one directory per mirror
+        C(host:port). Files there the module did not write are never changed or removed; one in the way of a file
+        to write, with other content, is refused (naming it).
+    type: path
+    default: /etc/containers/certs.d
+    version_added: 2.0.0
   mirrors:
     description:
       - Mirror URLs (C(https://) or C(http://), no path), tried in this order before O(registry). Duplicates
@@ -153,6 +230,26 @@ EXAMPLES = r"""
     exclusive: true
   become: true
 
+- name: Every registry a Kubernetes node pulls from, one with a private CA and a client certificate
+  fleetops.docker_mirror.registries_conf:
+    registries:
+      - registry: docker.io
+        mirrors:
+          - url: https://mirror.example:5443
+      - registry: registry.k8s.io
+        mirrors:
+          - url: https://k8s-mirror.example
+            ca: "{{ lookup('ansible.builtin.file', 'files/mirror-ca.pem') }}"
+            client_cert: "{{ lookup('ansible.builtin.file', 'files/node.pem') }}"
+            client_key: "{{ vault_node_key }}"
+      - registry: quay.io
+        mirrors:
+          - url: https://harbor.example/v2/quay-proxy   # a Harbor proxy-cache project
+            override_path: true
+    exclusive: true
+  become: true
+  register: podman_mirrors
+
 - name: Remove docker.io's mirrors again (the drop-in goes with its last table)
   fleetops.docker_mirror.registries_conf:
     state: absent
@@ -172,13 +269,36 @@ outcome:
   description: Podman's result in the shape every runtime module of this collection returns (stage V(configure)).
   returned: success
   type: dict
+unsupported:
+  description:
+    - The settings of O(registries) registries.conf cannot express, one per mirror and setting (empty otherwise).
+  returned: success
+  type: list
+  elements: dict
+  version_added: 2.0.0
+  contains:
+    registry:
+      description: The registry.
+      type: str
+    mirror:
+      description: The mirror URL (userinfo masked).
+      type: str
+    what:
+      description: "The setting, such as C(headers: Authorization) (names only, never values)."
+      type: str
+    why:
+      description: Why, and what was written instead (the mirror without it, or left out).
+      type: str
+  sample: [{registry: quay.io, mirror: "https://q.example", what: "headers: Authorization", why: "..."}]
 path:
   description: The drop-in file (after following symbolic links).
   returned: success
   type: str
   sample: /etc/containers/registries.conf.d/50-fleetops-docker-mirror.conf
 diff:
-  description: The drop-in's text before and after.
+  description:
+    - The drop-in's text before and after; a list of such dicts (the drop-in first) when certificate files change
+      too (a client key's text is never shown).
   returned: when diff mode is on
   type: dict
   contains:
@@ -203,6 +323,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _files
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _mirror_spec as ms
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _registries_conf as rc
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import redact_arguments
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
@@ -289,22 +410,84 @@ def _mirrors_or_none(url: str) -> list[rc.Mirror]:
         return []
 
 
-def wanted_text(params: dict[str, t.Any], registry: str, tables: dict[str, list[rc.Mirror]]) -> str | None:
-    """Our drop-in after this run (None: removed, no table left)."""
-    mirrors = None
-    if params["state"] == "present":
-        wanted = rc.mirrors_from_urls(params["mirrors"])
-        mirrors = rc.merge_mirrors(wanted, tables.get(registry, []), params["exclusive"])
-    elif params["mirrors"] and not params["exclusive"]:
-        # daemon_json's absent: only the given mirrors go, the table with its last one.
-        unwanted = {mirror.location for url in params["mirrors"] for mirror in _mirrors_or_none(url)}
-        mirrors = [mirror for mirror in tables.get(registry, []) if mirror.location not in unwanted] or None
-    planned = rc.plan_tables(tables, registry, mirrors)
-    if not planned:
+def registry_specs(params: dict[str, t.Any]) -> list[ms.RegistrySpec]:
+    """The registries of this run: the ``registries`` option, or ``registry`` + ``mirrors`` as its one-registry
+    case (a path refused there, as before: those URLs mean the same list on every runtime)."""
+    if params["registries"] is not None:
+        return ms.parse_registries(params["registries"])
+    registry = rc.validate_registry(params["registry"])
+    if params["state"] == "absent":
+        return [ms.RegistrySpec(registry, ())]  # the mirrors to remove: legacy_unwanted
+    rc.check_mirrors(params["mirrors"])
+    return ms.registries_from_single(registry, params["mirrors"], ms.DEFAULT_CAPABILITIES, False)
+
+
+def legacy_unwanted(params: dict[str, t.Any]) -> dict[str, list[str] | None]:
+    """state=absent with ``registry`` + ``mirrors``: the locations to remove (URLs we never write have none);
+    None: the whole table (no mirror given)."""
+    registry = rc.validate_registry(params["registry"])
+    if not params["mirrors"]:
+        return {registry: None}
+    return {registry: [mirror.location for url in params["mirrors"] for mirror in _mirrors_or_none(url)]}
+
+
+def podman_knows_pull_from_mirror(module: AnsibleModule, specs: list[ms.RegistrySpec]) -> bool:
+    """Asked only when a mirror needs ``pull-from-mirror`` (capabilities without resolve)."""
+    if all("resolve" in mirror.capabilities for spec in specs for mirror in spec.mirrors):
+        return True
+    podman = module.get_bin_path("podman")
+    release = rc.podman_release(module.run_command([podman, "--version"])[1]) if podman else None
+    return rc.knows_pull_from_mirror(release)
+
+
+class Planned(t.NamedTuple):
+    tables: dict[str, list[rc.Mirror]]
+    written: list[tuple[str, str, ms.MirrorSpec]]
+    unsupported: list[rc.Unsupported]
+
+
+def planned_tables(module: AnsibleModule, specs: list[ms.RegistrySpec],
+                   tables: dict[str, list[rc.Mirror]]) -> Planned:
+    """Our drop-in's tables after this run, the mirrors written with their certificate files, what is reported."""
+    params = module.params
+    if params["state"] == "absent":
+        unwanted = rc.absent_locations(specs) if params["registries"] is not None else legacy_unwanted(params)
+        return Planned(rc.remove_registries(tables, unwanted, params["exclusive"]), [], [])
+    plan = rc.plan_registries(specs, podman_knows_pull_from_mirror(module, specs))
+    others_go = params["exclusive"] and params["registries"] is not None
+    return Planned(rc.merge_registries(tables, plan.tables, params["exclusive"], others_go), plan.written,
+                   plan.unsupported)
+
+
+def dropin_text(tables: dict[str, list[rc.Mirror]]) -> str | None:
+    """Our drop-in holding ``tables`` (None: removed, no table left), checked to read back as planned."""
+    if not tables:
         return None
-    text = rc.render_dropin(planned)
-    rc.check_dropin(text, rc.expected_dropin_data(planned))
+    text = rc.render_dropin(tables)
+    rc.check_dropin(text, rc.expected_dropin_data(tables))
     return text
+
+
+def cert_changes(module: AnsibleModule, before: dict[str, list[rc.Mirror]], planned: Planned) -> list[rc.CertChange]:
+    """The certs.d files to write or remove: only the ones we wrote, for the mirrors of this run and the ones it
+    removes; an operator's file in the way is refused, naming it."""
+    certs_dir = module.params["certs_dir"]
+    wanted = rc.cert_files(planned.written, certs_dir)
+    written = {(registry, location) for registry, location, dummy in planned.written}
+    hosts = rc.cert_hosts(before) | rc.cert_hosts(planned.tables)
+    current = {path: _cert_text(path) for path in set(rc.cert_paths(hosts, certs_dir)) | set(wanted)}
+    return rc.plan_certs(wanted, current, rc.cert_hosts(planned.tables, written))
+
+
+def _cert_text(path: str) -> str | None:
+    """A certs.d file's text (bytes that are not UTF-8 kept, so that a foreign file compares as different)."""
+    try:
+        raw = _files.read_bytes(path)
+    except _files.NotRegularFile:
+        raise FileError(path, "not a regular file") from None
+    except OSError as exc:
+        raise FileError(path, "cannot read the file: %s" % (exc.strerror or to_native(exc))) from None
+    return None if raw is None else _files.decode(raw, lossless=True)
 
 
 # --------------------------------------------------------------------------- the module
@@ -316,42 +499,92 @@ def crio_running(module: AnsibleModule) -> bool:
     return bool(systemctl) and module.run_command([systemctl, "is-active", "--quiet", "crio"])[0] == 0
 
 
-def podman_outcome(module: AnsibleModule, target: str, changed: bool) -> dict[str, t.Any]:
-    needed = changed and crio_running(module)
-    return outcome("podman", "configure", files_changed=[target] if changed else [], apply_needed=needed,
+def podman_outcome(module: AnsibleModule, changed_files: list[str]) -> dict[str, t.Any]:
+    needed = bool(changed_files) and crio_running(module)
+    return outcome("podman", "configure", files_changed=changed_files, apply_needed=needed,
                    apply_action=apply_action(needed, module.params["apply"], "reload", ("reload",)))
+
+
+def cert_diff(change: rc.CertChange) -> dict[str, str]:
+    """A certs.d file's diff; a client key's text is never shown."""
+    if not change.secret:
+        return _files.diff_entry(change.path, change.before, change.after)
+    hidden = {text: "(client key, not shown)\n" if text is not None else None for text in (change.before, change.after)}
+    entry = _files.diff_entry(change.path, hidden[change.before], hidden[change.after])
+    if change.before is not None and change.after is not None:
+        entry["after"] = "(client key, not shown: replaced)\n"
+    return entry
+
+
+def plan_run(module: AnsibleModule, target: str, current: str | None,
+             specs: list[ms.RegistrySpec]) -> tuple[str | None, Planned, list[rc.CertChange]]:
+    """The drop-in's text after the run, the plan, the certs.d changes (with the lock held)."""
+    params = module.params
+    if params["state"] == "absent" and current is not None and not rc.is_ours(current):
+        module.warn("%s was not written by fleetops.docker_mirror.registries_conf: left in place" % target)
+        return current, Planned({}, [], []), []
+    if params["state"] == "present":
+        if current is not None and not rc.is_ours(current) and not params["force"]:
+            raise FileError(target, "not written by this module (no marker comment): set force: true to "
+                                    "replace it (its content is lost)")
+        for spec in specs:
+            check_others(module, target, spec.registry)
+    before = current_tables(params, target, current)
+    planned = planned_tables(module, specs, before)
+    try:
+        changes = cert_changes(module, before, planned)
+    except FileError:
+        raise
+    except ConfigError as exc:
+        raise FileError(target, exc.message) from None
+    return dropin_text(planned.tables), planned, changes
 
 
 def run_module(module: AnsibleModule) -> dict[str, t.Any]:
     params = module.params
-    for option in ("conf_dir", "main_conf"):
+    for option in ("conf_dir", "main_conf", "certs_dir"):
         _files.real_path(params[option], option)
     rc.validate_dropin_name(params["dropin"])
-    registry = rc.validate_registry(params["registry"])
+    specs = registry_specs(params)
     target = os.path.realpath(os.path.join(params["conf_dir"], params["dropin"]))
-    if params["state"] == "present":
-        rc.check_mirrors(params["mirrors"])
-    with _files.directory_lock(os.path.dirname(target)):
+    with _files.directory_lock(os.path.dirname(target)), _files.directory_lock(params["certs_dir"]):
         current = _files.read_text(target)
-        if params["state"] == "absent" and current is not None and not rc.is_ours(current):
-            module.warn("%s was not written by fleetops.docker_mirror.registries_conf: left in place" % target)
-            wanted = current
-        else:
-            if params["state"] == "present":
-                if current is not None and not rc.is_ours(current) and not params["force"]:
-                    raise FileError(target, "not written by this module (no marker comment): set force: true to "
-                                            "replace it (its content is lost)")
-                check_others(module, target, registry)
-            wanted = wanted_text(params, registry, current_tables(params, target, current))
-        changed = current != wanted
-        _files.write_files(module, [_files.Write(target, current, wanted)] if changed else [])
+        wanted, planned, changes = plan_run(module, target, current, specs)
+        writes = [_files.Write(change.path, change.before, change.after, True, change.mode) for change in changes]
+        if current != wanted:
+            writes.insert(0, _files.Write(target, current, wanted))
+        _files.write_files(module, writes)
+    changed = bool(writes)
     if params["state"] == "present":
         changed = _files.apply_file_attributes(module, target, changed)
-    result: dict[str, t.Any] = {"changed": changed, "path": target, "outcome": podman_outcome(module, target, changed)}
+    changed_files = [write.path for write in writes] or ([target] if changed else [])
+    result: dict[str, t.Any] = {"changed": changed, "path": target, "outcome": podman_outcome(module, changed_files),
+                                "unsupported": [gap._asdict() for gap in planned.unsupported]}
     result.update(apply_needed=result["outcome"]["apply_needed"], apply_action=result["outcome"]["apply_action"])
     if module._diff:
-        result["diff"] = _files.diff_entry(target, current, wanted)
+        dropin = _files.diff_entry(target, current, wanted)
+        result["diff"] = [dropin] + [cert_diff(change) for change in changes] if changes else dropin
     return result
+
+
+def hide_secrets(module: AnsibleModule) -> None:
+    """Client keys and header values never in a result, a diff, a message or ``invocation`` (also when the
+    ``registries`` option itself is refused: every string of a key or header is hidden then)."""
+    try:
+        module.no_log_values.update(ms.secrets(ms.parse_registries(module.params["registries"] or [])))
+    except ConfigError:
+        for item in module.params["registries"] or []:
+            for mirror in (item.get("mirrors") or []) if isinstance(item, dict) else []:
+                if isinstance(mirror, dict):
+                    module.no_log_values.update(_strings(mirror.get("client_key")) + _strings(mirror.get("headers")))
+
+
+def _strings(value: t.Any) -> list[str]:
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _strings(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item)]
+    return [value] if isinstance(value, str) and value else []
 
 
 def main() -> None:
@@ -359,13 +592,17 @@ def main() -> None:
         argument_spec=writer_argument_spec(
             mirrors=dict(type="list", elements="str", default=[]),
             registry=dict(type="str", default="docker.io"),
+            registries=ms.REGISTRIES_OPTION,
             conf_dir=dict(type="path", default="/etc/containers/registries.conf.d"),
             dropin=dict(type="str", default=rc.DEFAULT_DROPIN),
             main_conf=dict(type="path", default="/etc/containers/registries.conf"),
+            certs_dir=dict(type="path", default=rc.CERTS_DIR),
         ),
+        mutually_exclusive=[("registries", "registry"), ("registries", "mirrors")],
         supports_check_mode=True,
         add_file_common_args=True,
     )
+    hide_secrets(module)
     # What Ansible echoes with -v (``invocation``), on success and failure alike: never a password given in a
     # mirror URL (refused anyway, but the arguments are echoed as given).
     _files.exit_or_fail(module, run_module, os.path.join(module.params["conf_dir"], str(module.params["dropin"])),

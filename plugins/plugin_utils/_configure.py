@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _mirror_spec as spec
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
 from ansible_collections.fleetops.docker_mirror.plugins.plugin_utils._judge import RUNTIMES, listed
 
 COLLECTION = "fleetops.docker_mirror."
@@ -22,6 +24,7 @@ APPLY_MODES = ["auto", "reload", "restart", "none"]
 ARGUMENT_SPEC = dict(
     runtimes=dict(type="list", elements="str", choices=RUNTIME_CHOICES, default=["auto"]),
     registry_mirrors=dict(type="list", elements="str", default=[]),
+    registries=dict(type="raw", default={}),
     insecure_registries=dict(type="list", elements="str", default=[]),
     state=dict(type="str", choices=["present", "absent"], default="present"),
     exclusive=dict(type="bool", default=False),
@@ -42,9 +45,40 @@ ARGUMENT_SPEC = dict(
 WANT_KEYS = ("runtimes", "state", "exclusive", "apply", "verify", "manage_config_path")
 
 
-def want(args: Mapping) -> dict:
-    """What was asked for, as the verdict reads it ('mirrors': the docker.io mirrors)."""
-    return {"mirrors": list(args["registry_mirrors"]), **{key: args[key] for key in WANT_KEYS}}
+def registries(args: Mapping) -> list[dict]:
+    """Every registry's mirrors as the modules' ``registries`` option, docker.io first: ``registry_mirrors`` (the
+    docker.io URLs) and ``registries`` (registry -> [URL | mirror dict], or that option's list already). Raises
+    ConfigError naming the registry and the entry that is wrong; docker.io named in both is refused."""
+    given = args["registries"] or {}
+    listed_ = spec.canonical_registries(given) if isinstance(given, Mapping) else [
+        {"registry": item.registry, "mirrors": raw["mirrors"]}
+        for item, raw in zip(spec.parse_registries(given, allow_default=True), given)]
+    hub = next((item for item in listed_ if item["registry"] == spec.DOCKER_HUB), None)
+    if hub and args["registry_mirrors"]:
+        raise ConfigError("docker.io is named in both docker_mirror_registry_mirrors and docker_mirror_registries: "
+                          "give its mirrors in one of them (docker_mirror_registry_mirrors: [] to use "
+                          "docker_mirror_registries)")
+    if hub is None:
+        hub = {"registry": spec.DOCKER_HUB, "mirrors": [{"url": url} for url in args["registry_mirrors"]]}
+    return [hub] + [item for item in listed_ if item is not hub]
+
+
+def hub_urls(wanted: list[dict]) -> list[str]:
+    """The docker.io mirror URLs of ``registries``'s list (its first entry)."""
+    return [mirror["url"] for mirror in wanted[0]["mirrors"]]
+
+
+def public(wanted: list[dict]) -> list[dict]:
+    """``registries``'s list as a result may show it: URLs (userinfo masked) and settings, no key, no header value."""
+    specs = spec.parse_registries(wanted, allow_default=True)
+    return [{"registry": item.registry, "mirrors": [spec.public_mirror(mirror) for mirror in item.mirrors]}
+            for item in specs]
+
+
+def want(args: Mapping, wanted: list[dict]) -> dict:
+    """What was asked for, as the verdict reads it ('mirrors': the docker.io mirrors; 'registries': every
+    registry, as public())."""
+    return {"mirrors": hub_urls(wanted), "registries": public(wanted), **{key: args[key] for key in WANT_KEYS}}
 
 
 def host_free_plan(args: Mapping) -> dict | None:
@@ -57,12 +91,12 @@ def host_free_plan(args: Mapping) -> dict | None:
     return {"changed": False, "detected": None, "runtimes": {"docker": docker}, "write": ["docker"]}
 
 
-def info_args(args: Mapping) -> dict:
+def info_args(args: Mapping, wanted: list[dict]) -> dict:
     """mirrors_info's arguments: the plan (can each selected runtime take the mirrors?) and, unless nothing is to
     be verified, what each runtime uses now."""
     return {
         "runtimes": list(args["runtimes"]),
-        "mirrors": list(args["registry_mirrors"]) if args["state"] == "present" else [],
+        "mirrors": hub_urls(wanted) if args["state"] == "present" else [],
         "detect_only": bool(args["write"]) and not args["verify"],
         "containerd_config": args["containerd_config"],
         **_optional(hosts_dir=args["containerd_hosts_dir"]),
@@ -74,20 +108,20 @@ def _optional(**values) -> dict:
     return {key: value for key, value in values.items() if value}
 
 
-def module_args(runtime: str, args: Mapping) -> dict:
-    """The arguments of the module that writes ``runtime``'s file."""
+def module_args(runtime: str, args: Mapping, wanted: list[dict]) -> dict:
+    """The arguments of the module that writes ``runtime``'s file (``wanted``: registries())."""
     common = {"state": args["state"], "exclusive": args["exclusive"], "apply": args["apply"]}
     if runtime == "docker":
-        return {"path": args["daemon_json_path"], "registry_mirrors": list(args["registry_mirrors"]),
+        return {"path": args["daemon_json_path"], "registry_mirrors": hub_urls(wanted),
                 **_optional(insecure_registries=list(args["insecure_registries"])),
                 "backup": args["backup"], "keep_previous": args["keep_previous"], "require_daemon": True, **common}
     if runtime == "containerd":
-        return {"registry": "docker.io", "mirrors": list(args["registry_mirrors"]),
+        return {"registries": wanted,
                 **_optional(hosts_dir=args["containerd_hosts_dir"]), "config_path": args["containerd_config"],
                 "manage_config_path": args["manage_config_path"], "keep_previous": args["keep_previous"], **common}
     if runtime == "podman":
-        return {"registry": "docker.io", "mirrors": list(args["registry_mirrors"]),
-                "dropin": args["registries_conf_dropin"], **common}
+        return {"registry": spec.DOCKER_HUB, "mirrors": hub_urls(wanted), "dropin": args["registries_conf_dropin"],
+                **common}
     raise ValueError("no module writes %r" % runtime)
 
 

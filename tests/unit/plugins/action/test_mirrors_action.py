@@ -56,8 +56,11 @@ def test_docker_alone_runs_daemon_json_only() -> None:
     assert result["changed"] is False and result["apply"] == {} and "failed" not in result
     assert result["plan"]["write"] == ["docker"]
     assert "invocation" not in result["configured"]["docker"]
+    hub = {"url": MIRRORS[0], "capabilities": ["pull", "resolve"], "skip_verify": False, "override_path": False,
+           "ca": False, "client_cert": False, "headers": []}
     assert result["want"] == {"mirrors": MIRRORS, "runtimes": ["docker"], "state": "present", "exclusive": False,
-                              "apply": "auto", "verify": True, "manage_config_path": True}
+                              "apply": "auto", "verify": True, "manage_config_path": True,
+                              "registries": [{"registry": "docker.io", "mirrors": [hub]}]}
 
 
 def test_every_runtime_of_the_plan_is_written_in_order_and_folded() -> None:
@@ -109,5 +112,13 @@ def test_verify_only_reads_and_writes_nothing_even_for_docker_alone() -> None:
 def test_bad_arguments_are_refused_before_any_host_is_asked() -> None:
     plugin = make_action({"runtimes": ["kubernetes"]}, {})
     with pytest.raises(AnsibleError, match="runtimes"):
+        plugin.run(task_vars={})
+    assert called(plugin) == []
+
+
+def test_a_wrong_registries_mapping_fails_before_any_host_is_asked() -> None:
+    plugin = make_action({"runtimes": ["auto"], "registry_mirrors": MIRRORS,
+                          "registries": {"ghcr.io": [{"url": "https://gh.example", "headers": {"X Bad": "v"}}]}}, {})
+    with pytest.raises(AnsibleError, match="ghcr.io"):
         plugin.run(task_vars={})
     assert called(plugin) == []

@@ -9,6 +9,7 @@ import typing as t
 
 import pytest
 
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _mirror_spec as ms
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _registries_conf as rc
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
 
@@ -347,3 +348,193 @@ def test_registry_tables_refuses_what_containers_refuse(text: str, dropin: bool,
 def test_registry_tables_v1_main(text: str, prefixes: list[tuple[str, bool]]) -> None:
     tables = rc.registry_tables(text, "/main", False)
     assert [(table.prefix, table.entry.get("blocked") is True) for table in tables] == prefixes
+
+
+# --------------------------------------------------------------------------- the shared mirror model (registries)
+
+CERT = "-----BEGIN CERTIFICATE-----\nTUlJQmZha2VjZXJ0\n-----END CERTIFICATE-----\n"
+KEY = "-----BEGIN PRIVATE KEY-----\nU0VDUkVUS0VZU0VDUkVUS0VZU0VDUkVU\n-----END PRIVATE KEY-----\n"
+
+
+def spec(url: str, **settings: t.Any) -> ms.MirrorSpec:
+    return ms.parse_mirror(dict(settings, url=url), "quay.io")
+
+
+@pytest.mark.parametrize("url, settings, knows, mirror, whats", [
+    ("https://m.example", {}, True, rc.Mirror("m.example", False), []),
+    ("http://127.0.0.1:5000/", {}, True, rc.Mirror("127.0.0.1:5000", True), []),
+    ("https://m.example:5443", {"skip_verify": True}, True, rc.Mirror("m.example:5443", True), []),
+    ("https://h.example/v2/quay-proxy", {"override_path": True}, True, rc.Mirror("h.example/quay-proxy", False), []),
+    ("https://h.example/v2/a/b-c", {"override_path": True}, True, rc.Mirror("h.example/a/b-c", False), []),
+    ("https://h.example/v2", {"override_path": True}, True, rc.Mirror("h.example", False), []),
+    ("https://h.example/v2/Proxy", {"override_path": True}, True, None, ['path "/v2/Proxy"']),
+    ("https://h.example/api", {"override_path": True}, True, None, ['path "/api"']),
+    ("https://h.example", {"override_path": True}, True, None, ['path "/"']),
+    ("https://h.example/proxy", {}, True, None, ['path "/proxy"']),
+    ("https://m.example", {"capabilities": ["pull"]}, True, rc.Mirror("m.example", False, "digest-only"),
+     ["capabilities: pull"]),
+    ("https://m.example", {"capabilities": ["pull"]}, False, None, ["capabilities: pull"]),
+    ("https://m.example", {"capabilities": ["resolve"]}, True, None, ["capabilities: resolve"]),
+    ("https://m.example", {"capabilities": ["pull", "resolve", "push"]}, True, rc.Mirror("m.example", False),
+     ["capabilities: push"]),
+    ("https://m.example", {"capabilities": ["push"]}, True, None, ["capabilities: push", "capabilities: push"]),
+    ("https://m.example", {"headers": {"Authorization": "Bearer s3cret", "X-A": ["1", "2"]}}, True,
+     rc.Mirror("m.example", False), ["headers: Authorization, X-A"]),
+])
+def test_plan_mirror(url: str, settings: dict[str, t.Any], knows: bool, mirror: rc.Mirror | None,
+                     whats: list[str]) -> None:
+    planned, gaps = rc.plan_mirror("quay.io", spec(url, **settings), knows)
+    assert planned == mirror
+    assert [gap.what for gap in gaps] == whats
+    assert all(gap.registry == "quay.io" and gap.why and "s3cret" not in repr(gap) for gap in gaps)
+    if mirror is None:
+        assert "left out" in gaps[-1].why
+
+
+def test_plan_registries_keeps_order_and_first_location() -> None:
+    specs = ms.parse_registries([
+        {"registry": "quay.io", "mirrors": [{"url": "https://b.example"}, {"url": "http://a.example"},
+                                            {"url": "https://a.example"}, {"url": "https://c.example/x"}]},
+        {"registry": "index.docker.io", "mirrors": []}])
+    plan = rc.plan_registries(specs, True)
+    assert plan.tables == {"quay.io": [rc.Mirror("b.example", False), rc.Mirror("a.example", True)],
+                           "docker.io": []}
+    assert [(registry, location) for registry, location, dummy in plan.written] == [
+        ("quay.io", "b.example"), ("quay.io", "a.example")]
+    assert [gap.mirror for gap in plan.unsupported] == ["https://c.example/x"]
+
+
+@pytest.mark.parametrize("text, release, knows", [
+    ("podman version 3.0.1\n", (3, 0), False), ("podman version 4.0.3", (4, 0), False),
+    ("podman version 4.1.0", (4, 1), True), ("podman version 5.8.6\n", (5, 8), True), ("", None, True),
+    ("Error: something", None, True),
+])
+def test_podman_release(text: str, release: tuple[int, int] | None, knows: bool) -> None:
+    assert rc.podman_release(text) == release
+    assert rc.knows_pull_from_mirror(release) is knows
+
+
+A, B, C = rc.Mirror("a.example", False), rc.Mirror("b.example", True), rc.Mirror("c.example", False)
+
+
+@pytest.mark.parametrize("current, wanted, exclusive, others_go, planned", [
+    ({}, {"quay.io": [A]}, False, False, {"quay.io": [A]}),
+    ({"quay.io": [B, A]}, {"quay.io": [C, rc.Mirror("b.example", False)]}, False, False,
+     {"quay.io": [rc.Mirror("b.example", False), A, C]}),
+    ({"quay.io": [B, A]}, {"quay.io": [C]}, True, False, {"quay.io": [C]}),
+    ({"quay.io": [A], "docker.io": [B]}, {"quay.io": [C]}, True, False, {"quay.io": [C], "docker.io": [B]}),
+    ({"quay.io": [A], "docker.io": [B]}, {"quay.io": [C]}, True, True, {"quay.io": [C]}),
+])
+def test_merge_registries(current, wanted, exclusive, others_go, planned) -> None:
+    assert rc.merge_registries(current, wanted, exclusive, others_go) == planned
+
+
+@pytest.mark.parametrize("unwanted, exclusive, planned", [
+    ({"quay.io": ["a.example"]}, False, {"quay.io": [B], "docker.io": [C]}),
+    ({"quay.io": ["a.example", "b.example"]}, False, {"docker.io": [C]}),
+    ({"quay.io": ["z.example"]}, False, {"quay.io": [A, B], "docker.io": [C]}),
+    ({"quay.io": []}, False, {"quay.io": [A, B], "docker.io": [C]}),
+    ({"quay.io": None}, False, {"docker.io": [C]}),
+    ({"quay.io": ["z.example"]}, True, {"docker.io": [C]}),
+    ({"ghcr.io": None}, False, {"quay.io": [A, B], "docker.io": [C]}),
+])
+def test_remove_registries(unwanted, exclusive, planned) -> None:
+    assert rc.remove_registries({"quay.io": [A, B], "docker.io": [C]}, unwanted, exclusive) == planned
+
+
+def test_absent_locations() -> None:
+    specs = ms.parse_registries([
+        {"registry": "quay.io", "mirrors": ["https://a.example", "https://b.example/path"]},
+        {"registry": "ghcr.io", "mirrors": []}])
+    assert rc.absent_locations(specs) == {"quay.io": ["a.example"], "ghcr.io": None}
+
+
+def test_pull_from_mirror_renders_and_reads_back() -> None:
+    tables = {"quay.io": [rc.Mirror("m.example/ns", True, "digest-only"), A]}
+    text = rc.render_dropin(tables)
+    assert tomllib.loads(text)["registry"][0]["mirror"] == [
+        {"location": "m.example/ns", "insecure": True, "pull-from-mirror": "digest-only"}, {"location": "a.example"}]
+    rc.check_dropin(text, rc.expected_dropin_data(tables))
+    assert rc.own_tables(text, "/d.conf") == tables
+
+
+@pytest.mark.parametrize("value, read", [("digest-only", "digest-only"), ("tag-only", "tag-only"), ("all", ""),
+                                         (3, "")])
+def test_own_tables_read_pull_from_mirror(value: t.Any, read: str) -> None:
+    text = '[[registry]]\nprefix = "quay.io"\n[[registry.mirror]]\nlocation = "m"\npull-from-mirror = %s\n' % (
+        '"%s"' % value if isinstance(value, str) else value)
+    assert rc.own_tables(text, "/d.conf") == {"quay.io": [rc.Mirror("m", False, read)]}
+
+
+# --------------------------------------------------------------------------- certificates
+
+CERTS = "/etc/containers/certs.d"
+
+
+def written(*entries: tuple[str, str, dict[str, t.Any]]) -> list[tuple[str, str, ms.MirrorSpec]]:
+    return [(registry, location, spec("https://" + location, **settings)) for registry, location, settings in entries]
+
+
+def test_cert_files() -> None:
+    files = rc.cert_files(written(("quay.io", "m.example:5443", {"ca": CERT, "client_cert": CERT, "client_key": KEY}),
+                                  ("ghcr.io", "n.example", {"ca": CERT})), CERTS + "/")
+    assert sorted(files) == [CERTS + "/m.example:5443/ca.crt", CERTS + "/m.example:5443/client.cert",
+                             CERTS + "/m.example:5443/client.key", CERTS + "/n.example/ca.crt"]
+    key = files[CERTS + "/m.example:5443/client.key"]
+    assert key.mode == 0o600 and key.secret and key.text == rc.MARKER + "\n" + KEY
+    assert files[CERTS + "/n.example/ca.crt"].mode == 0o644 and not files[CERTS + "/n.example/ca.crt"].secret
+
+
+def test_cert_files_same_host_alike_is_fine() -> None:
+    files = rc.cert_files(written(("quay.io", "m.example", {"ca": CERT}), ("ghcr.io", "m.example/ns", {"ca": CERT})),
+                          CERTS)
+    assert list(files) == [CERTS + "/m.example/ca.crt"]
+
+
+def test_cert_files_refuses_two_contents_for_one_host() -> None:
+    other = CERT.replace("TUlJQmZha2VjZXJ0", "T1RIRVI=")
+    with pytest.raises(ConfigError) as info:
+        rc.cert_files(written(("quay.io", "m.example", {"ca": CERT}), ("ghcr.io", "m.example/ns", {"ca": other})),
+                      CERTS)
+    assert "registry quay.io" in info.value.message and "registry ghcr.io" in info.value.message
+    assert CERTS + "/m.example/ca.crt" in info.value.message and "TUlJ" not in info.value.message
+
+
+def test_cert_hosts_and_paths() -> None:
+    tables = {"quay.io": [rc.Mirror("m.example/ns", False), A], "ghcr.io": [B]}
+    assert rc.cert_hosts(tables) == {"m.example", "a.example", "b.example"}
+    assert rc.cert_hosts(tables, {("quay.io", "a.example")}) == {"m.example", "b.example"}
+    assert rc.cert_paths(["b.example"], CERTS) == [CERTS + "/b.example/" + name for name in
+                                                   ("ca.crt", "client.cert", "client.key")]
+
+
+OURS = rc.MARKER + "\n" + CERT
+WANT = {CERTS + "/m/ca.crt": rc.CertFile(CERTS + "/m/ca.crt", OURS, 0o644, False)}
+
+
+@pytest.mark.parametrize("wanted, current, kept, changes", [
+    (WANT, {CERTS + "/m/ca.crt": None}, (), [(CERTS + "/m/ca.crt", None, OURS)]),
+    (WANT, {CERTS + "/m/ca.crt": OURS}, (), []),
+    (WANT, {CERTS + "/m/ca.crt": CERT}, (), []),  # the operator's identical file stays theirs
+    (WANT, {CERTS + "/m/ca.crt": rc.MARKER + "\nold"}, (), [(CERTS + "/m/ca.crt", rc.MARKER + "\nold", OURS)]),
+    ({}, {CERTS + "/m/ca.crt": OURS}, (), [(CERTS + "/m/ca.crt", OURS, None)]),
+    ({}, {CERTS + "/m/ca.crt": OURS}, {"m"}, []),  # another mirror on that host still uses it
+    ({}, {CERTS + "/m/ca.crt": CERT}, (), []),  # not ours: never removed
+    ({}, {CERTS + "/m/ca.crt": None}, (), []),
+])
+def test_plan_certs(wanted, current, kept, changes) -> None:
+    assert [(change.path, change.before, change.after) for change in rc.plan_certs(wanted, current, kept)] == changes
+
+
+def test_plan_certs_removes_key_with_its_mode() -> None:
+    path = CERTS + "/m/client.key"
+    change, = rc.plan_certs({}, {path: rc.MARKER + "\n" + KEY}, ())
+    assert change.after is None and change.secret and change.mode == 0o600
+
+
+@pytest.mark.parametrize("secret, noun", [(False, "certificate"), (True, "client key")])
+def test_plan_certs_refuses_a_different_foreign_file(secret: bool, noun: str) -> None:
+    path = CERTS + "/m/ca.crt"
+    with pytest.raises(ConfigError) as info:
+        rc.plan_certs({path: rc.CertFile(path, OURS, 0o644, secret)}, {path: "theirs\n"}, ())
+    assert info.value.message.startswith(path + " exists with other content") and noun in info.value.message

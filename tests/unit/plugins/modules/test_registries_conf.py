@@ -8,6 +8,7 @@ the module's I/O: the drop-in written or left alone, the other files read, check
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import tomllib
@@ -31,6 +32,7 @@ class Tree(t.NamedTuple):
     conf_dir: str
     main_conf: str
     dropin: str
+    certs_dir: str
 
 
 @pytest.fixture
@@ -40,12 +42,13 @@ def tree(host) -> Tree:
     main_conf = os.path.join(etc, "registries.conf")
     host.write(main_conf, 'unqualified-search-registries = ["docker.io"]\n')
     os.makedirs(conf_dir)
-    return Tree(etc, conf_dir, main_conf, os.path.join(conf_dir, rc.DEFAULT_DROPIN))
+    return Tree(etc, conf_dir, main_conf, os.path.join(conf_dir, rc.DEFAULT_DROPIN), os.path.join(etc, "certs.d"))
 
 
 def run(host, tree: Tree, check_mode: bool = False, diff: bool = False, **params: t.Any) -> dict[str, t.Any]:
     params.setdefault("conf_dir", tree.conf_dir)
     params.setdefault("main_conf", tree.main_conf)
+    params.setdefault("certs_dir", tree.certs_dir)
     return host.run(registries_conf.main, check_mode=check_mode, diff=diff, **params)
 
 
@@ -61,7 +64,8 @@ def warnings(monkeypatch) -> list[str]:
 
 def test_writes_dropin(host, tree) -> None:
     result = run(host, tree, mirrors=[MIRROR, "http://10.0.0.5:5000/"])
-    assert set(result) == {"changed", "failed", "path", "apply_needed", "apply_action", "outcome"}
+    assert set(result) == {"changed", "failed", "path", "apply_needed", "apply_action", "outcome", "unsupported"}
+    assert result["unsupported"] == []
     assert result["changed"] and result["path"] == tree.dropin
     assert tomllib.loads(host.read(tree.dropin).decode()) == {"registry": [{
         "prefix": "docker.io", "location": "docker.io",
@@ -416,3 +420,174 @@ def test_crio_reload_is_decided_by_the_module(host, tree, crio_active, apply, ne
     assert result["outcome"]["runtime"] == "podman" and result["outcome"]["files_changed"] == [tree.dropin]
     again = run(host, tree, mirrors=["https://mirror.gcr.io"], apply=apply)
     assert not again["changed"] and (again["apply_needed"], again["apply_action"]) == (False, "")
+
+
+# --------------------------------------------------------------------------- registries (the shared mirror model)
+
+CERT = "-----BEGIN CERTIFICATE-----\nTUlJQmZha2VjZXJ0\n-----END CERTIFICATE-----\n"
+KEY = "-----BEGIN PRIVATE KEY-----\nU0VDUkVUS0VZU0VDUkVUS0VZU0VDUkVU\n-----END PRIVATE KEY-----\n"
+TLS = {"url": "https://m.example:5443", "ca": CERT, "client_cert": CERT, "client_key": KEY}
+K8S = [{"registry": "docker.io", "mirrors": [{"url": "http://127.0.0.1:5000"}]},
+       {"registry": "registry.k8s.io", "mirrors": [TLS]}]
+
+
+def cert(tree: Tree, host_port: str, name: str) -> str:
+    return os.path.join(tree.certs_dir, host_port, name)
+
+
+def test_registries_write_tables_and_certificates(host, tree) -> None:
+    result = run(host, tree, registries=K8S)
+    assert result["changed"] and result["unsupported"] == []
+    assert tomllib.loads(host.read(tree.dropin).decode())["registry"] == [
+        {"prefix": "docker.io", "location": "docker.io", "mirror": [{"location": "127.0.0.1:5000", "insecure": True}]},
+        {"prefix": "registry.k8s.io", "location": "registry.k8s.io", "mirror": [{"location": "m.example:5443"}]}]
+    for name, pem, mode in (("ca.crt", CERT, 0o644), ("client.cert", CERT, 0o644), ("client.key", KEY, 0o600)):
+        path = cert(tree, "m.example:5443", name)
+        assert host.read(path).decode() == rc.MARKER + "\n" + pem and stat.S_IMODE(os.stat(path).st_mode) == mode
+    assert sorted(result["outcome"]["files_changed"]) == sorted(
+        [tree.dropin] + [cert(tree, "m.example:5443", name) for name in ("ca.crt", "client.cert", "client.key")])
+    again = run(host, tree, registries=K8S, diff=True)
+    assert not again["changed"] and again["outcome"]["files_changed"] == [] and isinstance(again["diff"], dict)
+
+
+def test_registries_check_mode_diff_hides_the_key(host, tree) -> None:
+    before = snapshot(tree.etc)
+    result = run(host, tree, check_mode=True, diff=True, registries=K8S)
+    assert result["changed"] and snapshot(tree.etc) == before
+    dropin, ca, client_cert, key = result["diff"]
+    assert dropin["after_header"] == tree.dropin and "m.example:5443" in dropin["after"]
+    assert ca["after"] == rc.MARKER + "\n" + CERT and ca["before_header"].endswith("ca.crt (absent)")
+    assert key["after"] == "(client key, not shown)\n" and "U0VDUkVU" not in json.dumps(result)
+
+
+def test_replaced_key_diff_says_so_without_the_key(host, tree) -> None:
+    run(host, tree, registries=K8S)
+    other = KEY.replace("U0VDUkVUS0VZU0VDUkVUS0VZU0VDUkVU", "T1RIRVJLRVk=")
+    result = run(host, tree, diff=True, registries=[dict(K8S[1], mirrors=[dict(TLS, client_key=other)])])
+    key, = result["diff"][1:]
+    assert key["before"] == "(client key, not shown)\n" and key["after"] == "(client key, not shown: replaced)\n"
+    assert host.read(cert(tree, "m.example:5443", "client.key")).decode() == rc.MARKER + "\n" + other
+
+
+def test_unsupported_settings_are_reported_not_failed(host, tree) -> None:
+    mirrors = [{"url": "https://h.example/v2/quay-proxy", "override_path": True,
+                "headers": {"Authorization": "Bearer t0ken-value"}},
+               {"url": "https://p.example/api"}, {"url": "https://r.example", "capabilities": ["resolve"]}]
+    result = run(host, tree, registries=[{"registry": "quay.io", "mirrors": mirrors}])
+    assert not result["failed"] and result["changed"]
+    assert [(gap["mirror"], gap["what"]) for gap in result["unsupported"]] == [
+        ("https://h.example/v2/quay-proxy", "headers: Authorization"), ("https://p.example/api", 'path "/api"'),
+        ("https://r.example", "capabilities: resolve")]
+    assert tomllib.loads(host.read(tree.dropin).decode())["registry"][0]["mirror"] == [
+        {"location": "h.example/quay-proxy"}]
+    assert "t0ken-value" not in json.dumps(result)
+
+
+DIGEST_ONLY = {"location": "m.example", "pull-from-mirror": "digest-only"}
+
+
+@pytest.mark.parametrize("version, written", [
+    ("podman version 3.0.1", []), ("podman version 4.3.1", [DIGEST_ONLY]), (None, [DIGEST_ONLY]),
+])
+def test_pull_only_mirror_follows_the_installed_podman(host, tree, version: str | None, written) -> None:
+    if version is not None:
+        host.write(os.path.join(host.bin_dir, "podman"), "#!/bin/sh\necho '%s'\n" % version)
+        os.chmod(os.path.join(host.bin_dir, "podman"), 0o755)
+    result = run(host, tree, registries=[{"registry": "quay.io", "mirrors": [
+        {"url": "https://m.example", "capabilities": ["pull"]}]}])
+    assert tomllib.loads(host.read(tree.dropin).decode())["registry"][0].get("mirror", []) == written
+    assert [gap["what"] for gap in result["unsupported"]] == ["capabilities: pull"]
+
+
+def test_foreign_certificate_in_the_way_is_refused_naming_it(host, tree) -> None:
+    host.write(cert(tree, "m.example:5443", "ca.crt"), "an operator's CA\n")
+    before = snapshot(tree.etc)
+    result = run(host, tree, registries=K8S)
+    assert_failed_unchanged(result, before, tree.etc, cert(tree, "m.example:5443", "ca.crt") + " exists with other")
+
+
+def test_foreign_identical_certificate_stays_theirs(host, tree) -> None:
+    host.write(cert(tree, "m.example:5443", "ca.crt"), CERT)
+    host.write(cert(tree, "m.example:5443", "operator.crt"), "theirs\n")
+    assert run(host, tree, registries=K8S)["changed"]
+    assert host.read(cert(tree, "m.example:5443", "ca.crt")).decode() == CERT
+    run(host, tree, state="absent", registries=[{"registry": "registry.k8s.io", "mirrors": []}])
+    assert sorted(os.listdir(os.path.join(tree.certs_dir, "m.example:5443"))) == ["ca.crt", "operator.crt"]
+
+
+def test_exclusive_registries_remove_other_registries_and_their_files(host, tree) -> None:
+    run(host, tree, registries=K8S)
+    host.write(cert(tree, "m.example:5443", "operator.crt"), "theirs\n")
+    result = run(host, tree, exclusive=True, registries=K8S[:1])
+    assert result["changed"] and [entry["prefix"] for entry in
+                                  tomllib.loads(host.read(tree.dropin).decode())["registry"]] == ["docker.io"]
+    assert os.listdir(os.path.join(tree.certs_dir, "m.example:5443")) == ["operator.crt"]
+
+
+def test_exclusive_false_keeps_other_registries_and_shared_certificates(host, tree) -> None:
+    run(host, tree, registries=K8S)
+    shared = [{"registry": "ghcr.io", "mirrors": [{"url": "https://m.example:5443/v2/ghcr", "override_path": True}]}]
+    run(host, tree, registries=shared)
+    assert [entry["prefix"] for entry in tomllib.loads(host.read(tree.dropin).decode())["registry"]] == [
+        "docker.io", "ghcr.io", "registry.k8s.io"]
+    # ghcr.io's mirror gives no CA, but registry.k8s.io's mirror on the same host:port still uses ours.
+    assert os.path.exists(cert(tree, "m.example:5443", "ca.crt"))
+    run(host, tree, state="absent", registries=[{"registry": "registry.k8s.io", "mirrors": [TLS]}])
+    assert os.path.exists(cert(tree, "m.example:5443", "ca.crt"))  # ghcr.io's mirror is on that host:port too
+    assert run(host, tree, state="absent", registries=shared)["changed"]
+    assert not os.path.exists(os.path.join(tree.certs_dir, "m.example:5443")) and os.path.exists(tree.dropin)
+
+
+def test_absent_removes_tables_and_certificates_with_the_dropin(host, tree) -> None:
+    run(host, tree, registries=K8S)
+    result = run(host, tree, state="absent", exclusive=True, registries=[
+        {"registry": "docker.io", "mirrors": []}, {"registry": "registry.k8s.io", "mirrors": []}])
+    assert result["changed"] and not os.path.exists(tree.dropin) and os.listdir(tree.certs_dir) == []
+
+
+def test_legacy_run_without_a_ca_removes_ours_for_that_mirror(host, tree) -> None:
+    run(host, tree, registries=[{"registry": "docker.io", "mirrors": [{"url": "https://m.example", "ca": CERT}]}])
+    assert os.path.exists(cert(tree, "m.example", "ca.crt"))
+    assert run(host, tree, mirrors=["https://m.example"], exclusive=True)["changed"]
+    assert not os.path.exists(os.path.join(tree.certs_dir, "m.example"))
+
+
+@pytest.mark.parametrize("params, fragment", [
+    ({"registries": K8S, "mirrors": [MIRROR]}, "mutually exclusive"),
+    ({"registries": K8S, "registry": "quay.io"}, "mutually exclusive"),
+    ({"registries": [{"registry": "_default", "mirrors": []}]}, "_default"),
+    ({"registries": [{"registry": "quay.io", "mirrors": [{"url": "https://m.example", "client_cert": CERT}]}]},
+     "client_cert and client_key go together"),
+    ({"registries": [{"registry": "quay.io", "mirrors": [{"url": "https://m.example", "ca": CERT}]},
+                     {"registry": "ghcr.io", "mirrors": [{"url": "https://m.example/v2/g", "override_path": True,
+                                                          "ca": CERT.replace("TUlJ", "QUJD")}]}]},
+     "give different ca for m.example"),
+    ({"registries": K8S, "certs_dir": "relative/certs.d"}, "certs_dir must be an absolute path"),
+])
+def test_registries_bad_input_fails_before_writing(host, tree, params: dict[str, t.Any], fragment: str) -> None:
+    before = snapshot(tree.etc)
+    result = run(host, tree, **params)
+    assert result["failed"] and fragment in result["msg"] and snapshot(tree.etc) == before
+
+
+def test_registries_check_each_registry_against_later_dropins(host, tree) -> None:
+    host.write(os.path.join(tree.conf_dir, "99-later.conf"), '[[registry]]\nprefix = "registry.k8s.io"\n'
+                                                             'location = "registry.k8s.io"\n')
+    before = snapshot(tree.etc)
+    assert_failed_unchanged(run(host, tree, registries=K8S), before, tree.etc,
+                            "defines [[registry]] prefix \"registry.k8s.io\" again")
+
+
+def test_hide_secrets_covers_keys_and_headers_even_when_refused() -> None:
+    class Module(t.NamedTuple):
+        params: dict[str, t.Any]
+        no_log_values: set[str]
+
+    good = Module({"registries": [{"registry": "quay.io", "mirrors": [
+        dict(TLS, headers={"Authorization": "Bearer good-token"})]}]}, set())
+    registries_conf.hide_secrets(good)
+    assert {KEY, "Bearer good-token"} <= good.no_log_values
+    bad = Module({"registries": [{"registry": "quay.io", "mirrors": [
+        {"url": "not a url", "client_key": "k3y", "headers": {"X": ["bad-token"]}}]}, "junk"]}, set())
+    registries_conf.hide_secrets(bad)
+    assert {"k3y", "bad-token"} <= bad.no_log_values and "not a url" not in bad.no_log_values

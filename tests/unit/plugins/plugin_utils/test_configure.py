@@ -8,6 +8,7 @@ import typing as t
 
 import pytest
 
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
 from ansible_collections.fleetops.docker_mirror.plugins.plugin_utils import _configure as cfg
 
 MIRRORS = ["https://mirror.gcr.io"]
@@ -43,38 +44,41 @@ def test_host_free_plan(overrides: dict[str, t.Any], host_free: bool) -> None:
     ({"verify": False, "write": False}, MIRRORS, False),  # verify only reads, whatever docker_mirror_verify says
 ])
 def test_info_args(overrides: dict[str, t.Any], mirrors: list[str], detect_only: bool) -> None:
-    info = cfg.info_args(args(**overrides))
+    values = args(**overrides)
+    info = cfg.info_args(values, cfg.registries(values))
     assert info["mirrors"] == mirrors and info["detect_only"] is detect_only
     assert "hosts_dir" not in info
 
 
 def test_info_args_pass_the_hosts_dir_when_set() -> None:
-    assert cfg.info_args(args(containerd_hosts_dir="/etc/containerd/certs.d"))["hosts_dir"] == \
-        "/etc/containerd/certs.d"
+    values = args(containerd_hosts_dir="/etc/containerd/certs.d")
+    assert cfg.info_args(values, cfg.registries(values))["hosts_dir"] == "/etc/containerd/certs.d"
 
 
 @pytest.mark.parametrize("runtime, expected", [
     ("docker", {"path": "/etc/docker/daemon.json", "registry_mirrors": MIRRORS, "require_daemon": True,
                 "keep_previous": False, "backup": False, "state": "present", "exclusive": False, "apply": "auto"}),
-    ("containerd", {"registry": "docker.io", "mirrors": MIRRORS, "config_path": "/etc/containerd/config.toml",
+    ("containerd", {"registries": [{"registry": "docker.io", "mirrors": [{"url": MIRRORS[0]}]}],
+                    "config_path": "/etc/containerd/config.toml",
                     "manage_config_path": True, "keep_previous": False, "state": "present", "exclusive": False,
                     "apply": "auto"}),
     ("podman", {"registry": "docker.io", "mirrors": MIRRORS, "dropin": "50-fleetops-docker-mirror.conf",
                 "state": "present", "exclusive": False, "apply": "auto"}),
 ])
 def test_module_args(runtime: str, expected: dict[str, t.Any]) -> None:
-    assert cfg.module_args(runtime, args()) == expected
+    assert cfg.module_args(runtime, args(), cfg.registries(args())) == expected
 
 
 def test_module_args_pass_insecure_registries_and_hosts_dir_only_when_set() -> None:
     values = args(insecure_registries=["127.0.0.1:5000"], containerd_hosts_dir="/srv/certs.d")
-    assert cfg.module_args("docker", values)["insecure_registries"] == ["127.0.0.1:5000"]
-    assert cfg.module_args("containerd", values)["hosts_dir"] == "/srv/certs.d"
+    wanted = cfg.registries(values)
+    assert cfg.module_args("docker", values, wanted)["insecure_registries"] == ["127.0.0.1:5000"]
+    assert cfg.module_args("containerd", values, wanted)["hosts_dir"] == "/srv/certs.d"
 
 
 def test_module_args_of_an_unknown_runtime() -> None:
     with pytest.raises(ValueError, match="cri-o"):
-        cfg.module_args("cri-o", args())
+        cfg.module_args("cri-o", args(), [])
 
 
 @pytest.mark.parametrize("overrides, plan, expected", [
@@ -117,3 +121,50 @@ def test_the_documented_options_are_the_argument_spec() -> None:
         doc = documented[name]
         assert (doc["type"], doc.get("default"), doc.get("choices"), doc.get("elements")) == (
             spec["type"], spec.get("default"), spec.get("choices"), spec.get("elements")), name
+
+
+CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+
+
+@pytest.mark.parametrize("overrides, expected", [
+    # docker_mirror_registry_mirrors alone: docker.io's entry
+    ({}, [("docker.io", [MIRRORS[0]])]),
+    ({"registry_mirrors": []}, [("docker.io", [])]),
+    # the role's mapping: docker.io first, then every registry in the order given, names normalised
+    ({"registries": {"Registry.K8s.io": ["https://k8s.example"], "ghcr.io": [{"url": "https://gh.example",
+                                                                                "ca": CA}]}},
+     [("docker.io", [MIRRORS[0]]), ("registry.k8s.io", ["https://k8s.example"]), ("ghcr.io", ["https://gh.example"])]),
+    # docker.io given in the mapping instead (docker_mirror_registry_mirrors: [])
+    ({"registry_mirrors": [], "registries": {"quay.io": ["https://q.example"], "index.docker.io": ["https://d.example"]}},
+     [("docker.io", ["https://d.example"]), ("quay.io", ["https://q.example"])]),
+    # the modules' list form is taken as it is
+    ({"registries": [{"registry": "quay.io", "mirrors": [{"url": "https://q.example"}]}]},
+     [("docker.io", [MIRRORS[0]]), ("quay.io", ["https://q.example"])]),
+])
+def test_registries(overrides: dict[str, t.Any], expected: list) -> None:
+    wanted = cfg.registries(args(**overrides))
+    assert [(item["registry"], [m["url"] for m in item["mirrors"]]) for item in wanted] == expected
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"registries": {"docker.io": ["https://d.example"]}}, "docker.io is named in both"),
+    ({"registries": {"quay.io": "https://q.example"}}, 'docker_mirror_registries["quay.io"] must be a list'),
+    ({"registries": {"quay.io": [42]}}, 'docker_mirror_registries["quay.io"] entry 1 must be a URL string'),
+    ({"registries": {"quay.io": [{"url": "https://q.example", "ca": "not pem"}]}}, "quay.io"),
+    ({"registries": {"bad host!": ["https://q.example"]}}, "invalid registry"),
+    ({"registries": ["quay.io"]}, "each entry needs registry and mirrors"),
+])
+def test_registries_refused(overrides: dict[str, t.Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=None) as caught:
+        cfg.registries(args(**overrides))
+    assert message in caught.value.message
+
+
+def test_want_shows_no_secret() -> None:
+    key = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQAA\n-----END PRIVATE KEY-----\n"
+    cert = CA
+    values = args(registries={"ghcr.io": [{"url": "https://gh.example", "client_cert": cert, "client_key": key,
+                                           "headers": {"Authorization": "Bearer s3cret-token"}}]})
+    shown = repr(cfg.want(values, cfg.registries(values)))
+    assert "s3cret-token" not in shown and "PRIVATE KEY" not in shown
+    assert "Authorization" in shown and "gh.example" in shown

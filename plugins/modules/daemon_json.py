@@ -322,6 +322,7 @@ import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _certs_dir as certs
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _containerd as ctd
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon as daemon
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _docker_mirrors as dm
@@ -348,6 +349,7 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document i
 )
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._files import (
     NEW_FILE_MODE,
+    FileError,
     Write,
     check_can_write,
     check_file_type,
@@ -366,8 +368,10 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils._files impo
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry import (
     INSECURE_KEY,
     MIRRORS_KEY,
+    go_url_parse,
     http_mirrors_missing_insecure,
     mask_url,
+    mirror_key,
     validate_insecure_registry,
     validate_mirror,
 )
@@ -546,14 +550,20 @@ def edit_file(module: AnsibleModule, target: str, status: daemon.DaemonStatus, p
 
 class MirrorFiles(t.NamedTuple):
     """The registries' files of a run: the image store they were planned for, Docker's plan, each registry's
-    hosts.toml plan (containerd image store) and every change, in the order made."""
+    hosts.toml plan (containerd image store), the per-mirror-host certificate files (classic) and every change,
+    in the order made."""
     store: str | None
     plan: dm.DockerPlan | None
     registries: list[hd.RegistryPlan]
+    cert_changes: list[certs.CertChange]
     writes: list[Write]
 
+    def diffs(self) -> list[dict[str, str]]:
+        return [hd.change_diff(change) for item in self.registries for change in item.writes] + \
+            [certs.cert_diff(change) for change in self.cert_changes]
 
-NO_MIRROR_FILES = MirrorFiles(None, None, [], [])
+
+NO_MIRROR_FILES = MirrorFiles(None, None, [], [], [])
 OWNER = hd.Owner("fleetops.docker_mirror.daemon_json",
                  "# Managed by fleetops.docker_mirror.daemon_json: edits here are overwritten.")
 
@@ -606,7 +616,38 @@ def plan_mirror_files(module: AnsibleModule, registries: list[spec.RegistrySpec]
                                  params["exclusive"], params["force"], OWNER) for item in plan.hosts_toml]
         if params["exclusive"]:
             plans += hd.plan_leftovers(certs_dir, [item.registry for item in registries], OWNER)
-    return MirrorFiles(store, plan, plans, [change for item in plans for change in item.writes])
+    try:
+        cert_changes = plan_host_certs(registries, plan, edit, certs_dir)
+    except FileError:
+        raise
+    except ConfigError as exc:
+        raise FileError(certs_dir, exc.message) from None
+    return MirrorFiles(store, plan, plans, cert_changes,
+                       [change for item in plans for change in item.writes] + certs.as_writes(cert_changes))
+
+
+def mirror_host(url: str) -> str | None:
+    try:
+        return go_url_parse(url).host or None
+    except ValueError:
+        return None
+
+
+def plan_host_certs(registries: list[spec.RegistrySpec], plan: dm.DockerPlan, edit: Edit,
+                    certs_dir: str) -> list[certs.CertChange]:
+    """Classic Docker reads a mirror's CA and client certificate from ``<certs_dir>/<mirror host:port>/``: the
+    files of the docker.io mirrors this run writes there (none with the containerd image store, whose hosts.toml
+    names its own), ours of the mirrors it sets otherwise or removes go, unless a mirror it leaves in
+    registry-mirrors is on that host."""
+    hub = [mirror for item in registries if item.registry == spec.DOCKER_HUB for mirror in item.mirrors]
+    given = {mirror_key(mirror.url) for mirror in hub}
+    written = [(spec.DOCKER_HUB, spec.host_port(mirror.url), mirror) for mirror in plan.host_certs]
+    wanted = certs.cert_files(written, certs_dir, OWNER.marker)
+    before = [mirror.url for mirror in hub] + list(edit.before_values.get(MIRRORS_KEY) or [])
+    hosts = {host for host in map(mirror_host, before) if host}
+    kept = {mirror_host(url) for url in edit.values.get(MIRRORS_KEY) or [] if mirror_key(url) not in given}
+    current = {path: certs.read_cert(path) for path in set(certs.cert_paths(hosts, certs_dir)) | set(wanted)}
+    return certs.plan_certs(wanted, current, kept, OWNER.marker)
 
 
 # --------------------------------------------------------------------------- the module
@@ -712,7 +753,7 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
     if module._diff:
         output["diff"] = build_diff(target, edit)
         if files.writes:
-            output["diff"] = [output["diff"]] + [hd.change_diff(change) for change in files.writes]
+            output["diff"] = [output["diff"]] + files.diffs()
     return output
 
 

@@ -48,6 +48,16 @@ description:
   - The module does not signal dockerd. M(fleetops.docker_mirror.daemon_apply) does, and rolls back to the
     copy O(keep_previous=true) keeps on the host.
   - On failure the message names the file and the cause, and the file is left unchanged.
+  - With O(registries) (the shared mirror model of this collection), every registry's mirrors are given in one
+    option; what Docker does with them depends on its image store (RV(image_store)). The containerd image store
+    (C("features": {"containerd-snapshotter": true}) in daemon.json on Docker 28, the default of a new Docker 29;
+    the running daemon's C(docker info) says C(driver-type io.containerd.snapshotter.v1)) reads
+    C(<certs_dir>/<registry>/hosts.toml) at each pull, for any registry, with per-mirror CA, client certificate,
+    C(skip_verify), C(capabilities), C(override_path) and headers (as M(fleetops.docker_mirror.containerd_hosts)
+    writes them); no reload is needed for these files. The classic image store mirrors docker.io only
+    (C(registry-mirrors)), and reads a mirror's CA and client certificate from C(<certs_dir>/<mirror host:port>/)
+    (C(ca.crt), C(client.cert), C(client.key)); every other registry, and what C(registry-mirrors) cannot express,
+    is returned in RV(unsupported), never a failure.
 author:
   - fleetops engineers (@fleetops)
 attributes:
@@ -77,6 +87,80 @@ options:
         applies an empty list.
     type: list
     elements: str
+  registries:
+    description:
+      - Every registry to mirror, each with its ordered mirrors (the shared mirror model, as in
+        M(fleetops.docker_mirror.containerd_hosts) and M(fleetops.docker_mirror.registries_conf)). Mutually
+        exclusive with O(registry_mirrors), whose one-registry (docker.io, URLs only) form it replaces; give the
+        whole list here, docker.io included.
+      - docker.io's mirrors become C(registry-mirrors) (what dockerd can express of them: no C(override_path), a
+        path only from Docker 25.0, C(pull) and C(resolve) both), with O(exclusive) and O(state) as for
+        O(registry_mirrors); with O(exclusive=true) and docker.io not listed, C(registry-mirrors) becomes empty.
+        The host of each such mirror with C(skip_verify) or plain C(http://) off the loopback is added to
+        C(insecure-registries) (never removed again by this option).
+      - With the containerd image store, also C(<certs_dir>/<registry>/hosts.toml) per registry (docker.io
+        included: a hosts.toml listing a mirror wins over C(registry-mirrors), which then lists the same mirrors so
+        that C(docker info) shows them), with the CA and client files next to it. A hosts.toml this module did not
+        write (no marker line) is not replaced unless O(force=true); O(exclusive=true) removes ours of registries
+        no longer listed; O(state=absent) removes the listed registries' files that are ours.
+      - With the classic image store, the CA and client certificate of docker.io's mirrors go to
+        C(<certs_dir>/<mirror host:port>/) (mode C(0600) for the key), each starting with our marker line; a file
+        there we did not write with other content is refused, ours go with their mirror.
+      - Client keys and header values never appear in results, diffs, messages or C(invocation).
+    type: list
+    elements: dict
+    suboptions:
+      registry:
+        description: The registry, C(host[:port]) (lower-cased; Docker Hub's aliases mean C(docker.io)) or C(_default).
+        type: str
+        required: true
+      mirrors:
+        description: Its mirrors, tried in this order before the registry itself.
+        type: list
+        elements: dict
+        required: true
+        suboptions:
+          url:
+            description: The mirror, C(https://) or C(http://); a path is allowed.
+            type: str
+            required: true
+          ca:
+            description: PEM text of the CA certificate(s) to trust for this mirror.
+            type: str
+          client_cert:
+            description: PEM text of the client certificate; needs O(registries[].mirrors[].client_key).
+            type: str
+          client_key:
+            description: PEM text of the unencrypted private key of the client certificate.
+            type: str
+          skip_verify:
+            description: Do not verify the mirror's TLS certificate.
+            type: bool
+            default: false
+          capabilities:
+            description: What Docker may do with the mirror (the classic store only expresses V([pull, resolve])).
+            type: list
+            elements: str
+            choices: [pull, resolve, push]
+            default: [pull, resolve]
+          override_path:
+            description: The URL's path is the registry API root (containerd image store only).
+            type: bool
+            default: false
+          headers:
+            description: HTTP headers sent to the mirror (containerd image store only); values never shown.
+            type: dict
+  certs_dir:
+    description:
+      - Docker's certificates directory, where O(registries) writes hosts.toml files (containerd image store) or
+        per-mirror-host certificate files (classic).
+    type: path
+    default: /etc/docker/certs.d
+  force:
+    description:
+      - Replace a hosts.toml in O(certs_dir) that this module did not write (its content is lost).
+    type: bool
+    default: false
   insecure_registries:
     description:
       - Entries of C(insecure-registries) (C(host[:port]) or a CIDR), with the same O(state) and
@@ -197,6 +281,21 @@ EXAMPLES = r"""
     exclusive: true
   become: true
 
+- name: Mirror Docker Hub and registry.k8s.io (hosts.toml with the containerd image store, else reported)
+  fleetops.docker_mirror.daemon_json:
+    registries:
+      - registry: docker.io
+        mirrors:
+          - url: https://mirror.example.com:5443
+            ca: "{{ lookup('ansible.builtin.file', 'files/mirror-ca.pem') }}"
+      - registry: registry.k8s.io
+        mirrors:
+          - url: https://mirror.example.com:5443
+            ca: "{{ lookup('ansible.builtin.file', 'files/mirror-ca.pem') }}"
+            capabilities: [pull]
+  become: true
+  register: __docker_mirror_daemon_json
+
 - name: Set other keys alongside
   fleetops.docker_mirror.daemon_json:
     registry_mirrors:
@@ -296,10 +395,45 @@ rollback_file:
   returned: when the file changed, O(keep_previous=true), the file existed and not in check mode
   type: str
   sample: /etc/docker/.daemon.json.docker_mirror-previous
-diff:
-  description: The file's text before and the text written after (in check mode, that would be written), masked.
-  returned: when diff mode is on
+image_store:
+  description:
+    - With O(registries), the image store the files were written for, V(containerd) or V(classic): daemon.json's
+      C(features.containerd-snapshotter) when it sets it (a change of it needs a restart), else what the running
+      daemon reports, else the release's default (containerd from Docker 29).
+  returned: when O(registries) is given
+  type: str
+  sample: containerd
+registries:
+  description:
+    - With O(registries), per registry the file it went to (hosts.toml; daemon.json for docker.io on the classic
+      store), whether it changed, and what the result may show of its mirrors.
+  returned: when O(registries) is given
   type: dict
+unsupported:
+  description:
+    - With O(registries), what this Docker cannot do, one entry per registry and mirror (URL masked) with what and
+      why; the rest is written.
+  returned: when O(registries) is given
+  type: list
+  elements: dict
+  sample: [{"registry": "registry.k8s.io", "mirror": "https://m.example:5443", "what": "registry",
+            "why": "Docker's classic image store mirrors docker.io only ..."}]
+paths:
+  description: With O(registries), every file written or removed (in check mode, that would be).
+  returned: when O(registries) is given
+  type: list
+  elements: str
+certs_dir:
+  description: With O(registries), the certificates directory used.
+  returned: when O(registries) is given
+  type: str
+diff:
+  description:
+    - The file's text before and the text written after (in check mode, that would be written), masked.
+    - With O(registries) and files changed in O(certs_dir), a list of such entries, daemon.json's first; a client
+      key's text is never shown.
+  returned: when diff mode is on
+  type: raw
   contains:
     before:
       description: The file's text before the run, or empty when it did not exist.

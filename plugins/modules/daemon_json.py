@@ -50,7 +50,7 @@ description:
   - On failure the message names the file and the cause, and the file is left unchanged.
   - With O(registries) (the shared mirror model of this collection), every registry's mirrors are given in one
     option; what Docker does with them depends on its image store (RV(image_store)). The containerd image store
-    (C("features": {"containerd-snapshotter": true}) in daemon.json on Docker 28, the default of a new Docker 29;
+    (C(features.containerd-snapshotter=true) in daemon.json on Docker 28, the default of a new Docker 29;
     the running daemon's C(docker info) says C(driver-type io.containerd.snapshotter.v1)) reads
     C(<certs_dir>/<registry>/hosts.toml) at each pull, for any registry, with per-mirror CA, client certificate,
     C(skip_verify), C(capabilities), C(override_path) and headers (as M(fleetops.docker_mirror.containerd_hosts)
@@ -93,13 +93,13 @@ options:
         M(fleetops.docker_mirror.containerd_hosts) and M(fleetops.docker_mirror.registries_conf)). Mutually
         exclusive with O(registry_mirrors), whose one-registry (docker.io, URLs only) form it replaces; give the
         whole list here, docker.io included.
-      - docker.io's mirrors become C(registry-mirrors) (what dockerd can express of them: no C(override_path), a
-        path only from Docker 25.0, C(pull) and C(resolve) both), with O(exclusive) and O(state) as for
+      - docker.io's mirrors become C(registry-mirrors) (what dockerd can express of them, that is without
+        C(override_path), a path only from Docker 25.0, C(pull) and C(resolve) both), with O(exclusive) and O(state) as for
         O(registry_mirrors); with O(exclusive=true) and docker.io not listed, C(registry-mirrors) becomes empty.
         The host of each such mirror with C(skip_verify) or plain C(http://) off the loopback is added to
         C(insecure-registries) (never removed again by this option).
       - With the containerd image store, also C(<certs_dir>/<registry>/hosts.toml) per registry (docker.io
-        included: a hosts.toml listing a mirror wins over C(registry-mirrors), which then lists the same mirrors so
+        included, since a hosts.toml listing a mirror wins over C(registry-mirrors), which then lists the same mirrors so
         that C(docker info) shows them), with the CA and client files next to it. A hosts.toml this module did not
         write (no marker line) is not replaced unless O(force=true); O(exclusive=true) removes ours of registries
         no longer listed; O(state=absent) removes the listed registries' files that are ours.
@@ -397,8 +397,8 @@ rollback_file:
   sample: /etc/docker/.daemon.json.docker_mirror-previous
 image_store:
   description:
-    - With O(registries), the image store the files were written for, V(containerd) or V(classic): daemon.json's
-      C(features.containerd-snapshotter) when it sets it (a change of it needs a restart), else what the running
+    - With O(registries), the image store the files were written for, V(containerd) or V(classic), from
+      daemon.json's C(features.containerd-snapshotter) when it sets it (a change of it needs a restart), else what the running
       daemon reports, else the release's default (containerd from Docker 29).
   returned: when O(registries) is given
   type: str

@@ -248,3 +248,13 @@ def test_check_mode_writes_nothing(host) -> None:
 def test_invalid_registry_names_the_value(host) -> None:
     result = run(host, registries=[{"registry": "Not A Host", "mirrors": [{"url": LOOP}]}])
     assert result["failed"] and "invalid registry" in result["msg"] and not os.path.exists(host.path)
+
+
+def test_classic_two_cas_for_one_mirror_host_are_refused(host) -> None:
+    other = CA.replace("TUlJQmNhY2VydA==", "T1RIRVJDQQ==")
+    host.set(version="28.5.2")  # a path in a mirror URL from 25.0
+    result = run(host, registries=[{"registry": "docker.io", "mirrors": [{"url": TLS, "ca": CA},
+                                                                         {"url": TLS + "/b", "ca": other}]}])
+    assert result["failed"] and result["msg"].startswith(certs_dir(host) + ": ") and "give both the same" in \
+        result["msg"]
+    assert tree(host) == {} and "TUlJ" not in result["msg"]

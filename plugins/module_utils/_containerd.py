@@ -168,8 +168,9 @@ def hosts_from_mirrors(mirrors: t.Iterable[str], skip_verify: bool = False) -> l
 
 
 def render_hosts_toml(server: str | None, hosts: list[Host],
-                      capabilities: t.Sequence[str] = DEFAULT_CAPABILITIES) -> str:
-    lines = [MARKER]
+                      capabilities: t.Sequence[str] = DEFAULT_CAPABILITIES, marker: str = MARKER) -> str:
+    """The whole file, starting with ``marker`` (the line that says which module owns it)."""
+    lines = [marker]
     if server:
         lines.append("server = %s" % toml_string(server))
     if not hosts:
@@ -277,8 +278,8 @@ def validate_capabilities(capabilities: t.Sequence[str]) -> list[str]:
     return list(dict.fromkeys(capabilities))
 
 
-def is_ours(text: str) -> bool:
-    return text.startswith(MARKER)
+def is_ours(text: str, marker: str = MARKER) -> bool:
+    return text.startswith(marker)
 
 
 def hosts_in_file(text: str) -> list[Host]:

@@ -115,6 +115,19 @@ class DockerInfo(t.NamedTuple):
     error: str | None
     denied: bool = False  # the socket refused this user
     info: dict | None = None  # the whole answer (RegistryConfig, Driver, DriverStatus), when it answered
+    image_store: str | None = None  # containerd | classic (None: not answered)
+
+
+# ``docker info`` DriverStatus with the containerd image store (moby daemon/containerd/service.go LayerStoreStatus).
+SNAPSHOTTER_DRIVER_TYPE = "io.containerd.snapshotter.v1"
+
+
+def live_image_store(info: dict[str, t.Any]) -> str:
+    """``containerd`` when the running daemon uses the containerd image store, else ``classic``."""
+    status = info.get("DriverStatus")
+    pairs = status if isinstance(status, list) else []
+    driver_type = [pair[1] for pair in pairs if isinstance(pair, list) and len(pair) == 2 and pair[0] == "driver-type"]
+    return "containerd" if driver_type[:1] == [SNAPSHOTTER_DRIVER_TYPE] else "classic"
 
 
 def parse_docker_info(rc: int, stdout: str, stderr: str) -> DockerInfo:
@@ -139,7 +152,8 @@ def parse_docker_info(rc: int, stdout: str, stderr: str) -> DockerInfo:
     registry_config = info.get("RegistryConfig")
     mirrors = registry_config.get("Mirrors") if isinstance(registry_config, dict) else None
     mirrors = mirrors if isinstance(mirrors, list) else []
-    return DockerInfo(True, version.strip(), [mask_url(str(mirror)) for mirror in mirrors], None, info=info)
+    return DockerInfo(True, version.strip(), [mask_url(str(mirror)) for mirror in mirrors], None, info=info,
+                      image_store=live_image_store(info))
 
 
 def docker_info(run_command: RunCommand, docker: str | None, timeout_bin: str | None = None,
@@ -422,6 +436,7 @@ class DaemonStatus(t.NamedTuple):
     daemon: DaemonProcess | None
     denied: bool = False
     info: dict | None = None  # docker info's answer when it answered
+    image_store: str | None = None  # what the running daemon reports (None: not asked or not answered)
 
 
 def service_active(run_command: RunCommand, systemctl: str | None, service: str) -> bool:
@@ -459,7 +474,8 @@ def probe(run_command: RunCommand, bins: dict[str, str | None], service: str = "
                             daemon)
     info = live_info(run_command, bins)
     if info.answered:
-        return DaemonStatus("running", info.version, info.mirrors, None, daemon, info=info.info)
+        return DaemonStatus("running", info.version, info.mirrors, None, daemon, info=info.info,
+                            image_store=info.image_store)
     return DaemonStatus("not-answering", dockerd_version(run_command, dockerd), None,
                         "dockerd is not answering: %s" % info.error, daemon, info.denied)
 

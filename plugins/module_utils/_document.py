@@ -331,8 +331,10 @@ class Plan(t.NamedTuple):
 
 
 def plan(values: dict[str, t.Any], mirrors: list[str] | None = None, insecure: list[str] | None = None,
-         settings: dict[str, t.Any] | None = None, state: str = "present", exclusive: bool = False) -> Plan:
-    """Apply the wanted changes to a copy of ``values``; key order is kept, new keys go last.
+         settings: dict[str, t.Any] | None = None, state: str = "present", exclusive: bool = False,
+         insecure_exclusive: bool | None = None) -> Plan:
+    """Apply the wanted changes to a copy of ``values``; key order is kept, new keys go last. ``exclusive`` holds
+    for both lists unless ``insecure_exclusive`` says otherwise for insecure-registries.
 
     A managed list that becomes empty stays as ``[]``: on reload dockerd keeps the old entries
     when the key is deleted, but applies an empty list.  A ``settings`` value of None removes
@@ -344,12 +346,13 @@ def plan(values: dict[str, t.Any], mirrors: list[str] | None = None, insecure: l
     check_settings(settings)
     result = dict(values)
     cleared = []
-    for name, wanted, key_fn in ((MIRRORS_KEY, mirrors, _registry.mirror_key),
-                                 (INSECURE_KEY, insecure, _registry.insecure_key)):
+    only = exclusive if insecure_exclusive is None else insecure_exclusive
+    for name, wanted, key_fn, exact in ((MIRRORS_KEY, mirrors, _registry.mirror_key, exclusive),
+                                        (INSECURE_KEY, insecure, _registry.insecure_key, only)):
         if wanted is None:
             continue
         current = values.get(name, [])
-        new_list = _registry.merge_list(current, wanted, state, exclusive, key_fn)
+        new_list = _registry.merge_list(current, wanted, state, exact, key_fn)
         if name in values or new_list:
             result[name] = new_list
         if current and not new_list:

@@ -33,7 +33,7 @@ __all__ = [
     "CAPABILITIES", "DEFAULT_CAPABILITIES", "DOCKER_HUB", "DOCKER_HUB_ALIASES", "MIRROR_OPTIONS", "REGISTRIES_OPTION",
     "MirrorSpec", "RegistrySpec", "normalise_registry", "mirror_url", "check_pem", "check_headers",
     "parse_mirror", "parse_registries", "registries_from_single", "secrets", "public_mirror", "canonical_registries",
-    "host_port", "redact_registries", "NO_LOG",
+    "host_port", "redact_registries", "NO_LOG", "Unsupported",
 ]
 
 CAPABILITIES = ("pull", "resolve", "push")
@@ -73,6 +73,15 @@ class MirrorSpec(t.NamedTuple):
     capabilities: tuple[str, ...] = DEFAULT_CAPABILITIES
     override_path: bool = False
     headers: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (name, values), in the order given
+
+
+class Unsupported(t.NamedTuple):
+    """What a runtime cannot do with a registry or one of its mirrors: reported in its result, never a failure.
+    ``mirror`` is the masked URL (None: the registry as a whole)."""
+    registry: str
+    mirror: str | None
+    what: str
+    why: str
 
 
 class RegistrySpec(t.NamedTuple):

@@ -29,7 +29,9 @@ import json
 import re
 import typing as t
 
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _certs_dir as certs
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _containerd as ctd
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _mirror_spec as ms
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError, mask_url
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._toml import parse as parse_toml
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._toml import toml_string
@@ -399,12 +401,8 @@ _NAMESPACE_RE = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+
 _PODMAN_VERSION_RE = re.compile(r"\bversion (\d+)\.(\d+)")
 
 
-class Unsupported(t.NamedTuple):
-    """A setting of the shared model registries.conf cannot express: reported, never a failure."""
-    registry: str
-    mirror: str  # the URL, userinfo masked
-    what: str
-    why: str
+# A setting of the shared model registries.conf cannot express: reported, never a failure.
+Unsupported = ms.Unsupported
 
 
 def podman_release(version_text: str) -> tuple[int, int] | None:
@@ -547,25 +545,10 @@ def remove_registries(current: dict[str, list[Mirror]], unwanted: dict[str, list
 CERTS_DIR = "/etc/containers/certs.d"
 # containers-image reads <certs dir>/<mirror host:port>/: every *.crt as a CA, every *.cert with the *.key of the
 # same name as a client certificate (one without the other fails every pull from that host).
-CERT_FILES = (("ca", "ca.crt", 0o644), ("client_cert", "client.cert", 0o644), ("client_key", "client.key", 0o600))
-
-
-class CertFile(t.NamedTuple):
-    """A file of a mirror's certs.d directory: its text as written (the marker line, then the PEM; Go's PEM
-    reader skips text before a block), the mode of a new file, and whether it holds a secret (never shown)."""
-    path: str
-    text: str
-    mode: int
-    secret: bool
-
-
-class CertChange(t.NamedTuple):
-    """One certs.d file to write (``after``) or remove (``after`` None)."""
-    path: str
-    before: str | None
-    after: str | None
-    mode: int
-    secret: bool
+CERT_FILES = certs.CERT_FILES
+CertFile = certs.CertFile
+CertChange = certs.CertChange
+cert_paths = certs.cert_paths
 
 
 def location_host(location: str) -> str:
@@ -574,25 +557,10 @@ def location_host(location: str) -> str:
 
 
 def cert_files(written: t.Sequence[tuple[str, str, t.Any]], certs_dir: str) -> dict[str, CertFile]:
-    """path -> the certs.d file each written mirror's ``ca``, ``client_cert`` and ``client_key`` give; two mirrors
-    on one host:port with different contents for a file are refused (containers read one directory per host)."""
-    files: dict[str, CertFile] = {}
-    given_by: dict[str, str] = {}
-    for registry, location, mirror in written:
-        host = location_host(location)
-        for key, name, mode in CERT_FILES:
-            pem = getattr(mirror, key)
-            if pem is None:
-                continue
-            path = "%s/%s/%s" % (certs_dir.rstrip("/"), host, name)
-            wanted = CertFile(path, "%s\n%s" % (MARKER, pem), mode, key == "client_key")
-            where = "registry %s, mirror %s" % (registry, json.dumps(mask_url(mirror.url)))
-            if path in files and files[path] != wanted:
-                raise ConfigError("%s and %s give different %s for %s: containers-image reads one %s per mirror "
-                                  "host:port; give both the same" % (given_by[path], where, key, host, path))
-            files[path] = wanted
-            given_by.setdefault(path, where)
-    return files
+    """path -> the certs.d file each written (registry, location, MirrorSpec) gives (the shared certs.d planner, in
+    the directory of the location's host:port, with our marker)."""
+    return certs.cert_files([(registry, location_host(location), mirror) for registry, location, mirror in written],
+                            certs_dir, MARKER)
 
 
 def cert_hosts(tables: dict[str, list[Mirror]], skip: t.Container[tuple[str, str]] = ()) -> set[str]:
@@ -601,37 +569,7 @@ def cert_hosts(tables: dict[str, list[Mirror]], skip: t.Container[tuple[str, str
             if (prefix, mirror.location) not in skip}
 
 
-def cert_paths(hosts: t.Iterable[str], certs_dir: str) -> list[str]:
-    """Every certs.d file this module may write for ``hosts`` (the ones to read before planning)."""
-    return ["%s/%s/%s" % (certs_dir.rstrip("/"), host, name) for host in sorted(hosts) for dummy, name, dummy in
-            CERT_FILES]
-
-
-def _cert_change(path: str, wanted: CertFile, before: str | None) -> CertChange | None:
-    pem = wanted.text[len(MARKER) + 1:]
-    if before == wanted.text or (before is not None and not is_ours(before) and before == pem):
-        return None  # as wanted already (an operator's identical file stays theirs)
-    if before is not None and not is_ours(before):
-        raise ConfigError("%s exists with other content and was not written by this module: it is left alone; "
-                          "remove it or give the same %s" % (path, "client key" if wanted.secret else "certificate"))
-    return CertChange(path, before, wanted.text, wanted.mode, wanted.secret)
-
-
 def plan_certs(wanted: dict[str, CertFile], current: dict[str, str | None],
                kept_hosts: t.Container[str]) -> list[CertChange]:
-    """The certs.d changes: each wanted file written unless it reads the same, an operator's different file refused
-    (naming it); each other file of ``current`` that we wrote removed unless its host is in ``kept_hosts`` (a
-    mirror this run does not set still uses it). Files we did not write are never changed."""
-    changes = []
-    for path in sorted(set(wanted) | set(current)):
-        before = current.get(path)
-        if path in wanted:
-            change = _cert_change(path, wanted[path], before)
-        elif before is not None and is_ours(before) and path.rsplit("/", 2)[-2] not in kept_hosts:
-            key = path.endswith("/client.key")
-            change = CertChange(path, before, None, 0o600 if key else 0o644, key)
-        else:
-            change = None
-        if change is not None:
-            changes.append(change)
-    return changes
+    """The certs.d changes of the files with our marker (the shared certs.d planner)."""
+    return certs.plan_certs(wanted, current, kept_hosts, MARKER)

@@ -22,7 +22,7 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors imp
 __all__ = [
     "MIRRORS_KEY", "INSECURE_KEY", "MANAGED_KEYS", "mask_url", "mask_userinfo", "mirror_key", "validate_mirror",
     "insecure_key", "validate_insecure_registry", "merge_list", "normalize_mirrors",
-    "http_mirrors_missing_insecure", "is_loopback_host",
+    "http_mirrors_missing_insecure", "is_loopback_host", "hostname_of",
 ]
 
 MIRRORS_KEY = "registry-mirrors"
@@ -310,7 +310,7 @@ def http_mirrors_missing_insecure(values: dict[str, t.Any]) -> list[tuple[str, s
             parts = go_url_parse(mirror)
         except ValueError:
             continue
-        hostname = _hostname(parts.host)
+        hostname = hostname_of(parts.host)
         if parts.scheme != "http" or not hostname or is_loopback_host(hostname):
             continue
         if not _insecure_covers(insecure, parts.host, hostname):
@@ -318,7 +318,8 @@ def http_mirrors_missing_insecure(values: dict[str, t.Any]) -> list[tuple[str, s
     return missing
 
 
-def _hostname(host: str) -> str:
+def hostname_of(host: str) -> str:
+    """The host name of ``host[:port]`` (brackets of an IPv6 address dropped)."""
     if host.startswith("["):
         return host[1:host.find("]")] if "]" in host else host[1:]
     return host.rpartition(":")[0] if ":" in host else host

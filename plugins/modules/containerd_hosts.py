@@ -408,7 +408,6 @@ diff:
 
 import json
 import os
-import stat
 import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
@@ -416,6 +415,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _containerd as ctd
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon as daemon
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _files
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _hosts_dir as hd
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _mirror_spec as spec
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _process
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import redact_arguments
@@ -423,13 +423,12 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors imp
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._files import FileError
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._outcome import apply_action, outcome, writer_argument_spec
 
-HOSTS_FILE = "hosts.toml"
+HOSTS_FILE = hd.HOSTS_FILE
 SERVICE = "containerd"
 # containerd's own default when its command line has no --config.
 DEFAULT_CONFIG = "/etc/containerd/config.toml"
 # containerd config dump loads the file and every plugin's defaults: well under a second; never a hung run.
 DUMP_TIMEOUT = 10
-SECRET_MODE = 0o600
 # The one-registry options: the one-entry case of registries, given instead of it.
 SINGLE_REGISTRY_OPTIONS = ("registry", "mirrors", "server", "capabilities", "skip_verify")
 
@@ -647,146 +646,16 @@ def judge_effective(effective: ctd.Effective, view: ConfigView, config: str, str
     return view._replace(reads=False)
 
 
-class RegistryPlan(t.NamedTuple):
-    """One registry's files: its hosts.toml (``path``), the changes (certificate files, hosts.toml, removals, in
-    the order they are made) and what the result shows of its mirrors."""
-    registry: str
-    path: str
-    writes: list[Change]
-    mirrors: list[dict[str, t.Any]]
+OWNER = hd.Owner("fleetops.docker_mirror.containerd_hosts", ctd.MARKER)
 
 
-def text_write(path: str, current: str | None, text: str, mode: int | None) -> Change | None:
-    """The change that gives ``path`` the ``text`` (and ``mode``, when set: a file holding a secret); None when it
-    has both already."""
-    if current != text:
-        return Change(path, current, text, mode=mode)
-    if mode is not None and stat.S_IMODE(os.stat(path).st_mode) != mode:
-        return Change(path, current, text, mode=mode)
-    return None
-
-
-def removals(paths: t.Iterable[str]) -> list[Change]:
-    """Remove the certificate files we wrote (the directory goes when it is then empty)."""
-    changes = []
-    for path in sorted(paths):
-        current = _files.read_text(path)
-        if current is not None:
-            changes.append(Change(path, current, None, prune=True,
-                                  mode=SECRET_MODE if path.endswith(ctd.KEY_SUFFIX) else None))
-    return changes
-
-
-def wanted_files(directory: str, registry: spec.RegistrySpec) -> dict[str, ctd.CertFile]:
-    """The certificate files of the registry's mirrors; mirrors on one host:port share them, so must agree."""
-    files: dict[str, ctd.CertFile] = {}
-    for mirror in registry.mirrors:
-        for cert in ctd.mirror_files(directory, mirror):
-            if cert.path in files and files[cert.path].text != cert.text:
-                raise FileError(cert.path, "registry %s: two mirrors on %s give different certificates or keys; "
-                                           "one host:port has one set of files: give them the same"
-                                % (registry.registry, ctd.cert_base(mirror.url)))
-            files[cert.path] = cert
-    return files
-
-
-def cert_write(cert: ctd.CertFile, owned: set[str], force: bool) -> Change | None:
-    current = _files.read_text(cert.path)
-    if current is not None and current != cert.text and cert.path not in owned and not force:
-        raise FileError(cert.path, "not written by this module (our hosts.toml does not name it): set force: true "
-                                   "to replace it")
-    return text_write(cert.path, current, cert.text, SECRET_MODE if cert.secret else None)
-
-
-def render_checked(target: str, server: str | None, hosts: list[ctd.Host]) -> str:
-    try:
-        text = ctd.render_hosts_toml(server, hosts)
-        ctd.check_hosts_toml(text, ctd.expected_hosts_data(server, hosts))
-    except ConfigError as exc:
-        raise FileError(target, exc.message) from None
-    return text
-
-
-def plan_present(module: AnsibleModule, registry: spec.RegistrySpec, target: str) -> RegistryPlan:
-    """hosts.toml and the certificate files for ``registry``; without O(exclusive), the mirrors our own file
-    lists that are not wanted stay (with their files). Files we wrote that the new file no longer names go."""
+def plan_registry(module: AnsibleModule, registry: spec.RegistrySpec, target: str) -> hd.RegistryPlan:
+    """The registry's hosts.toml and certificate files (the shared hosts-directory planner), by O(state)."""
     params = module.params
-    current = _files.read_text(target)
-    if current is not None and not ctd.is_ours(current) and not params["force"]:
-        raise FileError(target, "not written by this module (no marker comment): set force: true to replace it "
-                                "(its content is lost)")
-    directory = os.path.dirname(target)
-    try:
-        before = ctd.hosts_in_file(current) if current is not None and ctd.is_ours(current) else []
-    except ConfigError as exc:
-        raise FileError(target, exc.message) from None
-    hosts = ctd.merge_mirrors([ctd.host_from_mirror(directory, mirror) for mirror in registry.mirrors], before,
-                              params["exclusive"])
-    text = render_checked(target, server_for(params, registry.registry), hosts)
-    owned = ctd.referenced_files(before, directory)
-    writes = [cert_write(cert, owned, params["force"]) for cert in wanted_files(directory, registry).values()]
-    writes.append(text_write(target, current, text, SECRET_MODE if ctd.has_header(hosts) else None))
-    writes += removals(owned - ctd.referenced_files(hosts, directory))
-    return RegistryPlan(registry.registry, target, [item for item in writes if item],
-                        [spec.public_mirror(mirror) for mirror in registry.mirrors])
-
-
-def plan_absent(module: AnsibleModule, registry: spec.RegistrySpec, target: str) -> RegistryPlan:
-    """daemon_json's absent: without O(exclusive), only the given mirrors go (the file with its last one, keeping
-    the server and capabilities it was written with); with O(exclusive), or when no mirror is given, the file
-    goes. The certificate files we wrote go with the mirrors that named them. A file not ours stays."""
-    plan = RegistryPlan(registry.registry, target, [], [])
-    current = _files.read_text(target)
-    if current is None:
-        return plan
-    if not ctd.is_ours(current):
-        module.warn("%s was not written by fleetops.docker_mirror.containerd_hosts: left in place" % target)
-        return plan
-    directory = os.path.dirname(target)
-    try:
-        before = ctd.hosts_in_file(current)
-        unwanted = {mirror.url for mirror in registry.mirrors}
-        kept = [] if module.params["exclusive"] or not unwanted else \
-            [host for host in before if host.url not in unwanted]
-        server = ctd.server_in_file(current)
-    except ConfigError as exc:
-        raise FileError(target, exc.message) from None
-    owned = ctd.referenced_files(before, directory)
-    if not kept:
-        return plan._replace(writes=[Change(target, current, None, prune=True)] + removals(owned))
-    change = text_write(target, current, render_checked(target, server, kept),
-                        SECRET_MODE if ctd.has_header(kept) else None)
-    stale = removals(owned - ctd.referenced_files(kept, directory)) if change else []
-    return plan._replace(writes=[change] + stale if change else [])
-
-
-def plan_leftovers(hosts_dir: str, wanted: t.Collection[str]) -> list[RegistryPlan]:
-    """O(exclusive) with O(registries): the registries whose hosts.toml we wrote (marker) and that are no longer
-    listed go, with the certificate files that file names; nothing else (a symbolic link is never followed)."""
-    plans = []
-    for name in sorted(os.listdir(hosts_dir)) if os.path.isdir(hosts_dir) else ():
-        directory = os.path.join(hosts_dir, name)
-        target = os.path.join(directory, HOSTS_FILE)
-        if name in wanted or os.path.islink(directory) or os.path.islink(target) or not os.path.isfile(target):
-            continue
-        current = _files.read_text(target)
-        if current is None or not ctd.is_ours(current):
-            continue
-        try:
-            owned = ctd.referenced_files(ctd.hosts_in_file(current), directory)
-        except ConfigError as exc:
-            raise FileError(target, exc.message) from None
-        plans.append(RegistryPlan(name, target, [Change(target, current, None, prune=True)] + removals(owned), []))
-    return plans
-
-
-def change_diff(change: Change) -> dict[str, str]:
-    """The diff of one change; a key file's text is never shown."""
-    if change.path.endswith(ctd.KEY_SUFFIX):
-        hidden = "(private key, not shown)\n"
-        return _files.diff_entry(change.path, hidden if change.before is not None else None,
-                                 hidden if change.after is not None else None)
-    return _files.diff_entry(change.path, change.before, change.after)
+    if params["state"] == "present":
+        return hd.plan_present(registry, target, server_for(params, registry.registry), params["exclusive"],
+                               params["force"], OWNER)
+    return hd.plan_absent(registry, target, params["exclusive"], OWNER, module.warn)
 
 
 # --------------------------------------------------------------------------- the module
@@ -815,10 +684,9 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
             if pending:
                 check_with_containerd(module, config, config_text, config_text, view.release)
         with _files.directory_lock(view.hosts_dir):
-            planner = plan_present if present else plan_absent
-            plans = [planner(module, item, target) for item, target in zip(registries, targets)]
+            plans = [plan_registry(module, item, target) for item, target in zip(registries, targets)]
             if present and params["exclusive"] and params["registries"] is not None:
-                plans += plan_leftovers(view.hosts_dir, [item.registry for item in registries])
+                plans += hd.plan_leftovers(view.hosts_dir, [item.registry for item in registries], OWNER)
             changes = [change for plan in plans for change in plan.writes]
             if view.text is not None:
                 changes.append(Change(config, config_text, view.text))
@@ -847,7 +715,7 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
                                 apply_action=apply_action(needed, params["apply"], "restart", ("restart",)))
     result["apply_action"] = result["outcome"]["apply_action"]
     if module._diff:
-        result["diff"] = [change_diff(change) for change in changes]
+        result["diff"] = [hd.change_diff(change) for change in changes]
     return result
 
 

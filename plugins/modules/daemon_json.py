@@ -48,6 +48,16 @@ description:
   - The module does not signal dockerd. M(fleetops.docker_mirror.daemon_apply) does, and rolls back to the
     copy O(keep_previous=true) keeps on the host.
   - On failure the message names the file and the cause, and the file is left unchanged.
+  - With O(registries) (the shared mirror model of this collection), every registry's mirrors are given in one
+    option; what Docker does with them depends on its image store (RV(image_store)). The containerd image store
+    (C(features.containerd-snapshotter=true) in daemon.json on Docker 28, the default of a new Docker 29;
+    the running daemon's C(docker info) says C(driver-type io.containerd.snapshotter.v1)) reads
+    C(<certs_dir>/<registry>/hosts.toml) at each pull, for any registry, with per-mirror CA, client certificate,
+    C(skip_verify), C(capabilities), C(override_path) and headers (as M(fleetops.docker_mirror.containerd_hosts)
+    writes them); no reload is needed for these files. The classic image store mirrors docker.io only
+    (C(registry-mirrors)), and reads a mirror's CA and client certificate from C(<certs_dir>/<mirror host:port>/)
+    (C(ca.crt), C(client.cert), C(client.key)); every other registry, and what C(registry-mirrors) cannot express,
+    is returned in RV(unsupported), never a failure.
 author:
   - fleetops engineers (@fleetops)
 attributes:
@@ -77,6 +87,80 @@ options:
         applies an empty list.
     type: list
     elements: str
+  registries:
+    description:
+      - Every registry to mirror, each with its ordered mirrors (the shared mirror model, as in
+        M(fleetops.docker_mirror.containerd_hosts) and M(fleetops.docker_mirror.registries_conf)). Mutually
+        exclusive with O(registry_mirrors), whose one-registry (docker.io, URLs only) form it replaces; give the
+        whole list here, docker.io included.
+      - docker.io's mirrors become C(registry-mirrors) (what dockerd can express of them, that is without
+        C(override_path), a path only from Docker 25.0, C(pull) and C(resolve) both), with O(exclusive) and O(state) as for
+        O(registry_mirrors); with O(exclusive=true) and docker.io not listed, C(registry-mirrors) becomes empty.
+        The host of each such mirror with C(skip_verify) or plain C(http://) off the loopback is added to
+        C(insecure-registries) (never removed again by this option).
+      - With the containerd image store, also C(<certs_dir>/<registry>/hosts.toml) per registry (docker.io
+        included, since a hosts.toml listing a mirror wins over C(registry-mirrors), which then lists the same mirrors so
+        that C(docker info) shows them), with the CA and client files next to it. A hosts.toml this module did not
+        write (no marker line) is not replaced unless O(force=true); O(exclusive=true) removes ours of registries
+        no longer listed; O(state=absent) removes the listed registries' files that are ours.
+      - With the classic image store, the CA and client certificate of docker.io's mirrors go to
+        C(<certs_dir>/<mirror host:port>/) (mode C(0600) for the key), each starting with our marker line; a file
+        there we did not write with other content is refused, ours go with their mirror.
+      - Client keys and header values never appear in results, diffs, messages or C(invocation).
+    type: list
+    elements: dict
+    suboptions:
+      registry:
+        description: The registry, C(host[:port]) (lower-cased; Docker Hub's aliases mean C(docker.io)) or C(_default).
+        type: str
+        required: true
+      mirrors:
+        description: Its mirrors, tried in this order before the registry itself.
+        type: list
+        elements: dict
+        required: true
+        suboptions:
+          url:
+            description: The mirror, C(https://) or C(http://); a path is allowed.
+            type: str
+            required: true
+          ca:
+            description: PEM text of the CA certificate(s) to trust for this mirror.
+            type: str
+          client_cert:
+            description: PEM text of the client certificate; needs O(registries[].mirrors[].client_key).
+            type: str
+          client_key:
+            description: PEM text of the unencrypted private key of the client certificate.
+            type: str
+          skip_verify:
+            description: Do not verify the mirror's TLS certificate.
+            type: bool
+            default: false
+          capabilities:
+            description: What Docker may do with the mirror (the classic store only expresses V([pull, resolve])).
+            type: list
+            elements: str
+            choices: [pull, resolve, push]
+            default: [pull, resolve]
+          override_path:
+            description: The URL's path is the registry API root (containerd image store only).
+            type: bool
+            default: false
+          headers:
+            description: HTTP headers sent to the mirror (containerd image store only); values never shown.
+            type: dict
+  certs_dir:
+    description:
+      - Docker's certificates directory, where O(registries) writes hosts.toml files (containerd image store) or
+        per-mirror-host certificate files (classic).
+    type: path
+    default: /etc/docker/certs.d
+  force:
+    description:
+      - Replace a hosts.toml in O(certs_dir) that this module did not write (its content is lost).
+    type: bool
+    default: false
   insecure_registries:
     description:
       - Entries of C(insecure-registries) (C(host[:port]) or a CIDR), with the same O(state) and
@@ -197,6 +281,21 @@ EXAMPLES = r"""
     exclusive: true
   become: true
 
+- name: Mirror Docker Hub and registry.k8s.io (hosts.toml with the containerd image store, else reported)
+  fleetops.docker_mirror.daemon_json:
+    registries:
+      - registry: docker.io
+        mirrors:
+          - url: https://mirror.example.com:5443
+            ca: "{{ lookup('ansible.builtin.file', 'files/mirror-ca.pem') }}"
+      - registry: registry.k8s.io
+        mirrors:
+          - url: https://mirror.example.com:5443
+            ca: "{{ lookup('ansible.builtin.file', 'files/mirror-ca.pem') }}"
+            capabilities: [pull]
+  become: true
+  register: __docker_mirror_daemon_json
+
 - name: Set other keys alongside
   fleetops.docker_mirror.daemon_json:
     registry_mirrors:
@@ -296,10 +395,45 @@ rollback_file:
   returned: when the file changed, O(keep_previous=true), the file existed and not in check mode
   type: str
   sample: /etc/docker/.daemon.json.docker_mirror-previous
-diff:
-  description: The file's text before and the text written after (in check mode, that would be written), masked.
-  returned: when diff mode is on
+image_store:
+  description:
+    - With O(registries), the image store the files were written for, V(containerd) or V(classic), from
+      daemon.json's C(features.containerd-snapshotter) when it sets it (a change of it needs a restart), else what the running
+      daemon reports, else the release's default (containerd from Docker 29).
+  returned: when O(registries) is given
+  type: str
+  sample: containerd
+registries:
+  description:
+    - With O(registries), per registry the file it went to (hosts.toml; daemon.json for docker.io on the classic
+      store), whether it changed, and what the result may show of its mirrors.
+  returned: when O(registries) is given
   type: dict
+unsupported:
+  description:
+    - With O(registries), what this Docker cannot do, one entry per registry and mirror (URL masked) with what and
+      why; the rest is written.
+  returned: when O(registries) is given
+  type: list
+  elements: dict
+  sample: [{"registry": "registry.k8s.io", "mirror": "https://m.example:5443", "what": "registry",
+            "why": "Docker's classic image store mirrors docker.io only ..."}]
+paths:
+  description: With O(registries), every file written or removed (in check mode, that would be).
+  returned: when O(registries) is given
+  type: list
+  elements: str
+certs_dir:
+  description: With O(registries), the certificates directory used.
+  returned: when O(registries) is given
+  type: str
+diff:
+  description:
+    - The file's text before and the text written after (in check mode, that would be written), masked.
+    - With O(registries) and files changed in O(certs_dir), a list of such entries, daemon.json's first; a client
+      key's text is never shown.
+  returned: when diff mode is on
+  type: raw
   contains:
     before:
       description: The file's text before the run, or empty when it did not exist.
@@ -315,12 +449,19 @@ diff:
       type: str
 """
 
+import functools
+import json
 import os
 import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _certs_dir as certs
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _containerd as ctd
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon as daemon
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _docker_mirrors as dm
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _hosts_dir as hd
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _mirror_spec as spec
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _errors as errors
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._daemon_options import (
     DOCKERD_VALIDATE_MIN_VERSION,
@@ -342,6 +483,7 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document i
 )
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._files import (
     NEW_FILE_MODE,
+    FileError,
     Write,
     check_can_write,
     check_file_type,
@@ -354,16 +496,22 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils._files impo
     read_bytes,
     refuse_unwritable,
     remove_directories,
+    undo_writes,
     write_files,
 )
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry import (
     INSECURE_KEY,
     MIRRORS_KEY,
+    go_url_parse,
     http_mirrors_missing_insecure,
     mask_url,
+    mirror_key,
     validate_insecure_registry,
     validate_mirror,
 )
+
+
+CERTS_DIR = "/etc/docker/certs.d"
 
 
 class Edit(t.NamedTuple):
@@ -374,6 +522,7 @@ class Edit(t.NamedTuple):
     after_text: str
     values: dict[str, t.Any]
     changed_keys: list[str]
+    before_values: dict[str, t.Any] = {}
 
 
 # --------------------------------------------------------------------------- the file
@@ -453,7 +602,7 @@ def prepare(params: dict[str, t.Any], target: str, status: daemon.DaemonStatus) 
     document = parse(before_text)
     check_wanted_entries(params, status.version)
     result = plan(document.values, params["registry_mirrors"], params["insecure_registries"],
-                  params["settings"], params["state"], params["exclusive"])
+                  params["settings"], params["state"], params["exclusive"], params.get("insecure_exclusive"))
     changed = list(result.changed_keys)
     after_text = before_text
     if changed:
@@ -463,7 +612,7 @@ def prepare(params: dict[str, t.Any], target: str, status: daemon.DaemonStatus) 
         if params["dockerd_check"]:
             check_text(after_text, status.version)
     check_flag_conflicts(keys_to_check_for_flags(params, result.values, changed), status.daemon)
-    return Edit(existed, raw, before_text, after_text, result.values, changed)
+    return Edit(existed, raw, before_text, after_text, result.values, changed, document.values)
 
 
 # --------------------------------------------------------------------------- writing
@@ -490,23 +639,149 @@ def install(module: AnsibleModule, target: str, edit: Edit, status: daemon.Daemo
                        target if params["keep_previous"] else None, params["backup"])
 
 
-def edit_file(module: AnsibleModule, target: str, status: daemon.DaemonStatus) -> tuple[Edit, dict[str, str]]:
+MirrorPlanner = t.Callable[[Edit], "MirrorFiles"]
+
+
+def commit(module: AnsibleModule, target: str, edit: Edit, status: daemon.DaemonStatus,
+           planner: MirrorPlanner | None) -> tuple[Edit, dict[str, str], MirrorFiles]:
+    """The registries' files (certs.d) first, under their directory's lock, then daemon.json: Docker reads them
+    at each pull, so they are in place when it takes the new daemon.json. daemon.json refused or failing puts
+    them back."""
+    if planner is None:
+        return edit, install(module, target, edit, status) if edit.changed_keys else {}, NO_MIRROR_FILES
+    with directory_lock(module.params["certs_dir"]):
+        files = planner(edit)
+        write_files(module, files.writes)
+        try:
+            return edit, install(module, target, edit, status) if edit.changed_keys else {}, files
+        except BaseException:
+            if not module.check_mode:
+                undo_writes(module, files.writes)
+            raise
+
+
+def edit_file(module: AnsibleModule, target: str, status: daemon.DaemonStatus, params: dict[str, t.Any],
+              planner: MirrorPlanner | None = None) -> tuple[Edit, dict[str, str], MirrorFiles]:
     """Read–merge–write under the directory's lock; a missing directory is made once every check passed."""
     directory = os.path.dirname(target)
     made_directories: list[str] = []
     if not os.path.isdir(directory):
-        edit = prepare(module.params, target, status)
+        edit = prepare(params, target, status)
         if not edit.changed_keys or module.check_mode:
-            return edit, install(module, target, edit, status) if edit.changed_keys else {}
+            return commit(module, target, edit, status, planner)
         refuse_unwritable(target, module.params["unsafe_writes"])
         made_directories = make_directories(directory)
     try:
         with directory_lock(directory):
-            edit = prepare(module.params, target, status)
-            return edit, install(module, target, edit, status) if edit.changed_keys else {}
+            return commit(module, target, prepare(params, target, status), status, planner)
     except BaseException:
         remove_directories(made_directories)
         raise
+
+
+# --------------------------------------------------------------------------- registries (the shared mirror model)
+
+
+class MirrorFiles(t.NamedTuple):
+    """The registries' files of a run: the image store they were planned for, Docker's plan, each registry's
+    hosts.toml plan (containerd image store), the per-mirror-host certificate files (classic) and every change,
+    in the order made."""
+    store: str | None
+    plan: dm.DockerPlan | None
+    registries: list[hd.RegistryPlan]
+    cert_changes: list[certs.CertChange]
+    writes: list[Write]
+
+    def diffs(self) -> list[dict[str, str]]:
+        return [hd.change_diff(change) for item in self.registries for change in item.writes] + \
+            [certs.cert_diff(change) for change in self.cert_changes]
+
+
+NO_MIRROR_FILES = MirrorFiles(None, None, [], [], [])
+OWNER = hd.Owner("fleetops.docker_mirror.daemon_json",
+                 "# Managed by fleetops.docker_mirror.daemon_json: edits here are overwritten.")
+
+
+def wanted_registries(params: dict[str, t.Any]) -> list[spec.RegistrySpec] | None:
+    """O(registries), every value checked (``_default`` only means something to the containerd image store)."""
+    if params["registries"] is None:
+        return None
+    if not params["certs_dir"] or not os.path.isabs(params["certs_dir"]):
+        raise ConfigError("certs_dir must be an absolute path (Docker reads /etc/docker/certs.d), got %s"
+                          % json.dumps(params["certs_dir"]))
+    return spec.parse_registries(params["registries"], allow_default=True)
+
+
+def edit_params(params: dict[str, t.Any], registries: list[spec.RegistrySpec] | None,
+                plan: dm.DockerPlan | None) -> dict[str, t.Any]:
+    """The daemon.json edit O(registries) asks for: docker.io's mirrors as O(registry_mirrors) (with O(exclusive),
+    none when docker.io is not listed) and the mirror hosts insecure-registries needs added to it."""
+    if registries is None or plan is None:
+        return params
+    hub = [item for item in registries if item.registry == spec.DOCKER_HUB]
+    exclusive, given = params["exclusive"], params["insecure_registries"]
+    if params["state"] == "absent":
+        mirrors = [mirror.url for mirror in hub[0].mirrors] if hub else None
+        return dict(params, registry_mirrors=mirrors, exclusive=exclusive or bool(hub and not hub[0].mirrors),
+                    insecure_exclusive=exclusive)
+    mirrors = plan.hub_mirrors if plan.hub_mirrors is not None else ([] if exclusive else None)
+    insecure = list(given or []) + [host for host in plan.insecure if host not in (given or [])]
+    return dict(params, registry_mirrors=mirrors, insecure_registries=insecure if given is not None or insecure
+                else None, insecure_exclusive=exclusive and given is not None)
+
+
+def hosts_toml_path(certs_dir: str, registry: str) -> str:
+    return os.path.realpath(os.path.join(certs_dir, registry, hd.HOSTS_FILE))
+
+
+def plan_mirror_files(module: AnsibleModule, registries: list[spec.RegistrySpec], status: daemon.DaemonStatus,
+                      edit: Edit) -> MirrorFiles:
+    """hosts.toml per registry with the containerd image store (as Docker will run once it took daemon.json);
+    ``state: absent`` removes ours whatever the store."""
+    params = module.params
+    store = dm.image_store(edit.values, status.image_store, status.version, version_at_least)
+    plan = dm.plan_docker(registries, store, version_at_least(status.version, MIRROR_PATH_MIN_VERSION))
+    certs_dir = params["certs_dir"]
+    if params["state"] == "absent":
+        plans = [hd.plan_absent(item, hosts_toml_path(certs_dir, item.registry), params["exclusive"], OWNER,
+                                module.warn) for item in registries]
+    else:
+        plans = [hd.plan_present(item, hosts_toml_path(certs_dir, item.registry), ctd.default_server(item.registry),
+                                 params["exclusive"], params["force"], OWNER) for item in plan.hosts_toml]
+        if params["exclusive"]:
+            plans += hd.plan_leftovers(certs_dir, [item.registry for item in registries], OWNER)
+    try:
+        cert_changes = plan_host_certs(registries, plan, edit, certs_dir)
+    except FileError:
+        raise
+    except ConfigError as exc:
+        raise FileError(certs_dir, exc.message) from None
+    return MirrorFiles(store, plan, plans, cert_changes,
+                       [change for item in plans for change in item.writes] + certs.as_writes(cert_changes))
+
+
+def mirror_host(url: str) -> str | None:
+    try:
+        return go_url_parse(url).host or None
+    except ValueError:
+        return None
+
+
+def plan_host_certs(registries: list[spec.RegistrySpec], plan: dm.DockerPlan, edit: Edit,
+                    certs_dir: str) -> list[certs.CertChange]:
+    """Classic Docker reads a mirror's CA and client certificate from ``<certs_dir>/<mirror host:port>/``: the
+    files of the docker.io mirrors this run writes there (none with the containerd image store, whose hosts.toml
+    names its own), ours of the mirrors it sets otherwise or removes go, unless a mirror it leaves in
+    registry-mirrors is on that host."""
+    hub = [mirror for item in registries if item.registry == spec.DOCKER_HUB for mirror in item.mirrors]
+    given = {mirror_key(mirror.url) for mirror in hub}
+    written = [(spec.DOCKER_HUB, spec.host_port(mirror.url), mirror) for mirror in plan.host_certs]
+    wanted = certs.cert_files(written, certs_dir, OWNER.marker)
+    before = [mirror.url for mirror in hub] + list(edit.before_values.get(MIRRORS_KEY) or [])
+    hosts = {host for host in map(mirror_host, before) if host}
+    kept = {mirror_host(url) for url in edit.values.get(MIRRORS_KEY) or [] if mirror_key(url) not in given}
+    current = {path: certs.read_cert(path) for path in set(certs.cert_paths(hosts, certs_dir)) | set(wanted)}
+    return certs.plan_certs(wanted, current, kept, OWNER.marker)
 
 
 # --------------------------------------------------------------------------- the module
@@ -544,30 +819,57 @@ def build_diff(path: str, edit: Edit) -> dict[str, str]:
     }
 
 
-def docker_outcome(mode: str, target: str, changed: bool, edit: Edit, status: daemon.DaemonStatus) -> dict[str, t.Any]:
-    """Must dockerd take the file (the run changed it, or the running daemon's mirrors differ from it), and how."""
+def docker_outcome(mode: str, files: list[str], changed: bool, edit: Edit,
+                   status: daemon.DaemonStatus) -> dict[str, t.Any]:
+    """Must dockerd take daemon.json (the run changed it, or the running daemon's mirrors differ from it), and how.
+    The certs.d files need nothing: dockerd reads them at each pull (registry/service_v2.go, daemon/hosts.go)."""
     live = status.live_mirrors
     differs = live is not None and normalize_mirrors(live) != normalize_mirrors(edit.values.get(MIRRORS_KEY, []))
     needed = status.state == "running" and (changed or differs)
-    natural = "reload" if reload_sufficient(edit.changed_keys) else "restart"
-    return outcome("docker", "configure", files_changed=[target] if changed else [], apply_needed=needed,
+    natural = "reload" if reload_sufficient(edit.changed_keys) and \
+        not dm.snapshotter_switched(edit.before_values, edit.values) else "restart"
+    return outcome("docker", "configure", files_changed=files, apply_needed=needed,
                    apply_action=apply_action(needed, mode, natural), live_mirrors=live,
                    installed=status.state != "not-installed")
 
 
+def registries_result(target: str, edit: Edit, files: MirrorFiles,
+                      registries: list[spec.RegistrySpec]) -> dict[str, t.Any]:
+    """Per registry: hosts.toml (containerd image store), or daemon.json for docker.io (classic); what Docker
+    cannot do; the image store the files were written for."""
+    shown = {item.registry: {"path": item.path, "changed": bool(item.writes), "mirrors": item.mirrors}
+             for item in files.registries}
+    if files.store == dm.CLASSIC:
+        for item in registries:
+            if item.registry == spec.DOCKER_HUB:
+                shown[item.registry] = {"path": target, "changed": MIRRORS_KEY in edit.changed_keys,
+                                        "mirrors": [spec.public_mirror(mirror) for mirror in item.mirrors]}
+    gaps = files.plan.unsupported if files.plan is not None else []
+    return {"registries": shown, "image_store": files.store, "unsupported": [gap._asdict() for gap in gaps]}
+
+
 def run_module(module: AnsibleModule) -> dict[str, t.Any]:
-    target = absolute_path(module.params["path"])
+    params = module.params
+    target = absolute_path(params["path"])
     check_file_type(target)
+    registries = wanted_registries(params)  # every value checked before anything is read or written
+    module.no_log_values.update(spec.secrets(registries or []))
     status = daemon.probe(module.run_command, host_bins(module))
     check_daemon(module, target, status)
     check_can_write(target)
-    edit, made = edit_file(module, target, status)
+    planner = None
+    hub_plan = None
+    if registries is not None:
+        hub_plan = dm.plan_docker(registries, dm.CLASSIC, version_at_least(status.version, MIRROR_PATH_MIN_VERSION))
+        planner = functools.partial(plan_mirror_files, module, registries, status)
+    edit, made, files = edit_file(module, target, status, edit_params(params, registries, hub_plan), planner)
     changed = bool(edit.changed_keys)
     created = changed and not edit.existed
     if os.path.exists(target):
         changed = module.set_fs_attributes_if_different(file_args_for(module, target, created), changed)
+    paths = ([target] if changed else []) + [change.path for change in files.writes]
     output = {
-        "changed": changed,
+        "changed": bool(paths),
         "path": target,
         "changed_keys": edit.changed_keys,
         "reload_sufficient": reload_sufficient(edit.changed_keys),
@@ -577,11 +879,15 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
         "docker_version": status.version,
         "created": created,
     }
-    output["outcome"] = docker_outcome(module.params["apply"], target, changed, edit, status)
+    if registries is not None:
+        output.update(registries_result(target, edit, files, registries), paths=paths, certs_dir=params["certs_dir"])
+    output["outcome"] = docker_outcome(params["apply"], paths, changed, edit, status)
     output.update(apply_needed=output["outcome"]["apply_needed"], apply_action=output["outcome"]["apply_action"])
     output.update(made)
     if module._diff:
         output["diff"] = build_diff(target, edit)
+        if files.writes:
+            output["diff"] = [output["diff"]] + files.diffs()
     return output
 
 
@@ -601,13 +907,18 @@ def main() -> None:
                                                         collection_name="fleetops.docker_mirror")]),
             require_daemon=dict(type="bool", default=False),
             apply=dict(type="str", choices=list(APPLY_MODES), default="auto"),
+            registries=spec.REGISTRIES_OPTION,
+            certs_dir=dict(type="path", default=CERTS_DIR),
+            force=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
         add_file_common_args=True,
+        mutually_exclusive=[("registries", "registry_mirrors")],
     )
     # What Ansible echoes with -vvv: never a password given in a mirror or a proxy setting.
-    exit_or_fail(module, run_module, module.params["path"], {"module_args": redact_arguments(module.params)},
-                 one_file=True)
+    arguments = dict(redact_arguments(module.params), registries=spec.redact_registries(module.params["registries"]))
+    exit_or_fail(module, run_module, module.params["path"], {"module_args": arguments},
+                 one_file=module.params["registries"] is None)
 
 
 if __name__ == "__main__":

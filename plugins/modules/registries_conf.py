@@ -322,6 +322,7 @@ import typing as t
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _certs_dir as certs
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _files
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _mirror_spec as ms
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _registries_conf as rc
@@ -475,19 +476,8 @@ def cert_changes(module: AnsibleModule, before: dict[str, list[rc.Mirror]], plan
     wanted = rc.cert_files(planned.written, certs_dir)
     written = {(registry, location) for registry, location, dummy in planned.written}
     hosts = rc.cert_hosts(before) | rc.cert_hosts(planned.tables)
-    current = {path: _cert_text(path) for path in set(rc.cert_paths(hosts, certs_dir)) | set(wanted)}
+    current = {path: certs.read_cert(path) for path in set(rc.cert_paths(hosts, certs_dir)) | set(wanted)}
     return rc.plan_certs(wanted, current, rc.cert_hosts(planned.tables, written))
-
-
-def _cert_text(path: str) -> str | None:
-    """A certs.d file's text (bytes that are not UTF-8 kept, so that a foreign file compares as different)."""
-    try:
-        raw = _files.read_bytes(path)
-    except _files.NotRegularFile:
-        raise FileError(path, "not a regular file") from None
-    except OSError as exc:
-        raise FileError(path, "cannot read the file: %s" % (exc.strerror or to_native(exc))) from None
-    return None if raw is None else _files.decode(raw, lossless=True)
 
 
 # --------------------------------------------------------------------------- the module
@@ -503,17 +493,6 @@ def podman_outcome(module: AnsibleModule, changed_files: list[str]) -> dict[str,
     needed = bool(changed_files) and crio_running(module)
     return outcome("podman", "configure", files_changed=changed_files, apply_needed=needed,
                    apply_action=apply_action(needed, module.params["apply"], "reload", ("reload",)))
-
-
-def cert_diff(change: rc.CertChange) -> dict[str, str]:
-    """A certs.d file's diff; a client key's text is never shown."""
-    if not change.secret:
-        return _files.diff_entry(change.path, change.before, change.after)
-    hidden = {text: "(client key, not shown)\n" if text is not None else None for text in (change.before, change.after)}
-    entry = _files.diff_entry(change.path, hidden[change.before], hidden[change.after])
-    if change.before is not None and change.after is not None:
-        entry["after"] = "(client key, not shown: replaced)\n"
-    return entry
 
 
 def plan_run(module: AnsibleModule, target: str, current: str | None,
@@ -550,7 +529,7 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
     with _files.directory_lock(os.path.dirname(target)), _files.directory_lock(params["certs_dir"]):
         current = _files.read_text(target)
         wanted, planned, changes = plan_run(module, target, current, specs)
-        writes = [_files.Write(change.path, change.before, change.after, True, change.mode) for change in changes]
+        writes = certs.as_writes(changes)
         if current != wanted:
             writes.insert(0, _files.Write(target, current, wanted))
         _files.write_files(module, writes)
@@ -563,7 +542,7 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
     result.update(apply_needed=result["outcome"]["apply_needed"], apply_action=result["outcome"]["apply_action"])
     if module._diff:
         dropin = _files.diff_entry(target, current, wanted)
-        result["diff"] = [dropin] + [cert_diff(change) for change in changes] if changes else dropin
+        result["diff"] = [dropin] + [certs.cert_diff(change) for change in changes] if changes else dropin
     return result
 
 

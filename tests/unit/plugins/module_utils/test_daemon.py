@@ -46,11 +46,20 @@ class FakeRun:
 # --------------------------------------------------------------------------- docker info and versions
 
 DOCKER_INFO_CASES = [
-    ("answers", 0, INFO, "", daemon.DockerInfo(True, "26.1.5", ["https://mirror.gcr.io/"], None)),
+    ("answers", 0, INFO, "", daemon.DockerInfo(True, "26.1.5", ["https://mirror.gcr.io/"], None,
+                                               image_store="classic")),
     ("no mirrors", 0, json.dumps({"ServerVersion": "20.10.24", "RegistryConfig": {"Mirrors": None}}), "",
-     daemon.DockerInfo(True, "20.10.24", [], None)),
+     daemon.DockerInfo(True, "20.10.24", [], None, image_store="classic")),
     ("mirror userinfo masked", 0, json.dumps({"ServerVersion": "1", "RegistryConfig": {"Mirrors": ["https://u:p@h/"]}}),
-     "", daemon.DockerInfo(True, "1", ["https://xxxxx@h/"], None)),
+     "", daemon.DockerInfo(True, "1", ["https://xxxxx@h/"], None, image_store="classic")),
+    ("containerd image store", 0, json.dumps({"ServerVersion": "28.5.2", "Driver": "overlayfs", "DriverStatus": [
+        ["driver-type", "io.containerd.snapshotter.v1"]]}), "",
+     daemon.DockerInfo(True, "28.5.2", [], None, image_store="containerd")),
+    ("graph driver status", 0, json.dumps({"ServerVersion": "20.10.24", "Driver": "overlay2", "DriverStatus": [
+        ["Backing Filesystem", "extfs"], ["Supports d_type", "true"]]}), "",
+     daemon.DockerInfo(True, "20.10.24", [], None, image_store="classic")),
+    ("driver status not a list", 0, json.dumps({"ServerVersion": "1", "DriverStatus": {"driver-type": "x"}}), "",
+     daemon.DockerInfo(True, "1", [], None, image_store="classic")),
     ("down, exit 0 with a format", 0, json.dumps({"ServerVersion": "", "ServerErrors": [DOWN]}), DOWN,
      daemon.DockerInfo(False, None, None, DOWN)),
     ("down, error only in ServerErrors", 0, json.dumps({"ServerErrors": ["boom"]}), "",
@@ -473,7 +482,8 @@ def test_parse_http_response(name, data, expected) -> None:
 
 SOCK = "/var/run/docker.sock"
 API_INFO_CASES = [
-    ("answers", (200, INFO.encode()), daemon.DockerInfo(True, "26.1.5", ["https://mirror.gcr.io/"], None)),
+    ("answers", (200, INFO.encode()), daemon.DockerInfo(True, "26.1.5", ["https://mirror.gcr.io/"], None,
+                                                         image_store="classic")),
     ("no server version", (200, b'{"ServerVersion": ""}'),
      daemon.DockerInfo(False, None, None, "docker info reported no server version")),
     ("not json", (200, b"<html>"), daemon.DockerInfo(False, None, None, "docker info reported no server version")),
@@ -607,9 +617,9 @@ def test_probe_running_asks_once_without_docker_cli(proc, api) -> None:
     proc(300, ["/usr/sbin/dockerd", "-H", "fd://"])
     run = FakeRun({"systemctl show": (0, "MainPID=300\nActiveState=active\n", "")})
     status = daemon.probe(run, BINS)
-    assert status._replace(info=None) == daemon.DaemonStatus("running", "26.1.5", ["https://mirror.gcr.io/"], None,
-                                                             UNIT_DOCKERD._replace(argv=["/usr/sbin/dockerd", "-H",
-                                                                                         "fd://"]))
+    assert status._replace(info=None) == daemon.DaemonStatus(
+        "running", "26.1.5", ["https://mirror.gcr.io/"], None,
+        UNIT_DOCKERD._replace(argv=["/usr/sbin/dockerd", "-H", "fd://"]), image_store="classic")
     assert status.info["ServerVersion"] == "26.1.5"
     assert [os.path.basename(argv[0]) for argv in run.calls] == ["systemctl"] and len(api.requests) == 1
 

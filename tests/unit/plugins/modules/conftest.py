@@ -17,6 +17,7 @@ State (JSON file, ``FakeHost.state``/``FakeHost.set``):
   denied       docker info: permission denied (a non-root user); nil_info: Docker 20.10's template error
   hung         dockerd accepts on its socket but never answers (the API request times out)
   info_extra   more keys of docker info's answer (Driver, DriverStatus, a RegistryConfig with its CIDRs)
+  image_store  "containerd": GET /info reports the containerd image store (DriverStatus driver-type)
   socket       docker.socket listens: docker info on a stopped docker.service starts it (and logs it)
   start_limit_hit  systemd refuses to start docker.service until ``systemctl reset-failed``
 Every call is logged as one line "<command> <args>" in ``FakeHost.log`` (an API request as "dockerapi GET /info").
@@ -119,7 +120,8 @@ def dockerapi():
     elif args[1] != "/info":
         print("404\n" + json.dumps({"message": "page not found"}))
     else:
-        print("200\n" + json.dumps(dict({"ID": "x", "ServerVersion": state["version"],
+        store = [["driver-type", "io.containerd.snapshotter.v1"]] if state.get("image_store") == "containerd" else []
+        print("200\n" + json.dumps(dict({"ID": "x", "ServerVersion": state["version"], "DriverStatus": store,
                                           "RegistryConfig": {"Mirrors": state["mirrors"]}},
                                          **state.get("info_extra", {}))))
     save()

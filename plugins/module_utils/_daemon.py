@@ -122,12 +122,16 @@ class DockerInfo(t.NamedTuple):
 SNAPSHOTTER_DRIVER_TYPE = "io.containerd.snapshotter.v1"
 
 
-def live_image_store(info: dict[str, t.Any]) -> str:
-    """``containerd`` when the running daemon uses the containerd image store, else ``classic``."""
-    status = info.get("DriverStatus")
-    pairs = status if isinstance(status, list) else []
-    driver_type = [pair[1] for pair in pairs if isinstance(pair, list) and len(pair) == 2 and pair[0] == "driver-type"]
-    return "containerd" if driver_type[:1] == [SNAPSHOTTER_DRIVER_TYPE] else "classic"
+def live_image_store(info: t.Any) -> str:
+    """``containerd`` when the running daemon uses the containerd image store (its DriverStatus ``driver-type``, or
+    its Driver, names the snapshotter service), else ``classic``."""
+    if not isinstance(info, dict):
+        return "classic"
+    status = info.get("DriverStatus") if isinstance(info.get("DriverStatus"), list) else []
+    words = [info.get("Driver")] + [pair[1] for pair in status
+                                    if isinstance(pair, list) and len(pair) == 2 and pair[0] == "driver-type"]
+    return "containerd" if any(isinstance(word, str) and word.startswith(SNAPSHOTTER_DRIVER_TYPE)
+                               for word in words) else "classic"
 
 
 def parse_docker_info(rc: int, stdout: str, stderr: str) -> DockerInfo:

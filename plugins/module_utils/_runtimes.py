@@ -30,7 +30,7 @@ __all__ = [
     "parse_namespaces", "parse_tasks", "running_tasks", "interrupted_tasks", "dump_dirs", "hosts_toml_mirrors",
     "hosts_file_candidates", "first_line", "error_line", "CRI_PLUGINS", "DumpView", "parse_dump",
     "podman_problem", "CONTAINERD_ALL_CAPABILITIES", "containerd_hosts", "host_view", "host_target",
-    "podman_mirror_locations", "certs_from_names", "docker_secure", "containerd_image_store", "url_host_port",
+    "podman_mirror_locations", "certs_from_names", "docker_secure", "url_host_port",
 ]
 
 RUNTIMES = ("docker", "containerd", "podman")
@@ -335,13 +335,3 @@ def docker_secure(host_port: str, registry_config: t.Any, addresses: t.Iterable[
         if any(ip.version == network.version and ip in network for network in networks):
             return False
     return True
-
-
-def containerd_image_store(info: t.Any) -> bool:
-    """Whether ``docker info`` shows the containerd image store (its Driver or DriverStatus names the snapshotter
-    service, ``io.containerd.snapshotter.v1``)."""
-    if not isinstance(info, dict):
-        return False
-    status = info.get("DriverStatus") if isinstance(info.get("DriverStatus"), list) else []
-    words = [info.get("Driver")] + [item for pair in status if isinstance(pair, list) for item in pair]
-    return any(isinstance(word, str) and word.startswith("io.containerd.snapshotter.v1") for word in words)

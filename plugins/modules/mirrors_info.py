@@ -674,7 +674,7 @@ def docker_mirror(url: str, info: dict[str, t.Any] | None, check: Check) -> Reac
 def docker_registries(status: daemon.DaemonStatus, check: Check) -> dict[str, dict[str, t.Any]]:
     """Every registry as the live dockerd pulls it: docker.io through its daemon.json mirrors; another registry
     through /etc/docker/certs.d/<registry>/hosts.toml with the containerd image store, else not at all."""
-    store = rt.containerd_image_store(status.info)
+    store = status.image_store == "containerd"
     registries = {}
     for name in check.names:
         if name == "docker.io":

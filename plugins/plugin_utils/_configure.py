@@ -127,7 +127,7 @@ def module_args(runtime: str, args: Mapping, wanted: list[dict]) -> dict:
     """The arguments of the module that writes ``runtime``'s file (``wanted``: registries())."""
     common = {"state": args["state"], "exclusive": args["exclusive"], "apply": args["apply"]}
     if runtime == "docker":
-        return {"path": args["daemon_json_path"], "registry_mirrors": hub_urls(wanted),
+        return {"path": args["daemon_json_path"], "registries": wanted,
                 **_optional(insecure_registries=list(args["insecure_registries"])),
                 "backup": args["backup"], "keep_previous": args["keep_previous"], "require_daemon": True, **common}
     if runtime == "containerd":

@@ -649,3 +649,15 @@ def test_probe_not_answering_reads_dockerd_version(proc, api) -> None:
     status = daemon.probe(run, BINS)
     assert status.state == "not-answering" and status.version == "26.1.5" and status.denied
     assert status.error.startswith("dockerd is not answering: permission denied while trying to connect")
+
+
+@pytest.mark.parametrize("info, store", [
+    ({"Driver": "overlayfs", "DriverStatus": [["driver-type", "io.containerd.snapshotter.v1"]]}, "containerd"),
+    ({"Driver": "overlay2", "DriverStatus": [["Backing Filesystem", "extfs"]]}, "classic"),
+    ({"Driver": "io.containerd.snapshotter.v1"}, "containerd"),
+    ({"DriverStatus": [["Backing Filesystem", "io.containerd.snapshotter.v1"]]}, "classic"),  # not its type
+    ({}, "classic"),
+    (None, "classic"),
+])
+def test_live_image_store(info: t.Any, store: str) -> None:
+    assert daemon.live_image_store(info) == store

@@ -44,17 +44,6 @@ def test_docker_secure(host_port: str, config: t.Any, addresses: list[str], secu
     assert rt.docker_secure(host_port, config, addresses) is secure
 
 
-@pytest.mark.parametrize("info, store", [
-    ({"Driver": "overlayfs", "DriverStatus": [["driver-type", "io.containerd.snapshotter.v1"]]}, True),
-    ({"Driver": "overlay2", "DriverStatus": [["Backing Filesystem", "extfs"]]}, False),
-    ({"Driver": "io.containerd.snapshotter.v1"}, True),
-    ({}, False),
-    (None, False),
-])
-def test_containerd_image_store(info: t.Any, store: bool) -> None:
-    assert rt.containerd_image_store(info) is store
-
-
 def test_containerd_hosts_resolve_relative_paths_and_default_capabilities() -> None:
     text = ('[host."m.example:5443"]\n  ca = "ca.crt"\n  client = [["/abs/c.cert", "c.key"]]\n'
             '  [host."m.example:5443".header]\n    X-Token = ["s3cr3t-1", "s3cr3t-2"]\n'

@@ -59,7 +59,8 @@ def test_info_args_pass_the_hosts_dir_when_set() -> None:
 
 
 @pytest.mark.parametrize("runtime, expected", [
-    ("docker", {"path": "/etc/docker/daemon.json", "registry_mirrors": MIRRORS, "require_daemon": True,
+    ("docker", {"path": "/etc/docker/daemon.json", "require_daemon": True,
+                "registries": [{"registry": "docker.io", "mirrors": [{"url": MIRRORS[0]}]}],
                 "keep_previous": False, "backup": False, "state": "present", "exclusive": False, "apply": "auto"}),
     ("containerd", {"registries": [{"registry": "docker.io", "mirrors": [{"url": MIRRORS[0]}]}],
                     "config_path": "/etc/containerd/config.toml",

@@ -181,6 +181,11 @@ def render_hosts_toml(server: str | None, hosts: list[Host],
     return "\n".join(lines) + "\n"
 
 
+def _header_value(values: t.Sequence[str]) -> str:
+    """One header value as a TOML string, several as an array."""
+    return toml_string(values[0]) if len(values) == 1 else _toml_strings(values)
+
+
 def _toml_strings(values: t.Sequence[str]) -> str:
     return "[%s]" % ", ".join(toml_string(item) for item in values)
 
@@ -200,8 +205,7 @@ def _host_lines(host: Host, capabilities: t.Sequence[str]) -> list[str]:
         lines.append("  client = [%s]" % ", ".join(_toml_strings(pair) for pair in host.client))
     if host.header:
         lines.append("  [%s.header]" % table)
-        lines += ["    %s = %s" % (toml_string(name), toml_string(values[0]) if len(values) == 1 else
-                                    _toml_strings(values)) for name, values in host.header]
+        lines += ["    %s = %s" % (toml_string(name), _header_value(values)) for name, values in host.header]
     return lines
 
 

@@ -89,8 +89,8 @@ def classic_mirror_gaps(mirror: spec.MirrorSpec, allow_path: bool) -> tuple[bool
                                                        "cannot be the API root; mirror left out"))
     elif path and not allow_path:
         usable = False
-        gaps.append(_gap(hub, mirror, "path %s" % path, "this Docker (before 25.0) refuses a path in a "
-                                                         "registry-mirrors URL; mirror left out"))
+        why = "this Docker (before 25.0) refuses a path in a registry-mirrors URL; mirror left out"
+        gaps.append(_gap(hub, mirror, "path %s" % path, why))
     if "pull" not in mirror.capabilities or "resolve" not in mirror.capabilities:
         usable = False
         gaps.append(_gap(hub, mirror, "capabilities: %s" % ", ".join(mirror.capabilities),

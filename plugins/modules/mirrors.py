@@ -35,6 +35,7 @@ extends_documentation_fragment:
 attributes:
   action:
     support: full
+    description: An action plugin on the controller runs mirrors_info and each runtime's module on the host.
   check_mode:
     support: full
     details: Each module runs in check mode and says what it would change.
@@ -93,7 +94,7 @@ options:
     default: true
   verify:
     description:
-      - Read what each runtime uses now (RV(plan.live)). With V(false) (and O(write=true)) the plan runs no
+      - Read what each runtime uses now (C(live) of RV(plan)). With V(false) (and O(write=true)) the plan runs no
         command at all.
     type: bool
     default: true

@@ -78,7 +78,7 @@ options:
         C(/etc/docker/certs.d/<host:port>/), unverified for an insecure registry (a loopback mirror, by
         default). The system's CAs are trusted as well, as every runtime does.
       - Header values are read from the runtime's own file and sent; they are never returned.
-      - V(false) asks no mirror (RV(runtimes.registries.probes) is null).
+      - V(false) asks no mirror (C(probes) of RV(runtimes.registries) is null).
     type: bool
     default: false
   probe_timeout:
@@ -88,7 +88,7 @@ options:
   probe_image:
     description:
       - An image (C(NAME[:TAG]) or C(NAME@DIGEST)) whose manifest is resolved (C(HEAD)) through each runtime's
-        mirrors of the registry it lives on, in order, until one has it (RV(runtimes.registries.image)). Implies
+        mirrors of the registry it lives on, in order, until one has it (C(image) of RV(runtimes.registries)). Implies
         O(probe=true).
     type: str
   containerd_config:

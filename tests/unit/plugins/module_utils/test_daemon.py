@@ -482,8 +482,8 @@ def test_parse_http_response(name, data, expected) -> None:
 
 SOCK = "/var/run/docker.sock"
 API_INFO_CASES = [
-    ("answers", (200, INFO.encode()), daemon.DockerInfo(True, "26.1.5", ["https://mirror.gcr.io/"], None,
-                                                         image_store="classic")),
+    ("answers", (200, INFO.encode()),
+     daemon.DockerInfo(True, "26.1.5", ["https://mirror.gcr.io/"], None, image_store="classic")),
     ("no server version", (200, b'{"ServerVersion": ""}'),
      daemon.DockerInfo(False, None, None, "docker info reported no server version")),
     ("not json", (200, b"<html>"), daemon.DockerInfo(False, None, None, "docker info reported no server version")),

@@ -136,8 +136,8 @@ CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
     ({}, [("docker.io", [MIRRORS[0]])]),
     ({"registry_mirrors": []}, [("docker.io", [])]),
     # the role's mapping: docker.io first, then every registry in the order given, names normalised
-    ({"registries": {"Registry.K8s.io": ["https://k8s.example"], "ghcr.io": [{"url": "https://gh.example",
-                                                                                "ca": CA}]}},
+    ({"registries": {"Registry.K8s.io": ["https://k8s.example"],
+                     "ghcr.io": [{"url": "https://gh.example", "ca": CA}]}},
      [("docker.io", [MIRRORS[0]]), ("registry.k8s.io", ["https://k8s.example"]), ("ghcr.io", ["https://gh.example"])]),
     # docker.io given in the mapping instead (docker_mirror_registry_mirrors: [])
     ({"registry_mirrors": [], "registries": {"quay.io": ["https://q.example"], "index.docker.io": ["https://d.example"]}},

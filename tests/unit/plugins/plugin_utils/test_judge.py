@@ -480,8 +480,8 @@ def k8s_view(mirrors=(K8S,), probes=(OK_PROBE,), **extra) -> dict:
 
 @pytest.mark.parametrize("view, want_overrides, problem", [
     (k8s_view(), {}, ""),
-    (k8s_view(probes=(X509,)), {}, f"registry.k8s.io mirror {K8S} does not answer: x509: certificate signed by "
-                                    "unknown authority"),
+    (k8s_view(probes=(X509,)), {},
+     f"registry.k8s.io mirror {K8S} does not answer: x509: certificate signed by unknown authority"),
     (k8s_view(mirrors=()), {}, f"registry.k8s.io: not the wanted mirrors (missing {K8S}/)"),
     (k8s_view(mirrors=None, error="cannot parse /etc/containerd/certs.d/registry.k8s.io/hosts.toml"), {},
      "registry.k8s.io: cannot parse /etc/containerd/certs.d/registry.k8s.io/hosts.toml"),

@@ -150,6 +150,21 @@ options:
           headers:
             description: HTTP headers sent to the mirror (containerd image store only); values never shown.
             type: dict
+  probe:
+    description:
+      - Ask each mirror this file (and, with the containerd image store, each registry's hosts.toml) gives Docker
+        whether C(/v2/) answers, the way dockerd reaches it (its certs.d files, insecure registries), and return it
+        in RV(live_registries) - the view M(fleetops.docker_mirror.mirrors_info) gives of Docker, read in the same
+        run. Only loopback or named mirrors are asked; nothing is written for it.
+    type: bool
+    default: false
+  probe_image:
+    description: Resolve this image's manifest through the mirrors of its registry too (implies O(probe)).
+    type: str
+  probe_timeout:
+    description: Seconds each mirror may take to answer a probe.
+    type: float
+    default: 5
   certs_dir:
     description:
       - Docker's certificates directory, where O(registries) writes hosts.toml files (containerd image store) or
@@ -309,6 +324,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+live_registries:
+  description:
+    - With O(probe), every registry as Docker pulls it once this file is live (docker.io's mirrors from the file),
+      in the shape of M(fleetops.docker_mirror.mirrors_info)'s C(registries) of a runtime - C(mirrors), C(hosts),
+      C(probes), C(image), C(unsupported) (classic Docker mirrors docker.io only).
+  returned: when O(probe) or O(probe_image) is given
+  type: dict
 path:
   description: The file written (or that would be), after following symbolic links.
   returned: success
@@ -462,6 +484,8 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _dae
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _docker_mirrors as dm
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _hosts_dir as hd
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _mirror_spec as spec
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _probe
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _reach
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _errors as errors
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._daemon_options import (
     DOCKERD_VALIDATE_MIN_VERSION,
@@ -848,6 +872,16 @@ def registries_result(target: str, edit: Edit, files: MirrorFiles,
     return {"registries": shown, "image_store": files.store, "unsupported": [gap._asdict() for gap in gaps]}
 
 
+def probe_registries(params: dict[str, t.Any], registries: list[spec.RegistrySpec] | None, edit: t.Any,
+                     status: daemon.DaemonStatus) -> dict[str, dict[str, t.Any]]:
+    """Whether the mirrors this file gives Docker answer, the way dockerd reaches them (certs.d, insecure
+    registries; with the containerd image store, every registry's hosts.toml): mirrors_info's view of Docker,
+    read in the same run."""
+    names = [registry.registry for registry in registries] if registries else [spec.DOCKER_HUB]
+    check = _reach.Check(names, True, params["probe_timeout"], params["probe_image"])
+    return _reach.docker_registries(status, check, edit.values.get(MIRRORS_KEY, []), params["certs_dir"])
+
+
 def run_module(module: AnsibleModule) -> dict[str, t.Any]:
     params = module.params
     target = absolute_path(params["path"])
@@ -884,6 +918,8 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
     output["outcome"] = docker_outcome(params["apply"], paths, changed, edit, status)
     output.update(apply_needed=output["outcome"]["apply_needed"], apply_action=output["outcome"]["apply_action"])
     output.update(made)
+    if params["probe"] or params["probe_image"]:
+        output["live_registries"] = probe_registries(params, registries, edit, status)
     if module._diff:
         output["diff"] = build_diff(target, edit)
         if files.writes:
@@ -910,6 +946,9 @@ def main() -> None:
             registries=spec.REGISTRIES_OPTION,
             certs_dir=dict(type="path", default=CERTS_DIR),
             force=dict(type="bool", default=False),
+            probe=dict(type="bool", default=False),
+            probe_image=dict(type="str"),
+            probe_timeout=dict(type="float", default=_probe.DEFAULT_TIMEOUT),
         ),
         supports_check_mode=True,
         add_file_common_args=True,

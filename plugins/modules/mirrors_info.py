@@ -328,11 +328,8 @@ runtimes:
       problem: null
 """
 
-import ipaddress
 import os
-import socket
 import typing as t
-import urllib.parse
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -340,12 +337,12 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _dae
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _errors as errors
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _host
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _probe
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _reach
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _process
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _registries_conf as rc
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _runtimes as rt
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._containerd import (
     DEFAULT_HOSTS_DIR,
-    Host as MirrorHost,
     hosts_from_mirrors,
     parse_release,
     validate_registry,
@@ -354,29 +351,12 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors imp
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._mirror_spec import normalise_registry
 
 COMMANDS = ("docker", "dockerd", "systemctl", "timeout", "containerd", "ctr") + rt.PODMAN_FAMILY
-HOSTS_FILE = "hosts.toml"
 # What containerd reads when it is started without --config.
 CONTAINERD_DEFAULT_CONFIG = "/etc/containerd/config.toml"
 # containers-registries.conf(5) and .d(5): the system files podman, buildah, skopeo and CRI-O read.
 REGISTRIES_CONF = "/etc/containers/registries.conf"
 REGISTRIES_CONF_DIR = "/etc/containers/registries.conf.d"
 CRIO_SERVICE = "crio"
-# Where Docker reads a mirror's CA and client certificate (<host:port>/), and, with the containerd image store, a
-# registry's hosts.toml (<registry>/hosts.toml).
-DOCKER_CERTS_DIR = "/etc/docker/certs.d"
-# Where containers/image (Podman, Buildah, Skopeo, CRI-O) looks for <host:port>/, the first that exists.
-CONTAINERS_CERTS_DIRS = ("/etc/containers/certs.d", "/etc/docker/certs.d")
-CLASSIC_DOCKER = "classic Docker mirrors docker.io only"
-
-
-class Check(t.NamedTuple):
-    """What to report of every registry: its names, whether to probe the mirrors, an image to resolve."""
-    names: list[str]
-    probe: bool = False
-    timeout: float = _probe.DEFAULT_TIMEOUT
-    image: str | None = None
-
-
 class Host(_host.HostRunner):
     """The commands found on the host, run within the module's timeout."""
 
@@ -409,7 +389,7 @@ def entry(installed: bool, state: str | None, mirrors: list[str] | None, error: 
 # --------------------------------------------------------------------------- docker
 
 
-def docker_view(host: Host, registry: str, service: str, check: Check) -> dict[str, t.Any]:
+def docker_view(host: Host, registry: str, service: str, check: _reach.Check) -> dict[str, t.Any]:
     if not host.docker_installed(service):
         client = " (the docker command here is a client only)" if host.bins.get("docker") else ""
         return entry(False, "not-installed", None, "Docker is not installed (no dockerd command and no %s.service)%s"
@@ -421,7 +401,7 @@ def docker_view(host: Host, registry: str, service: str, check: Check) -> dict[s
     if status.state != "running":
         return entry(True, status.state, None, status.error, registries={})
     mirrors = [rt.url_form(mirror) for mirror in status.live_mirrors or []] if registry == "docker.io" else []
-    return entry(True, "running", mirrors, None, registries=docker_registries(status, check))
+    return entry(True, "running", mirrors, None, registries=_reach.docker_registries(status, check))
 
 
 # --------------------------------------------------------------------------- containerd
@@ -469,7 +449,7 @@ def cri_dump(host: Host, config: str) -> tuple[rt.DumpView | None, str | None]:
 def hosts_mirrors(hosts_dir: str, registry: str) -> tuple[str | None, list[str] | None, str | None]:
     """(the hosts.toml containerd reads for ``registry``, its mirrors, error)."""
     for name in rt.hosts_file_candidates(registry):
-        path = os.path.join(hosts_dir, name, HOSTS_FILE)
+        path = os.path.join(hosts_dir, name, _reach.HOSTS_FILE)
         if not os.path.isfile(path):
             continue
         text = daemon.read_text(path)
@@ -482,7 +462,7 @@ def hosts_mirrors(hosts_dir: str, registry: str) -> tuple[str | None, list[str] 
     return None, [], None
 
 
-def containerd_view(host: Host, params: dict[str, t.Any], check: Check) -> dict[str, t.Any]:
+def containerd_view(host: Host, params: dict[str, t.Any], check: _reach.Check) -> dict[str, t.Any]:
     service = params["containerd_service"]
     if not host.bins.get("containerd"):
         return entry(False, "not-installed", None, "containerd is not installed (no containerd command)",
@@ -504,7 +484,7 @@ def containerd_view(host: Host, params: dict[str, t.Any], check: Check) -> dict[
                  hosts_dir=hosts_dir, hosts_file=hosts_file, cri_reads_hosts_dir=reads, restart_pending=pending,
                  cri_enabled=cri_enabled, config_file=config.path, problem=problem,
                  config_lists_hosts_dir=None if dirs is None else hosts_dir in dirs,
-                 registries=hosts_registries(hosts_dir, check) if state == "running" else {})
+                 registries=_reach.hosts_registries(hosts_dir, check) if state == "running" else {})
 
 
 # --------------------------------------------------------------------------- podman, buildah, skopeo, CRI-O
@@ -534,7 +514,7 @@ def crio_state(host: Host) -> str | None:
     return "running" if host.active(CRIO_SERVICE) else "stopped"
 
 
-def podman_view(host: Host, registry: str, check: Check) -> dict[str, t.Any]:
+def podman_view(host: Host, registry: str, check: _reach.Check) -> dict[str, t.Any]:
     if not any(host.bins.get(name) for name in rt.PODMAN_FAMILY):
         return entry(False, "not-installed", None, "Podman is not installed (no podman, buildah, skopeo or crio "
                                                    "command)", podman_version=None, source=None, crio=None,
@@ -557,167 +537,14 @@ def podman_view(host: Host, registry: str, check: Check) -> dict[str, t.Any]:
         registries = from_files
     where = {prefix: table["File"] for prefix, table in (from_files or {}).items()}
     extra["problem"] = rt.podman_problem(registries, registry, where)
-    extra["registries"] = {name: podman_registry(registries, where, name, check) for name in check.names}
+    extra["registries"] = {name: _reach.podman_registry(registries, where, name, check) for name in check.names}
     return entry(True, "ready", rt.podman_mirrors(registries, registry), None, **extra)
 
 
 # --------------------------------------------------------------------------- every registry, as each runtime reaches it
 
 
-Reach = t.Tuple[t.Dict[str, t.Any], t.Optional[_probe.Target]]  # (what a result shows of a mirror, its probe)
-
-
-def registry_entry(mirrors: list[str] | None, source: str | None, shown: list[dict[str, t.Any]],
-                   pulls: list[Reach], check: Check, registry: str, namespace: str | None,
-                   **extra: t.Any) -> dict[str, t.Any]:
-    """One registry of one runtime: its mirrors, the file they come from, how each mirror is reached, and with
-    O(probe) what each answered (``pulls``: the mirrors a pull tries, in order)."""
-    result = dict(mirrors=None if mirrors is None else [mask_url(mirror) for mirror in mirrors], source=source,
-                  hosts=shown, probes=None, image=None, error=None, unsupported=None)
-    result.update(extra)
-    if check.probe and mirrors is not None:
-        result["probes"] = [probe_mirror(view, target, check.timeout) for view, target in pulls]
-    reference = _probe.split_image(check.image, registry) if check.image and mirrors is not None else None
-    if reference:
-        result["image"] = resolve_image(pulls, check, reference, namespace)
-    return result
-
-
-def probe_mirror(view: dict[str, t.Any], target: _probe.Target | None, timeout: float) -> dict[str, t.Any]:
-    """The probe of one mirror; one whose certificate files cannot be used fails as the pull would, unasked."""
-    if target is None or view.get("error"):
-        return {"mirror": view["url"], "ok": False, "status": None, "error": view.get("error"), "note": None}
-    return dict(_probe.probe(target, timeout), mirror=view["url"])
-
-
-def resolve_image(pulls: list[Reach], check: Check, reference: tuple[str, str],
-                  namespace: str | None) -> dict[str, t.Any]:
-    """HEAD the image's manifest through each mirror in order until one has it (as a pull tries them)."""
-    tried = []
-    for view, target in pulls:
-        if target is None or view.get("error"):
-            tried.append(probe_mirror(view, target, check.timeout))
-            continue
-        answer = dict(_probe.resolve_manifest(target, reference[0], reference[1], namespace, check.timeout),
-                      mirror=view["url"])
-        tried.append(answer)
-        if answer["ok"]:
-            return {"name": check.image, "mirror": answer["mirror"], "ok": True, "tried": tried}
-    return {"name": check.image, "mirror": None, "ok": False, "tried": tried}
-
-
-def hosts_registries(hosts_dir: str, check: Check) -> dict[str, dict[str, t.Any]]:
-    return {name: hosts_registry(hosts_dir, name, check) for name in check.names}
-
-
-def hosts_registry(hosts_dir: str, registry: str, check: Check) -> dict[str, t.Any]:
-    """The hosts.toml containerd (or Docker's containerd image store) reads for ``registry`` under ``hosts_dir``:
-    its own directory, else ``_default``; every [host] table shown, the pull ones probed."""
-    for name in rt.hosts_file_candidates(registry):
-        path = os.path.join(hosts_dir, name, HOSTS_FILE)
-        if not os.path.isfile(path):
-            continue
-        text = daemon.read_text(path)
-        try:
-            if text is None:
-                raise ConfigError("%s: cannot be read" % path)
-            hosts = rt.containerd_hosts(text, path)
-        except ConfigError as exc:
-            return registry_entry(None, path, [], [], check, registry, registry, error=exc.message)
-        pulls = [(rt.host_view(host), rt.host_target(host)) for host in hosts if "pull" in host.capabilities]
-        return registry_entry([host.url for host in hosts if "pull" in host.capabilities], path,
-                              [rt.host_view(host) for host in hosts], pulls, check, registry, registry)
-    return registry_entry([], None, [], [], check, registry, registry)
-
-
-def certs_dir_files(directory: str) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...], str | None]:
-    try:
-        names = [name for name in os.listdir(directory) if os.path.isfile(os.path.join(directory, name))]
-    except OSError:
-        names = []
-    return rt.certs_from_names(directory, names)
-
-
-def host_addresses(host_port: str, resolve: bool) -> list[str]:
-    """The IP addresses of a mirror's host: a literal one as it is, a name resolved only when probing (dockerd
-    resolves it to decide whether the mirror is an insecure registry)."""
-    host = urllib.parse.urlsplit("//" + host_port).hostname or ""
-    try:
-        return [str(ipaddress.ip_address(host))]
-    except ValueError:
-        pass
-    if not resolve:
-        return []
-    try:
-        return sorted({info[4][0] for info in socket.getaddrinfo(host, None)})
-    except OSError:
-        return []
-
-
-def docker_mirror(url: str, info: dict[str, t.Any] | None, check: Check) -> Reach:
-    """How dockerd reaches a docker.io mirror: plain HTTP for http://; for https:// its certs.d/<host:port>/
-    files when the mirror is a secure registry, no verification when it is an insecure one (a loopback, by
-    default)."""
-    host_port = rt.url_host_port(url)
-    if not url.startswith("https://"):
-        return rt.host_view(MirrorHost(url)), rt.host_target(MirrorHost(url))
-    registry_config = (info or {}).get("RegistryConfig")
-    if not rt.docker_secure(host_port, registry_config, host_addresses(host_port, check.probe)):
-        host = MirrorHost(url, skip_verify=True)
-        return rt.host_view(host), rt.host_target(host)
-    directory = os.path.join(DOCKER_CERTS_DIR, host_port)
-    cas, pairs, error = certs_dir_files(directory)
-    host = MirrorHost(url, ca=cas, client=pairs)
-    return rt.host_view(host, directory, error), rt.host_target(host)
-
-
-def docker_registries(status: daemon.DaemonStatus, check: Check) -> dict[str, dict[str, t.Any]]:
-    """Every registry as the live dockerd pulls it: docker.io through its daemon.json mirrors; another registry
-    through /etc/docker/certs.d/<registry>/hosts.toml with the containerd image store, else not at all."""
-    store = status.image_store == "containerd"
-    registries = {}
-    for name in check.names:
-        if name == "docker.io":
-            mirrors = [rt.url_form(mirror) for mirror in status.live_mirrors or []]
-            pulls = [docker_mirror(mirror, status.info, check) for mirror in mirrors]
-            registries[name] = registry_entry(mirrors, "docker info", [view for view, dummy in pulls], pulls, check,
-                                              name, name if store else None)
-        elif store:
-            registries[name] = hosts_registry(DOCKER_CERTS_DIR, name, check)
-        else:
-            registries[name] = registry_entry(None, None, [], [], check, name, None, unsupported=CLASSIC_DOCKER)
-    return registries
-
-
-def containers_certs_dir(host_port: str) -> str:
-    """The certs.d directory containers/image reads for a mirror: the first of CONTAINERS_CERTS_DIRS that has
-    ``<host:port>/``, else the first one's."""
-    candidates = [os.path.join(root, host_port) for root in CONTAINERS_CERTS_DIRS]
-    return next((path for path in candidates if os.path.isdir(path)), candidates[0])
-
-
-def podman_mirror(url: str, insecure: bool) -> Reach:
-    """How containers/image reaches a mirror: https://<host:port>/v2/ (a location's path prefixes the repository)
-    with the certs.d files; an insecure mirror without verification, then over plain HTTP."""
-    host_port = rt.url_host_port(url)
-    directory = containers_certs_dir(host_port)
-    cas, pairs, error = certs_dir_files(directory)
-    host = MirrorHost(url, skip_verify=insecure, ca=cas, client=pairs)
-    target = rt.host_target(host, http_fallback=insecure)._replace(url="https://" + host_port)
-    return rt.host_view(host, directory, error), target
-
-
-def podman_registry(registries: dict[str, t.Any], where: dict[str, str], registry: str,
-                    check: Check) -> dict[str, t.Any]:
-    """``registry``'s [[registry]] of the merged registries (podman info, or the files)."""
-    locations = rt.podman_mirror_locations(registries, registry)
-    pulls = [podman_mirror(url, insecure) for url, insecure in locations]
-    source = where.get(registry) or ("podman info" if locations else None)
-    return registry_entry([url for url, dummy in locations], source, [view for view, dummy in pulls], pulls, check,
-                          registry, None)
-
-
-def check_of(module: AnsibleModule, params: dict[str, t.Any]) -> Check:
+def check_of(module: AnsibleModule, params: dict[str, t.Any]) -> _reach.Check:
     """The registries to report (O(registries), else O(registry)) and what to ask of their mirrors."""
     try:
         names = [normalise_registry(name, allow_default=True) for name in params["registries"] or
@@ -728,8 +555,8 @@ def check_of(module: AnsibleModule, params: dict[str, t.Any]) -> Check:
         _host.fail(module, "probe_timeout must be a positive number of seconds, got %s" % params["probe_timeout"])
     if params["probe_image"] is not None and not params["probe_image"].strip():
         _host.fail(module, "probe_image must name an image (NAME[:TAG] or NAME@DIGEST), got an empty string")
-    return Check(list(dict.fromkeys(names)), params["probe"] or bool(params["probe_image"]), params["probe_timeout"],
-                 params["probe_image"])
+    return _reach.Check(list(dict.fromkeys(names)), params["probe"] or bool(params["probe_image"]),
+                        params["probe_timeout"], params["probe_image"])
 
 
 # --------------------------------------------------------------------------- the module
@@ -786,7 +613,8 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
     return {"changed": False, "detected": detected, "runtimes": runtimes}
 
 
-def live_views(host: Host, params: dict[str, t.Any], names: list[str], check: Check) -> dict[str, dict[str, t.Any]]:
+def live_views(host: Host, params: dict[str, t.Any], names: list[str],
+               check: _reach.Check) -> dict[str, dict[str, t.Any]]:
     """What each of ``names`` uses now, as that runtime itself sees it."""
     views = {
         "docker": lambda: docker_view(host, params["registry"], params["docker_service"], check),

@@ -89,11 +89,11 @@ def probing(args: Mapping) -> bool:
 
 
 def host_free_plan(args: Mapping) -> dict | None:
-    """The plan that needs no host, or None: writing for Docker alone, without probing its mirrors. Docker is the
-    one runtime the plan never asks the host about: daemon_json checks the mirrors itself, for the release
-    installed, and says when Docker is missing; so the plan of ``runtimes: [docker]`` is the same on every host:
-    write daemon.json (and daemon_json reports the live mirrors)."""
-    if listed(args.get("runtimes", ["auto"])) != ["docker"] or probing(args):
+    """The plan that needs no host, or None: writing for Docker alone. Docker is the one runtime the plan never
+    asks the host about: daemon_json checks the mirrors itself, for the release installed, says when Docker is
+    missing, reports the live mirrors and probes its mirrors; so the plan of ``runtimes: [docker]`` is the same
+    on every host: write daemon.json."""
+    if listed(args.get("runtimes", ["auto"])) != ["docker"]:
         return None
     docker = {"installed": None, "state": None, "mirrors": None, "error": None, "problem": None}
     return {"changed": False, "detected": None, "runtimes": {"docker": docker}, "write": ["docker"]}
@@ -128,7 +128,8 @@ def module_args(runtime: str, args: Mapping, wanted: list[dict]) -> dict:
     common = {"state": args["state"], "exclusive": args["exclusive"], "apply": args["apply"]}
     if runtime == "docker":
         return {"path": args["daemon_json_path"], "registries": wanted,
-                **_optional(insecure_registries=list(args["insecure_registries"])),
+                **_optional(insecure_registries=list(args["insecure_registries"]), probe=probing(args),
+                            probe_image=args.get("probe_image") if probing(args) else None),
                 "backup": args["backup"], "keep_previous": args["keep_previous"], "require_daemon": True, **common}
     if runtime == "containerd":
         return {"registries": wanted,

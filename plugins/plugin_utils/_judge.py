@@ -451,6 +451,10 @@ def run_verdict(run_result, applied=None, live=None, check_mode: bool = False, r
     plan = result(res.get("plan")) or res  # unreachable: the task's own result
     configured = res.get("configured") or {}
     after = result(live)
-    views = after.get("runtimes") if after.get("runtimes") is not None else plan.get("live") or {}
+    views = after.get("runtimes") if after.get("runtimes") is not None else dict(plan.get("live") or {})
+    docker = result(configured.get("docker"))
+    if after.get("runtimes") is None and docker.get("live_registries") is not None:
+        # daemon_json probed the mirrors it gives Docker, in this run: fresher than the plan's reading
+        views["docker"] = dict(views.get("docker") or {}, registries=docker["live_registries"])
     return host_verdict([configured.get(name) for name in RUNTIMES], applied, plan, {"runtimes": views},
                         res.get("want") or {}, check_mode, run)

@@ -77,11 +77,11 @@ def test_every_runtime_of_the_plan_is_written_in_order_and_folded() -> None:
     assert info_args["registries"] == ["docker.io"] and info_args["probe"] is True
 
 
-def test_docker_alone_probing_reads_the_host_too() -> None:
-    plugin = make_action({"runtimes": ["docker"], "registry_mirrors": MIRRORS},
-                         {cfg.INFO: dict(PLAN_BOTH, write=["docker"]), cfg.MODULES["docker"]: DOCKER_OK})
+def test_docker_alone_probing_is_daemon_json_s_own() -> None:
+    plugin = make_action({"runtimes": ["docker"], "registry_mirrors": MIRRORS}, {cfg.MODULES["docker"]: DOCKER_OK})
     plugin.run(task_vars={})
-    assert called(plugin) == ["mirrors_info", "daemon_json"]
+    assert called(plugin) == ["daemon_json"]
+    assert plugin._execute_module.call_args_list[0].kwargs["module_args"]["probe"] is True
 
 
 def test_a_refusing_runtime_means_no_module_runs() -> None:

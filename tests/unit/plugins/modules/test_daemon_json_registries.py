@@ -258,3 +258,37 @@ def test_classic_two_cas_for_one_mirror_host_are_refused(host) -> None:
     assert result["failed"] and result["msg"].startswith(certs_dir(host) + ": ") and "give both the same" in \
         result["msg"]
     assert tree(host) == {} and "TUlJ" not in result["msg"]
+
+
+# --------------------------------------------------------------------------- probe: do the mirrors answer?
+
+tls_server = pytest.importorskip(
+    "ansible_collections.fleetops.docker_mirror.tests.unit.plugins.module_utils.tls_server")
+
+
+def test_probe_asks_the_mirrors_the_file_gives_docker(host) -> None:
+    """Classic store: docker.io's mirrors as written (not yet live) asked over plain HTTP; another registry is not
+    Docker's to mirror (nothing asked for it)."""
+    registry = tls_server.Registry()
+    dead = "http://127.0.0.1:%d" % tls_server.closed_port()
+    try:
+        result = run(host, registries=[{"registry": "docker.io", "mirrors": [{"url": registry.url}, {"url": dead}]},
+                                       {"registry": "registry.k8s.io", "mirrors": [{"url": registry.url}]}],
+                     probe=True)
+    finally:
+        registry.close()
+    hub = result["live_registries"]["docker.io"]
+    assert [probe["ok"] for probe in hub["probes"]] == [True, False], hub
+    assert hub["probes"][1]["mirror"] == dead and hub["probes"][1]["error"]
+    assert [request[:2] for request in registry.requests] == [("GET", "/v2/")]
+    k8s_view = result["live_registries"]["registry.k8s.io"]
+    assert k8s_view["unsupported"] and k8s_view["probes"] is None
+
+
+def test_no_probe_asks_nothing(host) -> None:
+    registry = tls_server.Registry()
+    try:
+        result = run(host, registries=[{"registry": "docker.io", "mirrors": [{"url": registry.url}]}])
+    finally:
+        registry.close()
+    assert "live_registries" not in result and registry.requests == []

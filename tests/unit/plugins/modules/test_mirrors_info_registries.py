@@ -12,6 +12,7 @@ import typing as t
 
 import pytest
 
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _reach
 from ansible_collections.fleetops.docker_mirror.plugins.modules import mirrors_info
 from ansible_collections.fleetops.docker_mirror.tests.unit.plugins.modules.test_mirrors_info import (  # noqa: F401 pylint: disable=unused-import
     fake,
@@ -182,7 +183,7 @@ def test_stopped_runtime_reports_no_registries(host, fake) -> None:
 @pytest.fixture
 def docker_certs(host, monkeypatch) -> str:
     directory = os.path.join(host.root, "docker-certs.d")
-    monkeypatch.setattr(mirrors_info, "DOCKER_CERTS_DIR", directory)
+    monkeypatch.setattr(_reach, "DOCKER_CERTS_DIR", directory)
     return directory
 
 
@@ -235,7 +236,7 @@ def test_docker_containerd_store_reads_certs_d_hosts_toml(host, fake, lab: Lab, 
 @pytest.fixture
 def containers_certs(host, monkeypatch) -> tuple[str, str]:
     dirs = (os.path.join(host.root, "containers-certs.d"), os.path.join(host.root, "docker-certs.d"))
-    monkeypatch.setattr(mirrors_info, "CONTAINERS_CERTS_DIRS", dirs)
+    monkeypatch.setattr(_reach, "CONTAINERS_CERTS_DIRS", dirs)
     return dirs
 
 

@@ -26,8 +26,8 @@ def args(**overrides: t.Any) -> dict[str, t.Any]:
     ({"runtimes": ["docker"], "probe": False}, True),
     ({"runtimes": "docker", "probe": False}, True),  # -e docker_mirror_runtimes=docker
     ({"runtimes": ["docker"], "verify": False}, True),
-    ({"runtimes": ["docker"]}, False),  # the mirrors are probed from the host
-    ({"runtimes": ["docker"], "probe": False, "probe_image": "registry.k8s.io/pause:3.10"}, False),
+    ({"runtimes": ["docker"]}, True),  # daemon_json probes the mirrors itself
+    ({"runtimes": ["docker"], "probe": False, "probe_image": "registry.k8s.io/pause:3.10"}, True),
     ({"runtimes": ["docker", "containerd"]}, False),
     ({"runtimes": "docker,podman"}, False),
     ({"runtimes": ["auto"]}, False),
@@ -59,7 +59,7 @@ def test_info_args_pass_the_hosts_dir_when_set() -> None:
 
 
 @pytest.mark.parametrize("runtime, expected", [
-    ("docker", {"path": "/etc/docker/daemon.json", "require_daemon": True,
+    ("docker", {"path": "/etc/docker/daemon.json", "require_daemon": True, "probe": True,
                 "registries": [{"registry": "docker.io", "mirrors": [{"url": MIRRORS[0]}]}],
                 "keep_previous": False, "backup": False, "state": "present", "exclusive": False, "apply": "auto"}),
     ("containerd", {"registries": [{"registry": "docker.io", "mirrors": [{"url": MIRRORS[0]}]}],

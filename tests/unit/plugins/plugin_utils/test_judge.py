@@ -505,3 +505,17 @@ def test_a_mirror_the_runtime_does_not_trust_fails_the_host() -> None:
     ok = runtime_line("containerd", {"changed": False, "outcome": outcome("containerd", "configure")},
                       live=k8s_view(), want=WANT_K8S)
     assert ok["verdict"] == "ok" and ok["reason"] == f"live mirrors http://127.0.0.1:5000/; registry.k8s.io {K8S}/"
+
+
+def test_docker_alone_is_judged_by_daemon_json_s_own_probes() -> None:
+    x509 = {"mirror": "https://m.example", "ok": False, "status": None,
+            "error": "x509: certificate signed by unknown authority"}
+    docker = {"changed": False, "live_mirrors": ["https://m.example/"], "daemon_state": "running",
+              "outcome": {"runtime": "docker", "apply_needed": False, "apply_action": ""},
+              "live_registries": {"docker.io": {"mirrors": ["https://m.example"], "probes": [x509]}}}
+    run_result = {"want": {"mirrors": ["https://m.example"], "runtimes": ["docker"],
+                           "registries": [{"registry": "docker.io", "mirrors": [{"url": "https://m.example"}]}]},
+                  "plan": {"runtimes": {"docker": {}}, "write": ["docker"]}, "configured": {"docker": docker}}
+    judged = judge.run_verdict(run_result, [{}, {}, {}], {}, False, "r")
+    assert (judged["verdict"], judged["reason"]) == (
+        "failed", "docker.io mirror https://m.example does not answer: x509: certificate signed by unknown authority")

@@ -24,7 +24,6 @@ measured on Debian 11 (containerd 1.4.13~ds1, CRI runtime.v1alpha2):
 from __future__ import annotations
 
 import copy
-import json
 import posixpath
 import typing as t
 
@@ -258,7 +257,7 @@ def _without(data: dict[str, t.Any], paths: t.Iterable[tuple[str, ...]]) -> dict
         node = ctd._lookup(result, path[:-1])
         if isinstance(node, dict):
             node.pop(path[-1], None)
-    return _pruned(result)
+    return result
 
 
 def _pruned(data: t.Any) -> t.Any:
@@ -312,11 +311,7 @@ def plan_legacy(text: str | None, specs: t.Sequence[RegistrySpec], release: ctd.
     drop_all = exclusive if state == "present" else not specs
     final = _ordered(_kept(current, names, drop_all, {table.path[1] for table in new if table.path[0] == "configs"})
                      + new)
-    notes = []
-    if ctd._lookup(data, base + (ctd.KEY,)) is not None:
-        notes.append("config.toml sets %s, which containerd %d.%d ignores; containerd 1.5 and later refuse it "
-                     "together with registry mirrors: remove it before upgrading" % (ctd._dotted(base + (ctd.KEY,)),
-                                                                                    release[0], release[1]))
+    notes = _notes(data, base, release)
     stale = _stale_files(current, final, certs_dir)
     if final == current:
         return LegacyPlan(None, files, stale, unsupported, notes)
@@ -328,6 +323,16 @@ def plan_legacy(text: str | None, specs: t.Sequence[RegistrySpec], release: ctd.
     result = edit_tables(body, base, final)
     _check_edit(result, base_data if data else dict(base_data, version=version), base, final)
     return LegacyPlan(bom + result, files, stale, unsupported, notes)
+
+
+def _notes(data: dict[str, t.Any], base: tuple[str, ...], release: ctd.Release) -> list[str]:
+    """What the operator should know that is no failure: a config_path 1.4 ignores (measured), which 1.5 and
+    later refuse beside registry mirrors."""
+    if ctd._lookup(data, base + (ctd.KEY,)) is None:
+        return []
+    return ["config.toml sets %s, which containerd %d.%d ignores; containerd 1.5 and later refuse it together "
+            "with registry mirrors: remove it before upgrading" % (ctd._dotted(base + (ctd.KEY,)), release[0],
+                                                                   release[1])]
 
 
 def _stale_files(current: list[Table], final: list[Table], certs_dir: str) -> list[str]:

@@ -44,13 +44,17 @@ __all__ = [
     "CRI_PLUGIN_IDS", "cri_disabled", "dump_error_line", "journal_error_lines", "BOM",
     "resolve_dir", "lookup_names", "shadowing_paths", "check_plugin_uris",
     "Effective", "effective_config", "relative_imports", "absolute_imports", "merge_mirrors", "hosts_in_file",
-    "normalise_url",
+    "normalise_url", "CertFile", "host_data", "cert_base", "mirror_files", "host_from_mirror", "referenced_files",
+    "has_header", "server_in_file", "CA_SUFFIX", "CERT_SUFFIX", "KEY_SUFFIX",
 ]
 
 MARKER = "# Managed by fleetops.docker_mirror.containerd_hosts: edits here are overwritten."
 DEFAULT_HOSTS_DIR = "/etc/containerd/certs.d"
 DEFAULT_CAPABILITIES = ("pull", "resolve")
 KNOWN_CAPABILITIES = ("pull", "resolve", "push")
+# The certificate files written next to hosts.toml, per mirror host[:port] (mirror_files).
+CA_SUFFIX, CERT_SUFFIX, KEY_SUFFIX = ".ca.crt", ".client.cert", ".client.key"
+CERT_SUFFIXES = (CA_SUFFIX, CERT_SUFFIX, KEY_SUFFIX)
 # What containerd 2.2 and later read when config_path is empty (unset_config_path says when exactly).
 CRI_DEFAULT_CONFIG_PATH = "/etc/containerd/certs.d:/etc/docker/certs.d"
 # 2.2.0 made it the CRI images plugin's default value (internal/cri/config/config_unix.go DefaultImageConfig);
@@ -75,9 +79,22 @@ _REGISTRY_RE = re.compile(
 
 
 class Host(t.NamedTuple):
-    """One ``[host."URL"]`` table: a mirror tried before ``server``."""
+    """One ``[host."URL"]`` table: a mirror tried before ``server``. ``capabilities`` None: the file's (the
+    ``capabilities`` given to render_hosts_toml); ``ca`` and ``client`` are file paths; ``header`` holds secrets."""
     url: str
-    skip_verify: bool
+    skip_verify: bool = False
+    capabilities: t.Optional[t.Tuple[str, ...]] = None
+    ca: t.Tuple[str, ...] = ()
+    client: t.Tuple[t.Tuple[str, str], ...] = ()
+    header: t.Tuple[t.Tuple[str, t.Tuple[str, ...]], ...] = ()
+    override_path: bool = False
+
+
+class CertFile(t.NamedTuple):
+    """A CA or client certificate or key file written next to hosts.toml (``secret``: a key, mode 0600)."""
+    path: str
+    text: str
+    secret: bool
 
 
 # containerd's release (major, minor, patch), from ``containerd --version``; None where it is unknown.
@@ -159,21 +176,54 @@ def render_hosts_toml(server: str | None, hosts: list[Host],
         # containerd 1.6 and 1.7 ignore a hosts.toml without a host table ("invalid `host` tree"), server included.
         lines += ["", "[host]"]
     for host in hosts:
-        lines += ["", "[host.%s]" % toml_string(host.url),
-                  "  capabilities = [%s]" % ", ".join(toml_string(item) for item in capabilities)]
-        if host.skip_verify:
-            lines.append("  skip_verify = true")
+        lines += [""] + _host_lines(host, capabilities)
     return "\n".join(lines) + "\n"
+
+
+def _toml_strings(values: t.Sequence[str]) -> str:
+    return "[%s]" % ", ".join(toml_string(item) for item in values)
+
+
+def _host_lines(host: Host, capabilities: t.Sequence[str]) -> list[str]:
+    """One host table in the shapes containerd 1.6 to 2.x read alike (remotes/docker/config/hosts.go): ``ca`` a
+    string or a list of strings, ``client`` a list of [cert, key] pairs, a header value a string or a list."""
+    table = "host.%s" % toml_string(host.url)
+    lines = ["[%s]" % table, "  capabilities = %s" % _toml_strings(host.capabilities or capabilities)]
+    if host.skip_verify:
+        lines.append("  skip_verify = true")
+    if host.override_path:
+        lines.append("  override_path = true")
+    if host.ca:
+        lines.append("  ca = %s" % (toml_string(host.ca[0]) if len(host.ca) == 1 else _toml_strings(host.ca)))
+    if host.client:
+        lines.append("  client = [%s]" % ", ".join(_toml_strings(pair) for pair in host.client))
+    if host.header:
+        lines.append("  [%s.header]" % table)
+        lines += ["    %s = %s" % (toml_string(name), toml_string(values[0]) if len(values) == 1 else
+                                    _toml_strings(values)) for name, values in host.header]
+    return lines
+
+
+def host_data(host: Host, capabilities: t.Sequence[str] = DEFAULT_CAPABILITIES) -> dict[str, t.Any]:
+    """What containerd reads from ``host``'s table (render_hosts_toml's output, parsed)."""
+    data: dict[str, t.Any] = {"capabilities": list(host.capabilities or capabilities)}
+    if host.skip_verify:
+        data["skip_verify"] = True
+    if host.override_path:
+        data["override_path"] = True
+    if host.ca:
+        data["ca"] = host.ca[0] if len(host.ca) == 1 else list(host.ca)
+    if host.client:
+        data["client"] = [list(pair) for pair in host.client]
+    if host.header:
+        data["header"] = {name: values[0] if len(values) == 1 else list(values) for name, values in host.header}
+    return data
 
 
 def expected_hosts_data(server: str | None, hosts: list[Host],
                         capabilities: t.Sequence[str] = DEFAULT_CAPABILITIES) -> dict[str, t.Any]:
     data: dict[str, t.Any] = {"server": server} if server else {}
-    data["host"] = {}
-    if hosts:
-        data["host"] = {host.url: dict({"capabilities": list(capabilities)},
-                                       **({"skip_verify": True} if host.skip_verify else {}))
-                        for host in hosts}
+    data["host"] = {host.url: host_data(host, capabilities) for host in hosts}
     return data
 
 
@@ -181,6 +231,42 @@ def check_hosts_toml(text: str, expected: dict[str, t.Any]) -> None:
     """The rendered file, read back as containerd would, must mean exactly what we intend."""
     if parse_toml(text, "the hosts.toml to write") != expected:
         raise ConfigError("internal error: the rendered hosts.toml does not read back as intended")
+
+
+def cert_base(url: str) -> str:
+    """The file name stem of a mirror's certificate files: its host[:port], ``:`` as ``_`` (brackets dropped)."""
+    return go_url_parse(url).host.replace("[", "").replace("]", "").replace(":", "_")
+
+
+def mirror_files(registry_dir: str, mirror: t.Any) -> list[CertFile]:
+    """The CA and client certificate files of ``mirror`` (a _mirror_spec.MirrorSpec) next to hosts.toml:
+    ``<host_port>.ca.crt``, ``<host_port>.client.cert`` and ``<host_port>.client.key``."""
+    stem = posixpath.join(registry_dir, cert_base(mirror.url))
+    files = [CertFile(stem + CA_SUFFIX, mirror.ca, False)] if mirror.ca else []
+    if mirror.client_cert:
+        files += [CertFile(stem + CERT_SUFFIX, mirror.client_cert, False),
+                  CertFile(stem + KEY_SUFFIX, mirror.client_key, True)]
+    return files
+
+
+def host_from_mirror(registry_dir: str, mirror: t.Any) -> Host:
+    """The host table of ``mirror`` (a MirrorSpec); ``skip_verify`` concerns TLS only (never for http://)."""
+    stem = posixpath.join(registry_dir, cert_base(mirror.url))
+    https = go_url_parse(mirror.url).scheme == "https"
+    return Host(mirror.url, mirror.skip_verify and https, tuple(mirror.capabilities),
+                (stem + CA_SUFFIX,) if mirror.ca else (),
+                ((stem + CERT_SUFFIX, stem + KEY_SUFFIX),) if mirror.client_cert else (),
+                tuple(mirror.headers), mirror.override_path)
+
+
+def referenced_files(hosts: list[Host], registry_dir: str) -> set[str]:
+    """The certificate files our hosts.toml names that this module writes: in ``registry_dir``, with our suffixes."""
+    paths = {path for host in hosts for path in host.ca + tuple(item for pair in host.client for item in pair)}
+    return {path for path in paths if posixpath.dirname(path) == registry_dir and path.endswith(CERT_SUFFIXES)}
+
+
+def has_header(hosts: list[Host]) -> bool:
+    return any(host.header for host in hosts)
 
 
 def validate_capabilities(capabilities: t.Sequence[str]) -> list[str]:
@@ -198,26 +284,39 @@ def is_ours(text: str) -> bool:
 def hosts_in_file(text: str) -> list[Host]:
     """The ``[host."URL"]`` tables of a hosts.toml, in file order (the order containerd tries them)."""
     hosts = parse_toml(text, "hosts.toml").get("host")
-    return [Host(url, isinstance(table, dict) and table.get("skip_verify") is True)
+    return [_host_from_table(url, table if isinstance(table, dict) else {})
             for url, table in (hosts.items() if isinstance(hosts, dict) else ())]
 
 
-def settings_in_file(text: str) -> tuple[str | None, list[str]]:
-    """The ``server`` and the capabilities of a hosts.toml we rendered (every host has the same ones)."""
-    data = parse_toml(text, "hosts.toml")
-    hosts = data.get("host") if isinstance(data.get("host"), dict) else {}
-    tables = [table for table in hosts.values() if isinstance(table, dict) and "capabilities" in table]
-    server = data.get("server") if isinstance(data.get("server"), str) else None
-    return server, list(tables[0]["capabilities"]) if tables else list(DEFAULT_CAPABILITIES)
+def _strings(value: t.Any) -> tuple[str, ...]:
+    items = value if isinstance(value, list) else [value]
+    return tuple(item for item in items if isinstance(item, str))
+
+
+def _host_from_table(url: str, table: dict[str, t.Any]) -> Host:
+    capabilities = _strings(table.get("capabilities", [])) or None
+    client = table.get("client")
+    pairs = tuple((pair[0], pair[1]) for pair in client if isinstance(pair, list) and len(pair) == 2) \
+        if isinstance(client, list) else ()
+    header = table.get("header") if isinstance(table.get("header"), dict) else {}
+    return Host(url, table.get("skip_verify") is True, capabilities, _strings(table.get("ca", [])), pairs,
+                tuple((name, _strings(value)) for name, value in header.items()), table.get("override_path") is True)
+
+
+def server_in_file(text: str) -> str | None:
+    server = parse_toml(text, "hosts.toml").get("server")
+    return server if isinstance(server, str) else None
 
 
 def merge_mirrors(wanted: list[Host], current: list[Host], exclusive: bool) -> list[Host]:
     """daemon_json's merge: ``exclusive`` means exactly ``wanted``; otherwise the hosts the file already lists
-    (as they were, in their order), then the wanted ones it lacks, in the order given."""
+    (in their order; one that is wanted takes the wanted settings), then the wanted ones it lacks, in the order
+    given."""
     if exclusive:
         return list(wanted)
+    by_url = {host.url: host for host in wanted}
     urls = {host.url for host in current}
-    return list(current) + [host for host in wanted if host.url not in urls]
+    return [by_url.get(host.url, host) for host in current] + [host for host in wanted if host.url not in urls]
 
 
 # --------------------------------------------------------------------------- config.toml

@@ -321,17 +321,21 @@ def move_into_place(module, candidate: str, target: str) -> None:
             to_native(exc), " (%s)" % cause.strerror if cause is not None and cause.strerror else "")) from None
 
 
-def write_text(module, path: str, text: str) -> None:
+def write_text(module, path: str, text: str, mode: int | None = None) -> None:
     """Temporary file in the target's directory, then atomic_move. A new file is 0644 whatever the umask (the
-    file-common ``mode`` applied afterwards still wins); an existing one keeps its owner and mode."""
+    file-common ``mode`` applied afterwards still wins); an existing one keeps its owner and mode. ``mode``: the
+    file's mode whatever it was, set on the existing file first (atomic_move copies it), so a secret is never
+    readable by others, not even for a moment."""
     created = not os.path.lexists(path)
     temporary = None
     try:
         temporary = write_private(os.path.dirname(path), encode(text), "." + os.path.basename(path) + ".")
-        os.chmod(temporary, NEW_FILE_MODE)
+        os.chmod(temporary, NEW_FILE_MODE if mode is None else mode)
+        if mode is not None and not created:
+            os.chmod(path, mode)
         move_into_place(module, temporary, path)
-        if created:
-            os.chmod(path, NEW_FILE_MODE)  # atomic_move gives a new file 0666 & ~umask
+        if created or mode is not None:
+            os.chmod(path, NEW_FILE_MODE if mode is None else mode)  # atomic_move gives a new file 0666 & ~umask
     except OSError as exc:
         raise FileError(path, "cannot write the file: %s" % (exc.strerror or to_native(exc))) from None
     finally:
@@ -361,6 +365,7 @@ class Write(t.NamedTuple):
     before: str | None
     after: str | None
     prune: bool = False
+    mode: int | None = None  # the file's mode, set before the new text goes in (0600: it holds a secret)
 
 
 # A validator gets the name of a candidate file holding the new text and raises ConfigError to refuse it.
@@ -445,7 +450,7 @@ def apply_writes(module, writes: t.Sequence[Write], keep_previous_of: str | None
                 remove_file(write.path, write.prune)
             else:
                 made_directories.extend(make_directories(os.path.dirname(write.path)))
-                write_text(module, write.path, write.after)
+                write_text(module, write.path, write.after, write.mode)
             done.append(write)
     except BaseException:
         undo_writes(module, done)
@@ -464,7 +469,7 @@ def undo_writes(module, done: list[Write]) -> None:
                 remove_file(write.path)
             else:
                 make_directories(os.path.dirname(write.path))
-                write_text(module, write.path, write.before)
+                write_text(module, write.path, write.before, write.mode)
 
 
 # --------------------------------------------------------------------------- the module's result

@@ -33,7 +33,7 @@ __all__ = [
     "CAPABILITIES", "DEFAULT_CAPABILITIES", "DOCKER_HUB", "DOCKER_HUB_ALIASES", "MIRROR_OPTIONS", "REGISTRIES_OPTION",
     "MirrorSpec", "RegistrySpec", "normalise_registry", "mirror_url", "check_pem", "check_headers",
     "parse_mirror", "parse_registries", "registries_from_single", "secrets", "public_mirror", "canonical_registries",
-    "host_port",
+    "host_port", "redact_registries", "NO_LOG",
 ]
 
 CAPABILITIES = ("pull", "resolve", "push")
@@ -264,6 +264,35 @@ def public_mirror(mirror: MirrorSpec) -> dict[str, t.Any]:
     return {"url": mask_url(mirror.url), "capabilities": list(mirror.capabilities), "skip_verify": mirror.skip_verify,
             "override_path": mirror.override_path, "ca": mirror.ca is not None,
             "client_cert": mirror.client_cert is not None, "headers": [name for name, dummy in mirror.headers]}
+
+
+NO_LOG = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+
+
+def redact_registries(registries: t.Any) -> t.Any:
+    """The ``registries`` option as a result may echo it (``invocation``): URL userinfo masked, client keys and
+    header values replaced as Ansible replaces a no_log value. Shapes it does not know are kept as they are."""
+    if not isinstance(registries, list):
+        return registries
+    return [dict(item, mirrors=[_redact_mirror(mirror) for mirror in item["mirrors"]])
+            if isinstance(item, dict) and isinstance(item.get("mirrors"), list) else item for item in registries]
+
+
+def _redact_mirror(mirror: t.Any) -> t.Any:
+    if isinstance(mirror, str):
+        return mask_url(mirror)
+    if not isinstance(mirror, dict):
+        return mirror
+    shown = dict(mirror)
+    if isinstance(shown.get("url"), str):
+        shown["url"] = mask_url(shown["url"])
+    if shown.get("client_key") is not None:
+        shown["client_key"] = NO_LOG
+    if isinstance(shown.get("headers"), dict):
+        shown["headers"] = {name: NO_LOG for name in shown["headers"]}
+    elif shown.get("headers") is not None:
+        shown["headers"] = NO_LOG
+    return shown
 
 
 # --------------------------------------------------------------------------- the controller's conversion

@@ -88,10 +88,82 @@ options:
   registry:
     description:
       - The registry host namespace the mirrors serve, C(host[:port]), or C(_default) for every registry
-        without its own directory. It names the directory under O(hosts_dir), in lower case (containerd looks it
-        up with the host exactly as image references spell it).
+        without its own directory. It names the directory under O(hosts_dir), written in lower case (containerd
+        looks it up with the host exactly as image references spell it); C(index.docker.io) and
+        C(registry-1.docker.io) mean C(docker.io).
+      - Default C(docker.io). The one-registry form of O(registries), with O(mirrors), O(server),
+        O(capabilities) and O(skip_verify); none of them may be given with O(registries).
     type: str
-    default: docker.io
+  registries:
+    description:
+      - Every registry to mirror, each with its ordered mirrors and their TLS and header settings (the shared
+        mirror model of this collection). One hosts.toml per registry, C(<hosts_dir>/<registry>/hosts.toml),
+        written in one run with one C(config.toml) plan and one restart decision for all of them.
+      - A mirror's CA and client certificate are written next to hosts.toml as
+        C(<host>_<port>.ca.crt), C(<host>_<port>.client.cert) (mode C(0644)) and C(<host>_<port>.client.key)
+        (mode C(0600)), named by absolute path in C(ca) and C(client); a hosts.toml with a C(header) table is
+        mode C(0600). Mirrors on one host and port share these files. A file of that name the module did not
+        write is not replaced unless O(force=true).
+      - With O(exclusive=true), the directories of O(hosts_dir) whose hosts.toml this module wrote and whose
+        registry is not listed lose that file and the certificate files it names (nothing else).
+        With O(state=absent), each listed registry loses the given mirrors (all of them when none or with
+        O(exclusive=true)), and the certificate files only they named.
+      - Client keys and header values are never shown in results, diffs, messages or C(invocation).
+    type: list
+    elements: dict
+    suboptions:
+      registry:
+        description:
+          - The registry, C(host[:port]) (lower-cased; Docker Hub's aliases mean C(docker.io)) or C(_default).
+        type: str
+        required: true
+      mirrors:
+        description:
+          - Its mirrors, tried in this order before the registry itself. An empty list writes a file with the
+            registry as server only.
+        type: list
+        elements: dict
+        required: true
+        suboptions:
+          url:
+            description:
+              - The mirror, C(https://) or C(http://), checked like dockerd's mirrors; a path is allowed.
+            type: str
+            required: true
+          ca:
+            description:
+              - PEM text of the CA certificate(s) to trust for this mirror (not a file name).
+            type: str
+          client_cert:
+            description:
+              - PEM text of the client certificate for this mirror; needs O(registries[].mirrors[].client_key).
+            type: str
+          client_key:
+            description:
+              - PEM text of the unencrypted private key of O(registries[].mirrors[].client_cert).
+            type: str
+          skip_verify:
+            description:
+              - Do not verify the mirror's TLS certificate (C(https://) mirrors only).
+            type: bool
+            default: false
+          capabilities:
+            description:
+              - What containerd may do with the mirror.
+            type: list
+            elements: str
+            choices: [pull, resolve, push]
+            default: [pull, resolve]
+          override_path:
+            description:
+              - The URL's path is the registry API root (containerd appends no C(/v2)).
+            type: bool
+            default: false
+          headers:
+            description:
+              - HTTP headers sent to the mirror (for example C(Authorization)), a value or a list of values per
+                name. Values never appear in results or diffs.
+            type: dict
   mirrors:
     description:
       - Mirror URLs (C(https://) or C(http://)), tried in this order before O(server). Duplicates (with or
@@ -100,9 +172,9 @@ options:
         containerd 1.6 and 1.7 ignore the file. A scheme is written in lower case (C(HTTP://) would be read as a
         host named C(HTTP:)).
       - With O(state=absent) and O(exclusive=false), the mirrors to remove (all of them when empty).
+      - Default V([]).
     type: list
     elements: str
-    default: []
   exclusive:
     description:
       - With V(false), as with M(fleetops.docker_mirror.daemon_json), the mirrors that the hosts.toml this module
@@ -137,17 +209,15 @@ options:
   capabilities:
     description:
       - The C(capabilities) of each mirror. containerd's docs advise C(pull) only for a public mirror you do
-        not trust to resolve tags.
+        not trust to resolve tags. Default V([pull, resolve]).
     type: list
     elements: str
     choices: [pull, resolve, push]
-    default: [pull, resolve]
   skip_verify:
     description:
       - Write C(skip_verify = true) for the C(https://) mirrors (self-signed certificates). Never needed for
-        C(http://) mirrors.
+        C(http://) mirrors. Default V(false).
     type: bool
-    default: false
   force:
     description:
       - Replace a hosts.toml this module did not write (it has no marker comment). Its content is lost.
@@ -215,6 +285,26 @@ EXAMPLES = r"""
     capabilities: [pull]
   become: true
 
+- name: Mirror Docker Hub, registry.k8s.io and ghcr.io (a private CA and a token for one mirror)
+  fleetops.docker_mirror.containerd_hosts:
+    registries:
+      - registry: docker.io
+        mirrors:
+          - url: https://mirror.gcr.io
+      - registry: registry.k8s.io
+        mirrors:
+          - url: https://mirror.example.com:5443
+            ca: "{{ lookup('ansible.builtin.file', 'files/mirror-ca.pem') }}"
+            capabilities: [pull]
+      - registry: ghcr.io
+        mirrors:
+          - url: https://mirror.example.com:5443/ghcr
+            override_path: true
+            headers:
+              Authorization: "Bearer {{ vault_mirror_token }}"
+    exclusive: true
+  become: true
+
 - name: Remove the mirrors again (config.toml is left as it is)
   fleetops.docker_mirror.containerd_hosts:
     state: absent
@@ -223,10 +313,20 @@ EXAMPLES = r"""
 
 RETURN = r"""
 path:
-  description: The hosts.toml file (after following symbolic links).
+  description: The hosts.toml file (after following symbolic links); with O(registries), the first registry's.
   returned: success
   type: str
   sample: /etc/containerd/certs.d/docker.io/hosts.toml
+registries:
+  description:
+    - Per registry, its hosts.toml, whether it changed and what the result may show of its mirrors (URL,
+      capabilities, skip_verify, override_path, whether a CA or client certificate is given, header names).
+      Registries removed by O(exclusive=true) are listed with no mirrors.
+  returned: success
+  type: dict
+  sample: {"ghcr.io": {"path": "/etc/containerd/certs.d/ghcr.io/hosts.toml", "changed": true,
+           "mirrors": [{"url": "https://m.example:5443", "capabilities": ["pull"], "skip_verify": false,
+                        "override_path": false, "ca": true, "client_cert": false, "headers": ["Authorization"]}]}}
 paths:
   description: The files written or removed (in check mode, that would be).
   returned: success
@@ -306,9 +406,9 @@ diff:
       type: str
 """
 
-import contextlib
 import json
 import os
+import stat
 import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
@@ -316,6 +416,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _containerd as ctd
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon as daemon
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _files
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _mirror_spec as spec
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _process
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import redact_arguments
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
@@ -328,6 +429,9 @@ SERVICE = "containerd"
 DEFAULT_CONFIG = "/etc/containerd/config.toml"
 # containerd config dump loads the file and every plugin's defaults: well under a second; never a hung run.
 DUMP_TIMEOUT = 10
+SECRET_MODE = 0o600
+# The one-registry options: the one-entry case of registries, given instead of it.
+SINGLE_REGISTRY_OPTIONS = ("registry", "mirrors", "server", "capabilities", "skip_verify")
 
 
 Change = _files.Write
@@ -432,7 +536,21 @@ def validate_params(params: dict[str, t.Any]) -> None:
     if params["hosts_dir"] is not None and not params["hosts_dir"].strip():
         raise ConfigError("hosts_dir is empty (an unset variable?): name the directory, or leave hosts_dir out to "
                           "use the one containerd reads")
-    ctd.validate_registry(params["registry"])
+
+
+def wanted_registries(params: dict[str, t.Any]) -> list[spec.RegistrySpec]:
+    """O(registries), or the single-registry options as its one-entry case; every value checked."""
+    if params["registries"] is not None:
+        return spec.parse_registries(params["registries"], allow_default=True)
+    capabilities = params["capabilities"] if params["capabilities"] is not None else spec.DEFAULT_CAPABILITIES
+    registries = spec.registries_from_single(params["registry"] or spec.DOCKER_HUB, params["mirrors"] or [],
+                                             capabilities, bool(params["skip_verify"]), allow_default=True)
+    server_for(params, registries[0].registry)
+    return registries
+
+
+def server_for(params: dict[str, t.Any], registry: str) -> str | None:
+    return ctd.validate_server(params["server"]) if params["server"] else ctd.default_server(registry)
 
 
 # --------------------------------------------------------------------------- what containerd says
@@ -529,65 +647,146 @@ def judge_effective(effective: ctd.Effective, view: ConfigView, config: str, str
     return view._replace(reads=False)
 
 
-def hosts_text(params: dict[str, t.Any], current: str | None = None) -> str:
-    """The hosts.toml to write; without O(exclusive), the mirrors of our own ``current`` file that are not wanted
-    follow the wanted ones."""
-    registry = ctd.validate_registry(params["registry"])
-    server = params["server"]
-    server = ctd.validate_server(server) if server else ctd.default_server(registry)
-    capabilities = ctd.validate_capabilities(params["capabilities"])
-    hosts = ctd.hosts_from_mirrors(params["mirrors"], params["skip_verify"])
-    if current is not None and ctd.is_ours(current):
-        hosts = ctd.merge_mirrors(hosts, ctd.hosts_in_file(current), params["exclusive"])
-    text = ctd.render_hosts_toml(server, hosts, capabilities)
-    ctd.check_hosts_toml(text, ctd.expected_hosts_data(server, hosts, capabilities))
+class RegistryPlan(t.NamedTuple):
+    """One registry's files: its hosts.toml (``path``), the changes (certificate files, hosts.toml, removals, in
+    the order they are made) and what the result shows of its mirrors."""
+    registry: str
+    path: str
+    writes: list[Change]
+    mirrors: list[dict[str, t.Any]]
+
+
+def text_write(path: str, current: str | None, text: str, mode: int | None) -> Change | None:
+    """The change that gives ``path`` the ``text`` (and ``mode``, when set: a file holding a secret); None when it
+    has both already."""
+    if current != text:
+        return Change(path, current, text, mode=mode)
+    if mode is not None and stat.S_IMODE(os.stat(path).st_mode) != mode:
+        return Change(path, current, text, mode=mode)
+    return None
+
+
+def removals(paths: t.Iterable[str]) -> list[Change]:
+    """Remove the certificate files we wrote (the directory goes when it is then empty)."""
+    changes = []
+    for path in sorted(paths):
+        current = _files.read_text(path)
+        if current is not None:
+            changes.append(Change(path, current, None, prune=True,
+                                  mode=SECRET_MODE if path.endswith(ctd.KEY_SUFFIX) else None))
+    return changes
+
+
+def wanted_files(directory: str, registry: spec.RegistrySpec) -> dict[str, ctd.CertFile]:
+    """The certificate files of the registry's mirrors; mirrors on one host:port share them, so must agree."""
+    files: dict[str, ctd.CertFile] = {}
+    for mirror in registry.mirrors:
+        for cert in ctd.mirror_files(directory, mirror):
+            if cert.path in files and files[cert.path].text != cert.text:
+                raise FileError(cert.path, "registry %s: two mirrors on %s give different certificates or keys; "
+                                           "one host:port has one set of files: give them the same"
+                                % (registry.registry, ctd.cert_base(mirror.url)))
+            files[cert.path] = cert
+    return files
+
+
+def cert_write(cert: ctd.CertFile, owned: set[str], force: bool) -> Change | None:
+    current = _files.read_text(cert.path)
+    if current is not None and current != cert.text and cert.path not in owned and not force:
+        raise FileError(cert.path, "not written by this module (our hosts.toml does not name it): set force: true "
+                                   "to replace it")
+    return text_write(cert.path, current, cert.text, SECRET_MODE if cert.secret else None)
+
+
+def render_checked(target: str, server: str | None, hosts: list[ctd.Host]) -> str:
+    try:
+        text = ctd.render_hosts_toml(server, hosts)
+        ctd.check_hosts_toml(text, ctd.expected_hosts_data(server, hosts))
+    except ConfigError as exc:
+        raise FileError(target, exc.message) from None
     return text
 
 
-def _hosts_or_none(url: str) -> list[ctd.Host]:
-    """``url`` as a hosts.toml host; none for a URL this module never writes (nothing of it to remove)."""
-    try:
-        return ctd.hosts_from_mirrors([url])
-    except ConfigError:
-        return []
-
-
-def absent_change(params: dict[str, t.Any], target: str, current: str) -> Change | None:
-    """daemon_json's absent: without O(exclusive), only the given mirrors go (the file with its last one); with
-    O(exclusive), or when no mirror is given, the file goes."""
-    if params["exclusive"] or not params["mirrors"]:
-        return Change(target, current, None, prune=True)
-    try:
-        unwanted = {host.url for url in params["mirrors"] for host in _hosts_or_none(url)}
-        kept = [host for host in ctd.hosts_in_file(current) if host.url not in unwanted]
-        if not kept:
-            return Change(target, current, None, prune=True)
-        # Only mirrors go: the file keeps the server and capabilities it was written with.
-        server, capabilities = ctd.settings_in_file(current)
-        wanted = ctd.render_hosts_toml(server, kept, capabilities)
-    except ConfigError as exc:
-        raise FileError(target, exc.message) from None
-    return None if wanted == current else Change(target, current, wanted)
-
-
-def plan_hosts(module: AnsibleModule, target: str) -> Change | None:
-    """The hosts.toml change; None when nothing changes. A file without our marker is not ours."""
+def plan_present(module: AnsibleModule, registry: spec.RegistrySpec, target: str) -> RegistryPlan:
+    """hosts.toml and the certificate files for ``registry``; without O(exclusive), the mirrors our own file
+    lists that are not wanted stay (with their files). Files we wrote that the new file no longer names go."""
+    params = module.params
     current = _files.read_text(target)
-    if module.params["state"] == "absent":
-        if current is None:
-            return None
-        if not ctd.is_ours(current):
-            module.warn("%s was not written by fleetops.docker_mirror.containerd_hosts: left in place" % target)
-            return None
-        return absent_change(module.params, target, current)
-    if current is not None and not ctd.is_ours(current) and not module.params["force"]:
+    if current is not None and not ctd.is_ours(current) and not params["force"]:
         raise FileError(target, "not written by this module (no marker comment): set force: true to replace it "
                                 "(its content is lost)")
+    directory = os.path.dirname(target)
     try:
-        wanted = hosts_text(module.params, current)
+        before = ctd.hosts_in_file(current) if current is not None and ctd.is_ours(current) else []
     except ConfigError as exc:
         raise FileError(target, exc.message) from None
-    return None if current == wanted else Change(target, current, wanted)
+    hosts = ctd.merge_mirrors([ctd.host_from_mirror(directory, mirror) for mirror in registry.mirrors], before,
+                              params["exclusive"])
+    text = render_checked(target, server_for(params, registry.registry), hosts)
+    owned = ctd.referenced_files(before, directory)
+    writes = [cert_write(cert, owned, params["force"]) for cert in wanted_files(directory, registry).values()]
+    writes.append(text_write(target, current, text, SECRET_MODE if ctd.has_header(hosts) else None))
+    writes += removals(owned - ctd.referenced_files(hosts, directory))
+    return RegistryPlan(registry.registry, target, [item for item in writes if item],
+                        [spec.public_mirror(mirror) for mirror in registry.mirrors])
+
+
+def plan_absent(module: AnsibleModule, registry: spec.RegistrySpec, target: str) -> RegistryPlan:
+    """daemon_json's absent: without O(exclusive), only the given mirrors go (the file with its last one, keeping
+    the server and capabilities it was written with); with O(exclusive), or when no mirror is given, the file
+    goes. The certificate files we wrote go with the mirrors that named them. A file not ours stays."""
+    plan = RegistryPlan(registry.registry, target, [], [])
+    current = _files.read_text(target)
+    if current is None:
+        return plan
+    if not ctd.is_ours(current):
+        module.warn("%s was not written by fleetops.docker_mirror.containerd_hosts: left in place" % target)
+        return plan
+    directory = os.path.dirname(target)
+    try:
+        before = ctd.hosts_in_file(current)
+        unwanted = {mirror.url for mirror in registry.mirrors}
+        kept = [] if module.params["exclusive"] or not unwanted else \
+            [host for host in before if host.url not in unwanted]
+        server = ctd.server_in_file(current)
+    except ConfigError as exc:
+        raise FileError(target, exc.message) from None
+    owned = ctd.referenced_files(before, directory)
+    if not kept:
+        return plan._replace(writes=[Change(target, current, None, prune=True)] + removals(owned))
+    change = text_write(target, current, render_checked(target, server, kept),
+                        SECRET_MODE if ctd.has_header(kept) else None)
+    stale = removals(owned - ctd.referenced_files(kept, directory)) if change else []
+    return plan._replace(writes=[change] + stale if change else [])
+
+
+def plan_leftovers(hosts_dir: str, wanted: t.Collection[str]) -> list[RegistryPlan]:
+    """O(exclusive) with O(registries): the registries whose hosts.toml we wrote (marker) and that are no longer
+    listed go, with the certificate files that file names; nothing else (a symbolic link is never followed)."""
+    plans = []
+    for name in sorted(os.listdir(hosts_dir)) if os.path.isdir(hosts_dir) else ():
+        directory = os.path.join(hosts_dir, name)
+        target = os.path.join(directory, HOSTS_FILE)
+        if name in wanted or os.path.islink(directory) or os.path.islink(target) or not os.path.isfile(target):
+            continue
+        current = _files.read_text(target)
+        if current is None or not ctd.is_ours(current):
+            continue
+        try:
+            owned = ctd.referenced_files(ctd.hosts_in_file(current), directory)
+        except ConfigError as exc:
+            raise FileError(target, exc.message) from None
+        plans.append(RegistryPlan(name, target, [Change(target, current, None, prune=True)] + removals(owned), []))
+    return plans
+
+
+def change_diff(change: Change) -> dict[str, str]:
+    """The diff of one change; a key file's text is never shown."""
+    if change.path.endswith(ctd.KEY_SUFFIX):
+        hidden = "(private key, not shown)\n"
+        return _files.diff_entry(change.path, hidden if change.before is not None else None,
+                                 hidden if change.after is not None else None)
+    return _files.diff_entry(change.path, change.before, change.after)
 
 
 # --------------------------------------------------------------------------- the module
@@ -596,42 +795,45 @@ def plan_hosts(module: AnsibleModule, target: str) -> Change | None:
 def run_module(module: AnsibleModule) -> dict[str, t.Any]:
     params = module.params
     validate_params(params)
+    registries = wanted_registries(params)  # every value checked before anything is read or written
+    module.no_log_values.update(spec.secrets(registries))
     config = _files.real_path(params["config_path"], "config_path")
     wanted_dir = _files.real_path(params["hosts_dir"], "hosts_dir") if params["hosts_dir"] else None
     present = params["state"] == "present"
-    pid = 0
-    if present:
-        hosts_text(params)  # every value checked before anything is read or written
-        pid = check_running_config(module, config)
+    pid = check_running_config(module, config) if present else 0
     with _files.directory_lock(os.path.dirname(config)):
         config_text = _files.read_text(config, lossless=True) if present else None
         view = plan_config(module, config, config_text, wanted_dir)
-        target = os.path.realpath(os.path.join(view.hosts_dir, params["registry"], HOSTS_FILE))
+        targets = [os.path.realpath(os.path.join(view.hosts_dir, item.registry, HOSTS_FILE)) for item in registries]
         pending = False
         if present:
-            view = judge_config(module, config, config_text, view, target)
+            view = judge_config(module, config, config_text, view, registries, targets)
             # Restart a containerd that has not loaded config.toml only into a file it loads, and that lists our
             # directory (else the restart would drop the mirror the running containerd still has).
             pending = view.text is None and bool(view.reads) and params["manage_config_path"] and \
                 _process.started_before_change(pid, config)
             if pending:
                 check_with_containerd(module, config, config_text, config_text, view.release)
-        same_directory = os.path.dirname(target) == os.path.dirname(config)
-        with _files.directory_lock(os.path.dirname(target)) if not same_directory else contextlib.nullcontext():
-            hosts_change = plan_hosts(module, target)
-            changes = [change for change in (hosts_change,) if change]
+        with _files.directory_lock(view.hosts_dir):
+            planner = plan_present if present else plan_absent
+            plans = [planner(module, item, target) for item, target in zip(registries, targets)]
+            if present and params["exclusive"] and params["registries"] is not None:
+                plans += plan_leftovers(view.hosts_dir, [item.registry for item in registries])
+            changes = [change for plan in plans for change in plan.writes]
             if view.text is not None:
                 changes.append(Change(config, config_text, view.text))
             # containerd judged the new config.toml before this point (judge_config): no validator here.
             made = _files.write_files(module, changes, None, config if params["keep_previous"] else None)
     changed = bool(changes)
-    if present:
+    for target in targets if present else ():
         changed = _files.apply_file_attributes(module, target, changed)
     result = {
         "changed": changed,
-        "path": target,
+        "path": targets[0] if targets else None,
         "paths": [change.path for change in changes],
         "hosts_dir": view.hosts_dir,
+        "registries": {plan.registry: {"path": plan.path, "changed": bool(plan.writes), "mirrors": plan.mirrors}
+                       for plan in plans},
         "restart_needed": view.text is not None or pending,
         "restart_pending_only": pending,
         "cri_reads_hosts_dir": view.reads,
@@ -645,16 +847,16 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
                                 apply_action=apply_action(needed, params["apply"], "restart", ("restart",)))
     result["apply_action"] = result["outcome"]["apply_action"]
     if module._diff:
-        result["diff"] = [_files.diff_entry(change.path, change.before, change.after) for change in changes]
+        result["diff"] = [change_diff(change) for change in changes]
     return result
 
 
 def judge_config(module: AnsibleModule, config: str, config_text: str | None, view: ConfigView,
-                 target: str) -> ConfigView:
+                 registries: list[spec.RegistrySpec], targets: list[str]) -> ConfigView:
     """config.toml judged by what containerd will load: its own dump of the new text (or of the file as it is
     when it imports others), then the files containerd would find before ours."""
-    if target == config:
-        raise FileError(config, "config_path is the hosts.toml this module writes (%s)" % target)
+    if config in targets:
+        raise FileError(config, "config_path is the hosts.toml this module writes (%s)" % config)
     if not view.cri_enabled:
         return view
     strict = module.params["manage_config_path"]
@@ -666,7 +868,8 @@ def judge_config(module: AnsibleModule, config: str, config_text: str | None, vi
     if view.reads:
         dirs = ctd.configured_dirs(*_data_version(candidate), view.release) if candidate is not None else \
             ctd.configured_dirs({}, 1, view.release) or [view.hosts_dir]
-        check_not_shadowed(view.hosts_dir, dirs, module.params["registry"], config)
+        for registry in registries:
+            check_not_shadowed(view.hosts_dir, dirs, registry.registry, config)
     return view
 
 
@@ -678,24 +881,28 @@ def _data_version(text: str) -> tuple[dict[str, t.Any], int]:
 def main() -> None:
     module = AnsibleModule(
         argument_spec=writer_argument_spec(
-            registry=dict(type="str", default="docker.io"),
-            mirrors=dict(type="list", elements="str", default=[]),
+            registry=dict(type="str"),
+            mirrors=dict(type="list", elements="str"),
+            registries=spec.REGISTRIES_OPTION,
             server=dict(type="str"),
             hosts_dir=dict(type="path"),
             config_path=dict(type="path", default="/etc/containerd/config.toml"),
             manage_config_path=dict(type="bool", default=True),
-            capabilities=dict(type="list", elements="str", choices=["pull", "resolve", "push"],
-                              default=["pull", "resolve"]),
-            skip_verify=dict(type="bool", default=False),
+            capabilities=dict(type="list", elements="str", choices=["pull", "resolve", "push"]),
+            skip_verify=dict(type="bool"),
             keep_previous=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
         add_file_common_args=True,
+        mutually_exclusive=[("registries", name) for name in SINGLE_REGISTRY_OPTIONS],
     )
-    default_path = os.path.join(module.params["hosts_dir"] or ctd.DEFAULT_HOSTS_DIR, str(module.params["registry"]),
-                                HOSTS_FILE)
-    # What Ansible echoes with -v (invocation): never a password given in a mirror URL.
-    _files.exit_or_fail(module, run_module, default_path, {"module_args": redact_arguments(module.params)})
+    params = module.params
+    hosts_dir = params["hosts_dir"] or ctd.DEFAULT_HOSTS_DIR
+    default_path = hosts_dir if params["registries"] is not None else \
+        os.path.join(hosts_dir, str(params["registry"] or spec.DOCKER_HUB), HOSTS_FILE)
+    # What Ansible echoes with -v (invocation): never a password given in a mirror URL, a key or a header value.
+    arguments = dict(redact_arguments(params), registries=spec.redact_registries(params["registries"]))
+    _files.exit_or_fail(module, run_module, default_path, {"module_args": arguments})
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ DEBIAN = ('version = 2\n\n[plugins]\n  [plugins."io.containerd.grpc.v1.cri"]\n'
           '    path = "/var/lib/containerd/opt"\n')
 SET = 'version = 2\n[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "%s"\n'
 RESULT_KEYS = {"changed", "failed", "path", "paths", "hosts_dir", "restart_needed", "cri_reads_hosts_dir",
-               "cri_enabled", "config_created", "restart_pending_only", "apply_action", "outcome"}
+               "cri_enabled", "config_created", "restart_pending_only", "apply_action", "outcome", "registries"}
 
 
 class Tree(t.NamedTuple):
@@ -378,10 +378,10 @@ def test_unreadable_config_toml(host, tree, raw: bytes | None, fragment: str) ->
 def test_failed_config_write_restores_hosts_toml(host, tree, monkeypatch) -> None:
     real_write = _files.write_text
 
-    def write_text(module, path, text):
+    def write_text(module, path, text, mode=None):
         if path == tree.config:
             raise containerd_hosts.FileError(path, "cannot write the file: No space left on device")
-        real_write(module, path, text)
+        real_write(module, path, text, mode)
 
     monkeypatch.setattr(_files, "write_text", write_text)
     before = snapshot(tree.etc)
@@ -495,10 +495,10 @@ def test_keep_previous_makes_no_copy(host, tree, case: str) -> None:
 def test_keep_previous_copy_removed_when_config_write_fails(host, tree, monkeypatch) -> None:
     real_write = _files.write_text
 
-    def write_text(module, path, text):
+    def write_text(module, path, text, mode=None):
         if path == tree.config:
             raise containerd_hosts.FileError(path, "cannot write the file: No space left on device")
-        real_write(module, path, text)
+        real_write(module, path, text, mode)
 
     monkeypatch.setattr(_files, "write_text", write_text)
     before = snapshot(tree.etc)
@@ -631,11 +631,18 @@ def test_refused_as_containerd_refuses(host, tree, config: str, fragment: str) -
 
 @pytest.mark.parametrize("params, fragment", [
     ({"hosts_dir": ""}, "hosts_dir is empty"),
-    ({"registry": "LocalHost:5003"}, "lower case"),
+    ({"registry": "../../etc"}, "must be host[:port]"),
 ])
 def test_bad_parameters(host, tree, params: dict[str, t.Any], fragment: str) -> None:
     before = snapshot(tree.etc)
     assert_failed_unchanged(run(host, tree, mirrors=[MIRROR], **params), before, tree.etc, fragment)
+
+
+def test_registry_is_written_in_lower_case(host, tree) -> None:
+    """The shared model lower-cases registry names (and files Docker Hub's aliases under docker.io)."""
+    result = run(host, tree, mirrors=[MIRROR], registry="LocalHost:5003")
+    assert result["path"] == os.path.join(tree.hosts_dir, "localhost:5003", "hosts.toml")
+    assert run(host, tree, mirrors=[MIRROR], registry="index.docker.io")["path"] == tree.hosts_toml
 
 
 def test_relative_config_path_is_read_from_root(host, tree, monkeypatch) -> None:

@@ -38,24 +38,17 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry i
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._toml import toml_string
 
 __all__ = [
-    "MARKER", "WILDCARD", "CertFile", "Table", "LegacyPlan", "uses_legacy_tables", "registry_key", "endpoint_for",
-    "mirror_limits", "cert_dir", "tls_values", "wanted_tables", "owned_tables", "render_table", "edit_tables",
+    "MARKER", "WILDCARD", "TLS_KEYS", "Table", "LegacyPlan", "uses_legacy_tables", "registry_key", "endpoint_for",
+    "mirror_limits", "tls_values", "wanted_tables", "owned_tables", "render_table", "edit_tables",
     "plan_legacy",
 ]
 
 MARKER = "# fleetops.docker_mirror"
 # The mirrors key that applies to every registry without its own (containerd 1.4's registryEndpoints).
 WILDCARD = "*"
-# (MirrorSpec field, TLSConfig key, file name, mode): the files a mirror's TLS settings point at.
-TLS_FILES = (("ca", "ca_file", "ca.crt", 0o644), ("client_cert", "cert_file", "client.cert", 0o644),
-             ("client_key", "key_file", "client.key", 0o600))
-_TLS_KEYS = tuple(key for dummy, key, dummy2, dummy3 in TLS_FILES)
-
-
-class CertFile(t.NamedTuple):
-    path: str
-    content: str
-    mode: int
+# The TLSConfig key of each certificate file containerd_hosts writes next to hosts.toml (_containerd.mirror_files):
+# the same files, so that an upgrade to a containerd that reads hosts.toml finds them where it looks.
+TLS_KEYS = {ctd.CA_SUFFIX: "ca_file", ctd.CERT_SUFFIX: "cert_file", ctd.KEY_SUFFIX: "key_file"}
 
 
 class Table(t.NamedTuple):
@@ -68,7 +61,7 @@ class LegacyPlan(t.NamedTuple):
     """``text``: the new config.toml (None: unchanged, no restart needed); ``files``: the certificate files our
     tables point at; ``stale_files``: files our previous tables pointed at that nothing names any more."""
     text: str | None
-    files: list[CertFile]
+    files: list[ctd.CertFile]
     stale_files: list[str]
     unsupported: list[dict[str, str]]
     notes: list[str]
@@ -117,38 +110,28 @@ def mirror_limits(registry: str, mirror: MirrorSpec) -> tuple[bool, list[dict[st
     return True, found
 
 
-def cert_dir(certs_dir: str, registry: str, mirror: MirrorSpec) -> str:
-    """Where a mirror's certificate files go: <certs_dir>/<registry>/<host>_<port> (a subdirectory, which
-    containerd 1.5+ ignores when it reads <certs_dir>/<registry> as a hosts directory)."""
-    return posixpath.join(certs_dir, registry, host_port(mirror.url).replace(":", "_"))
-
-
-def tls_values(mirror: MirrorSpec, directory: str) -> tuple[dict[str, t.Any], list[CertFile]]:
-    """The ``tls`` table of an https mirror ({} when it needs none) and the files it names."""
+def tls_values(mirror: MirrorSpec, registry_dir: str) -> tuple[dict[str, t.Any], list[ctd.CertFile]]:
+    """The ``tls`` table of an https mirror ({} when it needs none) and the files it names, next to where
+    hosts.toml would be (``registry_dir``: <hosts dir>/<registry>)."""
     if go_url_parse(mirror.url).scheme != "https":
         return {}, []
-    values: dict[str, t.Any] = {}
-    files = []
-    for field, key, name, mode in TLS_FILES:
-        content = getattr(mirror, field)
-        if content:
-            path = posixpath.join(directory, name)
-            values[key] = path
-            files.append(CertFile(path, content, mode))
+    files = ctd.mirror_files(registry_dir, mirror)
+    values: dict[str, t.Any] = {TLS_KEYS[suffix]: cert.path for cert in files
+                                for suffix in TLS_KEYS if cert.path.endswith(suffix)}
     if mirror.skip_verify:
         values["insecure_skip_verify"] = True
     return values, files
 
 
 def wanted_tables(specs: t.Sequence[RegistrySpec], certs_dir: str
-                  ) -> tuple[list[Table], list[CertFile], list[dict[str, str]]]:
+                  ) -> tuple[list[Table], list[ctd.CertFile], list[dict[str, str]]]:
     """Our tables for ``specs``: one mirrors table per registry with a writable mirror, one tls table per mirror
     host that needs one. A host given different TLS settings by two registries is refused: 1.4 keys them by
     host."""
     mirrors: list[Table] = []
     tls: list[Table] = []
     seen: dict[str, tuple[t.Any, ...]] = {}
-    files: list[CertFile] = []
+    files: list[ctd.CertFile] = []
     unsupported: list[dict[str, str]] = []
     for spec in specs:
         endpoints = []
@@ -163,7 +146,7 @@ def wanted_tables(specs: t.Sequence[RegistrySpec], certs_dir: str
             if seen.setdefault(host, settings) != settings:
                 raise ConfigError("mirror host %s is given different TLS settings (ca, client_cert, skip_verify) "
                                   "by two registries: containerd 1.4 keys them by host; give them alike" % host)
-            values, mirror_files = tls_values(mirror, cert_dir(certs_dir, spec.registry, mirror))
+            values, mirror_files = tls_values(mirror, posixpath.join(certs_dir, spec.registry))
             if values and not any(table.path[1] == host for table in tls):
                 tls.append(Table(("configs", host, "tls"), values))
                 files += mirror_files
@@ -337,7 +320,7 @@ def _notes(data: dict[str, t.Any], base: tuple[str, ...], release: ctd.Release) 
 
 def _stale_files(current: list[Table], final: list[Table], certs_dir: str) -> list[str]:
     def named(tables: list[Table]) -> list[str]:
-        return [table.values[key] for table in tables if table.path[0] == "configs" for key in _TLS_KEYS
+        return [table.values[key] for table in tables if table.path[0] == "configs" for key in TLS_KEYS.values()
                 if isinstance(table.values.get(key), str)]
     wanted = set(named(final))
     prefix = certs_dir.rstrip("/") + "/"

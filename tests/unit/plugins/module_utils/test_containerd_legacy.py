@@ -91,24 +91,19 @@ def test_mirror_limits(settings: dict[str, t.Any], written: bool, what: list[str
         assert item["registry"] == "docker.io" and item["mirror"] == settings["url"] and "s3cr3t" not in str(item)
 
 
-@pytest.mark.parametrize("url, expected", [
-    ("https://m.example:5443", "/c/quay.io/m.example_5443"),
-    ("https://m.example/path", "/c/quay.io/m.example"),
-])
-def test_cert_dir(url: str, expected: str) -> None:
-    assert legacy.cert_dir("/c", "quay.io", mirror(url)) == expected
-
-
 @pytest.mark.parametrize("settings, values, files", [
     ({"url": "http://m.example", "ca": CERT}, {}, []),
     ({"url": "https://m.example"}, {}, []),
-    ({"url": "https://m.example", "ca": CERT}, {"ca_file": "/d/ca.crt"}, [("/d/ca.crt", CERT, 0o644)]),
+    ({"url": "https://m.example", "ca": CERT}, {"ca_file": "/d/m.example.ca.crt"},
+     [("/d/m.example.ca.crt", CERT, False)]),
     ({"url": "https://m.example", "skip_verify": True}, {"insecure_skip_verify": True}, []),
-    ({"url": "https://m.example", "client_cert": CERT, "client_key": KEY},
-     {"cert_file": "/d/client.cert", "key_file": "/d/client.key"},
-     [("/d/client.cert", CERT, 0o644), ("/d/client.key", KEY, 0o600)]),
+    ({"url": "https://m.example:5444", "ca": CERT, "client_cert": CERT, "client_key": KEY, "skip_verify": True},
+     {"ca_file": "/d/m.example_5444.ca.crt", "cert_file": "/d/m.example_5444.client.cert",
+      "key_file": "/d/m.example_5444.client.key", "insecure_skip_verify": True},
+     [("/d/m.example_5444.ca.crt", CERT, False), ("/d/m.example_5444.client.cert", CERT, False),
+      ("/d/m.example_5444.client.key", KEY, True)]),
 ])
-def test_tls_values(settings: dict[str, t.Any], values: dict[str, t.Any], files: list[tuple[str, str, int]]) -> None:
+def test_tls_values(settings: dict[str, t.Any], values: dict[str, t.Any], files: list[tuple[str, str, bool]]) -> None:
     got_values, got_files = legacy.tls_values(mirror(**settings), "/d")
     assert got_values == values
     assert [tuple(item) for item in got_files] == files
@@ -124,9 +119,9 @@ def test_wanted_tables_order_wildcard_and_shared_host() -> None:
         legacy.Table(("mirrors", "quay.io"), {"endpoint": ["https://m.example", "http://127.0.0.1:5000"]}),
         legacy.Table(("mirrors", "ghcr.io"), {"endpoint": ["https://m.example"]}),
         legacy.Table(("mirrors", "*"), {"endpoint": ["http://127.0.0.1:5001"]}),
-        legacy.Table(("configs", "m.example", "tls"), {"ca_file": "/c/quay.io/m.example/ca.crt"}),
+        legacy.Table(("configs", "m.example", "tls"), {"ca_file": "/c/quay.io/m.example.ca.crt"}),
     ]
-    assert [item.path for item in files] == ["/c/quay.io/m.example/ca.crt"]
+    assert [item.path for item in files] == ["/c/quay.io/m.example.ca.crt"]
     assert [(item["registry"], item["what"]) for item in unsupported] == [("gcr.io", "capabilities")]
 
 
@@ -200,9 +195,9 @@ def test_plan_debian11_default() -> None:
         '      %s.mirrors."registry.k8s.io"] %s\n        endpoint = ["http://127.0.0.1:5001"]\n'
         '      %s.mirrors."quay.io"] %s\n        endpoint = ["https://127.0.0.1:5443"]\n'
         '      %s.configs."127.0.0.1:5443".tls] %s\n'
-        '        ca_file = "/etc/containerd/certs.d/quay.io/127.0.0.1_5443/ca.crt"\n'
+        '        ca_file = "/etc/containerd/certs.d/quay.io/127.0.0.1_5443.ca.crt"\n'
         '  [plugins."io.containerd.internal.v1.opt"]') % ((CRI, legacy.MARKER) * 4))
-    assert plan.files == [legacy.CertFile("/etc/containerd/certs.d/quay.io/127.0.0.1_5443/ca.crt", CERT, 0o644)]
+    assert plan.files == [ctd.CertFile("/etc/containerd/certs.d/quay.io/127.0.0.1_5443.ca.crt", CERT, False)]
     assert (plan.stale_files, plan.unsupported, plan.notes) == ([], [], [])
 
 
@@ -219,7 +214,7 @@ def test_plan_second_run_and_absent(name: str) -> None:
     data = ctd.parse_toml(text)
     assert removed.text == (text if data else text + ("" if not text or text.endswith("\n") else "\n") +
                             "version = 2\n")
-    assert removed.stale_files == ["/etc/containerd/certs.d/quay.io/127.0.0.1_5443/ca.crt"]
+    assert removed.stale_files == ["/etc/containerd/certs.d/quay.io/127.0.0.1_5443.ca.crt"]
 
 
 def test_plan_no_file() -> None:
@@ -259,7 +254,7 @@ def test_plan_new_mirror_list_replaces_the_registrys_and_its_stale_certificates(
     data = ctd.parse_toml(plan.text)["plugins"]["io.containerd.grpc.v1.cri"]["registry"]
     assert data["mirrors"]["quay.io"] == {"endpoint": ["https://other.example"]}
     assert "configs" not in data
-    assert plan.stale_files == ["/etc/containerd/certs.d/quay.io/127.0.0.1_5443/ca.crt"]
+    assert plan.stale_files == ["/etc/containerd/certs.d/quay.io/127.0.0.1_5443.ca.crt"]
 
 
 def test_plan_beside_dotted_keys_of_another_registry() -> None:

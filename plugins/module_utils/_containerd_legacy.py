@@ -40,7 +40,7 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils._toml impor
 __all__ = [
     "MARKER", "WILDCARD", "TLS_KEYS", "Table", "LegacyPlan", "uses_legacy_tables", "registry_key", "endpoint_for",
     "mirror_limits", "tls_values", "wanted_tables", "owned_tables", "render_table", "edit_tables",
-    "plan_legacy",
+    "plan_legacy", "remove_ours", "dump_mirrors",
 ]
 
 MARKER = "# fleetops.docker_mirror"
@@ -59,12 +59,14 @@ class Table(t.NamedTuple):
 
 class LegacyPlan(t.NamedTuple):
     """``text``: the new config.toml (None: unchanged, no restart needed); ``files``: the certificate files our
-    tables point at; ``stale_files``: files our previous tables pointed at that nothing names any more."""
+    tables point at; ``stale_files``: files our previous tables pointed at that nothing names any more;
+    ``owned_files``: every file our previous tables pointed at (ours to replace)."""
     text: str | None
     files: list[ctd.CertFile]
     stale_files: list[str]
     unsupported: list[dict[str, str]]
     notes: list[str]
+    owned_files: t.Sequence[str] = ()
 
 
 def uses_legacy_tables(release: ctd.Release | None) -> bool:
@@ -286,9 +288,7 @@ def plan_legacy(text: str | None, specs: t.Sequence[RegistrySpec], release: ctd.
     bom = ctd.BOM if source.startswith(ctd.BOM) else ""
     data = ctd.parse_toml(source)
     version, base = _header_checked(data, release)
-    lines = source[len(bom):].splitlines(keepends=True)
-    owned = owned_tables(lines, ctd.find_headers(lines), base)
-    current = [Table(header.path[len(base):], ctd._lookup(data, header.path) or {}) for header in owned]
+    current = _ours(source[len(bom):], data, base)
     new, files, unsupported = wanted_tables(specs if state == "present" else [], certs_dir)
     names = {registry_key(spec.registry) for spec in specs}
     drop_all = exclusive if state == "present" else not specs
@@ -296,8 +296,9 @@ def plan_legacy(text: str | None, specs: t.Sequence[RegistrySpec], release: ctd.
                      + new)
     notes = _notes(data, base, release)
     stale = _stale_files(current, final, certs_dir)
+    owned = _named(current, certs_dir)
     if final == current:
-        return LegacyPlan(None, files, stale, unsupported, notes)
+        return LegacyPlan(None, files, stale, unsupported, notes, owned)
     base_data = _without(data, [base + table.path for table in current])
     _check_foreign(base_data, base, final)
     body = source[len(bom):]
@@ -305,7 +306,56 @@ def plan_legacy(text: str | None, specs: t.Sequence[RegistrySpec], release: ctd.
         body += ("" if not body or body.endswith("\n") else "\n") + "version = %d\n" % version
     result = edit_tables(body, base, final)
     _check_edit(result, base_data if data else dict(base_data, version=version), base, final)
-    return LegacyPlan(bom + result, files, stale, unsupported, notes)
+    return LegacyPlan(bom + result, files, stale, unsupported, notes, owned)
+
+
+def _ours(body: str, data: dict[str, t.Any], base: tuple[str, ...]) -> list[Table]:
+    """Our tables in config.toml (``body``, without a byte order mark), as their values read."""
+    lines = body.splitlines(keepends=True)
+    return [Table(header.path[len(base):], ctd._lookup(data, header.path) or {})
+            for header in owned_tables(lines, ctd.find_headers(lines), base)]
+
+
+def remove_ours(text: str | None, certs_dir: str) -> LegacyPlan | None:
+    """Our tables taken out of config.toml for a containerd that reads hosts.toml (1.5 and later refuse
+    ``mirrors`` and ``configs.HOST.tls`` beside config_path): the upgrade from 1.4. None when the file holds none
+    of ours. ``stale_files``/``owned_files``: the certificate files they named (hosts.toml may name them again)."""
+    if not text or MARKER not in text:
+        return None
+    bom = ctd.BOM if text.startswith(ctd.BOM) else ""
+    data = ctd.parse_toml(text)
+    version = ctd.config_version(data)
+    if version == 3:  # a containerd 2.x file: ours are version 2 tables
+        return None
+    base = ctd.registry_table(version)
+    current = _ours(text[len(bom):], data, base)
+    if not current:
+        return None
+    result = edit_tables(text[len(bom):], base, [])
+    _check_edit(result, _without(data, [base + table.path for table in current]), base, [])
+    owned = _named(current, certs_dir)
+    return LegacyPlan(bom + result, [], owned, [], [], owned)
+
+
+def dump_mirrors(data: dict[str, t.Any], registry: str) -> list[str]:
+    """The mirrors containerd 1.4's CRI plugin tries for ``registry`` before its upstream, from ``containerd
+    config dump`` (``data``): the registry's endpoints, else those of ``"*"``, without the upstream (1.4's own
+    default for docker.io lists it) and in the URL form they were given (our /v2 taken off again)."""
+    mirrors = ctd._lookup(data, ctd.registry_table(2) + ("mirrors",))
+    mirrors = mirrors if isinstance(mirrors, dict) else {}
+    entry = mirrors.get(registry_key(registry), mirrors.get(WILDCARD))
+    if not isinstance(entry, dict):
+        return []
+    endpoints = [item for item in entry.get("endpoint") or [] if isinstance(item, str)]
+    upstream = {registry, go_url_parse(ctd.default_server(registry) or "https://" + registry).host}
+    return [_given_form(item) for item in endpoints if go_url_parse(item).host not in upstream]
+
+
+def _given_form(endpoint: str) -> str:
+    """An endpoint as its mirror URL was given (endpoint_for's /v2 taken off a longer path), no trailing slash."""
+    endpoint = endpoint.rstrip("/")
+    path = go_url_parse(endpoint).path
+    return endpoint[:-len("/v2")] if path.endswith("/v2") and path != "/v2" else endpoint
 
 
 def _notes(data: dict[str, t.Any], base: tuple[str, ...], release: ctd.Release) -> list[str]:
@@ -318,13 +368,17 @@ def _notes(data: dict[str, t.Any], base: tuple[str, ...], release: ctd.Release) 
                                                                    release[1])]
 
 
-def _stale_files(current: list[Table], final: list[Table], certs_dir: str) -> list[str]:
-    def named(tables: list[Table]) -> list[str]:
-        return [table.values[key] for table in tables if table.path[0] == "configs" for key in TLS_KEYS.values()
-                if isinstance(table.values.get(key), str)]
-    wanted = set(named(final))
+def _named(tables: list[Table], certs_dir: str) -> list[str]:
+    """The certificate files ``tables`` name below ``certs_dir`` (ours; a file named elsewhere never is)."""
     prefix = certs_dir.rstrip("/") + "/"
-    return [path for path in dict.fromkeys(named(current)) if path not in wanted and path.startswith(prefix)]
+    return list(dict.fromkeys(table.values[key] for table in tables if table.path[0] == "configs"
+                              for key in TLS_KEYS.values()
+                              if isinstance(table.values.get(key), str) and table.values[key].startswith(prefix)))
+
+
+def _stale_files(current: list[Table], final: list[Table], certs_dir: str) -> list[str]:
+    wanted = set(_named(final, certs_dir))
+    return [path for path in _named(current, certs_dir) if path not in wanted]
 
 
 def _check_edit(result: str, base_data: dict[str, t.Any], base: tuple[str, ...], tables: list[Table]) -> None:

@@ -231,9 +231,11 @@ def _endpoints(table: Table) -> list[str]:
     return [item for item in endpoints if isinstance(item, str)] if isinstance(endpoints, list) else []
 
 
-def _ordered(tables: list[Table]) -> list[Table]:
-    return [table for table in tables if table.path[0] == "mirrors"] + \
-        [table for table in tables if table.path[0] == "configs"]
+def _ordered(tables: list[Table], current: list[Table]) -> list[Table]:
+    """Mirrors tables before tls tables; each table where the file has it (so that naming fewer registries than
+    the file holds changes nothing), new ones after."""
+    place = {table.path: index for index, table in enumerate(current)}
+    return sorted(tables, key=lambda table: (table.path[0] != "mirrors", place.get(table.path, len(place))))
 
 
 def _without(data: dict[str, t.Any], paths: t.Iterable[tuple[str, ...]]) -> dict[str, t.Any]:
@@ -293,7 +295,7 @@ def plan_legacy(text: str | None, specs: t.Sequence[RegistrySpec], release: ctd.
     names = {registry_key(spec.registry) for spec in specs}
     drop_all = exclusive if state == "present" else not specs
     final = _ordered(_kept(current, names, drop_all, {table.path[1] for table in new if table.path[0] == "configs"})
-                     + new)
+                     + new, current)
     notes = _notes(data, base, release)
     stale = _stale_files(current, final, certs_dir)
     owned = _named(current, certs_dir)

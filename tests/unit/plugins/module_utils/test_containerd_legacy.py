@@ -302,3 +302,62 @@ def test_plan_unsupported_and_note() -> None:
 def test_plan_refusals(text: str, release: t.Any, given: list[RegistrySpec], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         legacy.plan_legacy(text, given, release, CERTS)
+
+
+def test_plan_of_a_subset_keeps_the_file_as_it_is() -> None:
+    """Without exclusive, naming fewer registries than the file holds changes nothing (no reordering, no restart)."""
+    first = legacy.plan_legacy(DEBIAN, KUBE, R14, CERTS).text
+    for chosen in ([KUBE[0]], [KUBE[2]], [KUBE[1], KUBE[0]]):
+        assert legacy.plan_legacy(first, chosen, R14, CERTS).text is None
+
+
+def test_plan_adds_a_new_registry_after_ours() -> None:
+    first = legacy.plan_legacy(DEBIAN, KUBE[1:], R14, CERTS).text
+    plan = legacy.plan_legacy(first, KUBE[:1], R14, CERTS)
+    assert _registries(plan.text) == ["registry.k8s.io", "quay.io", "docker.io"]
+
+
+# --------------------------------------------------------------------------- the upgrade and the live view
+
+
+@pytest.mark.parametrize("name", ["default_1.4_debian11.toml", "v1_no_version.toml", "kubespray_v2.toml",
+                                  "utf8_bom.toml", "empty.toml"])
+def test_remove_ours_gives_the_file_back(name: str) -> None:
+    text = fixture(name)
+    written = legacy.plan_legacy(text, KUBE, R14, CERTS).text
+    removed = legacy.remove_ours(written, CERTS)
+    assert removed.text == legacy.plan_legacy(written, [], R14, CERTS, state="absent").text
+    assert removed.stale_files == removed.owned_files == ["/etc/containerd/certs.d/quay.io/127.0.0.1_5443.ca.crt"]
+
+
+@pytest.mark.parametrize("text", [None, "", DEBIAN, "version = 3\n# %s\n" % legacy.MARKER,
+                                  DEBIAN + "# %s\n" % legacy.MARKER])
+def test_remove_ours_without_tables_of_ours(text: t.Any) -> None:
+    assert legacy.remove_ours(text, CERTS) is None
+
+
+def test_remove_ours_refuses_what_it_cannot_edit() -> None:
+    text = "version = 2\n%s  endpoint = [\"http://x\"]\n%s.mirrors.\"docker.io\".more]\n  a = 1\n" % (OURS, CRI)
+    with pytest.raises(ConfigError, match="cannot edit the registry tables"):
+        legacy.remove_ours(text, CERTS)
+
+
+DUMP = {"plugins": {"io.containerd.grpc.v1.cri": {"registry": {"mirrors": {
+    "docker.io": {"endpoint": ["http://127.0.0.1:5000", "https://m.example/path/v2", "https://registry-1.docker.io"]},
+    "quay.io": {"endpoint": ["https://quay.io"]},
+    "*": {"endpoint": ["https://all.example/"]},
+}}}}}
+
+
+@pytest.mark.parametrize("data, registry, expected", [
+    (DUMP, "docker.io", ["http://127.0.0.1:5000", "https://m.example/path"]),
+    (DUMP, "quay.io", []),  # the upstream only
+    (DUMP, "ghcr.io", ["https://all.example"]),  # "*"
+    (DUMP, "_default", ["https://all.example"]),
+    # containerd 1.4's own default: Docker Hub's upstream only
+    ({"plugins": {"io.containerd.grpc.v1.cri": {"registry": {"mirrors": {
+        "docker.io": {"endpoint": ["https://registry-1.docker.io"]}}}}}}, "docker.io", []),
+    ({}, "docker.io", []),
+])
+def test_dump_mirrors(data: dict[str, t.Any], registry: str, expected: list[str]) -> None:
+    assert legacy.dump_mirrors(data, registry) == expected

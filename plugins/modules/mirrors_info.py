@@ -275,6 +275,7 @@ import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _containerd_legacy as legacy
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon as daemon
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _errors as errors
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _host
@@ -420,6 +421,10 @@ def containerd_view(host: Host, params: dict[str, t.Any]) -> dict[str, t.Any]:
     pending = state == "running" and _process.started_before_change(pid, config.path)
     cri_enabled = None if dump is None else dump.cri_enabled
     reads = None if dirs is None or not cri_enabled else (hosts_dir in dirs and not pending)
+    if dump is not None and dump.legacy is not None:
+        # containerd 1.4 reads no hosts.toml: its CRI plugin's mirrors are config.toml's registry.mirrors.
+        hosts_file, file_error, reads, dirs = None, None, None, None
+        mirrors = legacy.dump_mirrors(dump.legacy, params["registry"])
     problem = None if cri_enabled is False else (
         config.problem or (dump_error and "%s (%s)" % (dump_error, config.path)))
     return entry(True, state, mirrors if state == "running" else None, error or file_error or dump_error,

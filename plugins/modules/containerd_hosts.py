@@ -68,6 +68,26 @@ description:
     Anything containerd reads before the file (C(_default) or the registry in an earlier directory of
     C(config_path), C(host_port_) in O(hosts_dir)) fails, naming it. A file containerd already refuses is
     reported as already invalid, with containerd's words. A UTF-8 byte order mark is accepted and kept.
+  - B(containerd before 1.5) (Debian 11's 1.4.13) reads no hosts.toml; its CRI plugin has no C(config_path) and
+    takes registry mirrors only from C(config.toml), read at start. With O(manage_config_path=true) and the CRI
+    plugin enabled, the module writes there instead one
+    C([plugins."io.containerd.grpc.v1.cri".registry.mirrors."REGISTRY"]) table per registry (C(endpoint), the
+    mirrors in order; containerd appends the registry itself as the last resort; C(_default) is written as
+    C("*")) and one C(registry.configs."HOST:PORT".tls) table per C(https://) mirror host with a CA, client
+    certificate or skip_verify (C(ca_file), C(cert_file), C(key_file), C(insecure_skip_verify)). Each table's
+    header line ends with the marker C(# fleetops.docker_mirror); only marked tables are replaced or removed, every
+    other byte is kept, and a registry or mirror host the file already configures in an unmarked table fails.
+    No hosts.toml is written (nothing on 1.4 reads one); the certificate files go where hosts.toml would name
+    them, so that an upgrade finds them in place. containerd's own C(config dump) checks the new file, and
+    containerd must restart (RV(apply_action) V(restart); running containers keep running).
+  - What containerd 1.4 cannot do is reported in RV(unsupported), never a failure - C(headers) (the mirror is
+    written without them), a mirror without both C(pull) and C(resolve) in C(capabilities) and C(override_path)
+    on a URL without a path (neither written). One mirror host given different TLS settings by two registries
+    fails (1.4 keys them by host). O(state=absent) removes the whole tables of the listed registries (all of ours
+    when none is listed); O(exclusive=true) those of the registries not listed.
+  - On containerd 1.5 and later, the marked tables an earlier run wrote for 1.4 are removed in the same edit that
+    sets C(config_path) (1.5 and later refuse both together), and hosts.toml takes over the same certificate
+    files.
   - Every check runs before anything is written; a failure leaves both files unchanged and the message names
     the file and the cause. Mirror URLs with a user name or password are masked in the messages and in the
     module arguments Ansible echoes (C(invocation)).
@@ -228,7 +248,7 @@ options:
       - V(absent) removes the O(mirrors) from the hosts.toml this module wrote, as
         M(fleetops.docker_mirror.daemon_json) does; the file (and its directory when that is then empty) goes with
         its last mirror, or at once with O(exclusive=true) or no O(mirrors). Nothing else is removed, and
-        C(config.toml) is never changed.
+        C(config.toml) is never changed, except on containerd before 1.5, whose mirrors are in C(config.toml).
       - With O(state=absent) and O(hosts_dir) unset, the file is looked for where V(present) writes it, in the
         first directory of C(config_path) in C(config.toml), else in C(/etc/containerd/certs.d) (also, with a
         warning, when C(config.toml) cannot be parsed).
@@ -313,7 +333,8 @@ EXAMPLES = r"""
 
 RETURN = r"""
 path:
-  description: The hosts.toml file (after following symbolic links); with O(registries), the first registry's.
+  description: The hosts.toml file (after following symbolic links); with O(registries), the first registry's; on
+    containerd before 1.5, O(config_path), which holds the mirrors.
   returned: success
   type: str
   sample: /etc/containerd/certs.d/docker.io/hosts.toml
@@ -354,6 +375,27 @@ outcome:
   description: containerd's result in the shape every runtime module of this collection returns.
   returned: success
   type: dict
+unsupported:
+  description:
+    - What the installed containerd cannot do of O(registries), one entry per mirror and setting (containerd
+      before 1.5 only; empty otherwise). The rest is written.
+  returned: success
+  type: list
+  elements: dict
+  version_added: 2.0.0
+  contains:
+    registry:
+      description: The registry.
+      type: str
+    mirror:
+      description: The mirror URL (userinfo masked).
+      type: str
+    what:
+      description: The setting, such as V(headers), V(capabilities) or V(override_path).
+      type: str
+    why:
+      description: Why it is not written, and what was written instead.
+      type: str
 restart_pending_only:
   description: True when containerd must restart only because it has not loaded config.toml (nothing written).
   returned: success

@@ -22,7 +22,9 @@ description:
     every pull, so its C([host]) tables are the live mirrors), whether the CRI plugin of the running containerd
     reads O(hosts_dir) (its C(config_path) in C(containerd config dump)) and whether the configuration file
     changed after the containerd process started (a restart is pending). A stopped C(containerd.service) is
-    not asked.
+    not asked. containerd before 1.5 reads no hosts.toml; its mirrors for O(registry) are the C(endpoint) list of
+    its C(registry.mirrors) in C(containerd config dump) (of C("*") when the registry has none), without the
+    registry's own host, and RV(runtimes.hosts_file) and RV(runtimes.cri_reads_hosts_dir) are null.
   - The configuration file is the one the running containerd was started with (the C(--config)/C(-c) of the
     service's main process, else containerd's default C(/etc/containerd/config.toml)); when that is not
     O(containerd_config), RV(runtimes.problem) says so.

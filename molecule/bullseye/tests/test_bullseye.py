@@ -79,8 +79,11 @@ def test_the_role_writes_config_toml_legacy_tables_and_the_ca(host):
 def test_the_role_restarted_containerd_and_docker_s_container_kept_running(host):
     before, after = result(host, "before-role"), result(host, "after-role")
     assert before["containerd_pid"] != after["containerd_pid"] and after["containerd_pid"] > 0
-    assert after["app"]["Running"] is True and after["app"]["StartedAt"] == before["app"]["StartedAt"]
-    assert after["app"]["Pid"] == before["app"]["Pid"]
+    assert before["keep"]["Running"] is True
+    assert after["keep"]["Running"] is True and after["keep"]["StartedAt"] == before["keep"]["StartedAt"]
+    assert after["keep"]["Pid"] == before["keep"]["Pid"]
+    keep = json.loads(host.check_output("docker inspect --format '{{json .State}}' keep"))
+    assert keep["Running"] is True and keep["Pid"] == before["keep"]["Pid"]
 
 
 def test_the_second_run_changes_nothing():
@@ -104,10 +107,11 @@ def test_cri_pulls_of_both_registries_go_through_their_mirrors(host):
     assert hello["api"] == pause["api"] == "runtime.v1alpha2"  # containerd 1.4 serves no runtime.v1
     requests = host.check_output(f"fleet-mirror-requests @{since}").splitlines()
     print("\n".join(requests))
-    assert any(line.startswith('5000 "GET /v2/library/hello/manifests/1 ') and "containerd/1.4.13" in line
-               for line in requests), requests
-    assert any(line.startswith('5001 "GET /v2/pause/manifests/3.9 ') and "containerd/1.4.13" in line
-               for line in requests), requests
+    # containerd 1.4 resolves the tag with HEAD (?ns= names the registry), then GETs the manifest and blobs.
+    for port, repository, tag in (("5000", "library/hello", "1"), ("5001", "pause", "3.9")):
+        served = [line for line in requests if line.startswith(f'{port} "') and "containerd/1.4.13" in line]
+        assert any(f" /v2/{repository}/manifests/{tag}?" in line and '" 200 ' in line for line in served), requests
+        assert any(f"GET /v2/{repository}/blobs/sha256:" in line and '" 200 ' in line for line in served), requests
 
 
 def test_mirrors_info_reads_containerd_1_4_mirrors_from_its_configuration(host):
@@ -172,8 +176,9 @@ def test_mirrors_info_reads_every_runtime(host):
 # --- without python3-toml ----------------------------------------------------------------------------------
 
 def test_without_a_toml_reader_each_module_fails_with_one_line_naming_the_package(host):
-    for name, path in (("no-reader-new", "/etc/containerd/certs.d/quay.io/hosts.toml"),
-                       ("no-reader-existing", HOSTS_TOML), ("no-reader-podman", DROPIN)):
+    # containerd 1.4 keeps its mirrors in config.toml: that is the file the module cannot read.
+    for name, path in (("no-reader-new", CONFIG_TOML), ("no-reader-existing", CONFIG_TOML),
+                       ("no-reader-podman", DROPIN)):
         failed = result(host, name)
         assert failed["changed"] is False, failed
         msg = failed["msg"]

@@ -100,8 +100,8 @@ def test_present_writes_what_the_cri_plugin_of_1_4_reads(host, bullseye) -> None
     assert open(tree.config, encoding="utf-8").read().startswith(DEBIAN_11.split("  [plugins.\"io.containerd.int")[0])
     # No hosts.toml: nothing on containerd 1.4 reads it (ctr --hosts-dir came with 1.5 too).
     assert sorted(os.listdir(tree.hosts_dir)) == ["ghcr.io", "registry.k8s.io"]
-    assert sorted(os.listdir(os.path.join(tree.hosts_dir, "ghcr.io"))) == ["127.0.0.1_5443.client.cert",
-                                                                          "127.0.0.1_5443.client.key"]
+    ghcr = sorted(os.listdir(os.path.join(tree.hosts_dir, "ghcr.io")))
+    assert ghcr == ["127.0.0.1_5443.client.cert", "127.0.0.1_5443.client.key"]
     assert open(ca).read() == CA and mode(ca) == 0o644 and mode(client) == 0o644 and mode(key) == 0o600
     assert result["paths"] == [ca, client, key, tree.config] and result["path"] == tree.config
     assert result["hosts_dir"] == tree.hosts_dir and result["cri_reads_hosts_dir"] is None
@@ -197,8 +197,7 @@ def test_a_certificate_file_not_ours_is_not_replaced(host, bullseye) -> None:
     assert run(host, tree, registries=kube(), force=True)["changed"] and open(ca).read() == CA
 
 
-def test_a_config_path_1_4_ignores_is_a_warning_and_names_the_certificate_directory(host, bullseye,
-                                                                                   monkeypatch) -> None:
+def test_a_config_path_1_4_ignores_is_a_warning_and_names_the_certificate_dir(host, bullseye, monkeypatch) -> None:
     tree = bullseye
     other = os.path.join(host.root, "other-certs")
     host.write(tree.config, DEBIAN_11 + '    [plugins."io.containerd.grpc.v1.cri".registry]\n'

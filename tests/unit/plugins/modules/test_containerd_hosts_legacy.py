@@ -69,8 +69,13 @@ def bullseye(host, tree) -> Tree:
     return tree
 
 
+def text(path: str) -> str:
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
+
+
 def registry_table(tree: Tree) -> dict[str, t.Any]:
-    data: t.Any = tomllib.loads(open(tree.config, encoding="utf-8").read())
+    data: t.Any = tomllib.loads(text(tree.config))
     for key in REGISTRY:
         data = data.get(key, {})
     return data
@@ -97,12 +102,12 @@ def test_present_writes_what_the_cri_plugin_of_1_4_reads(host, bullseye) -> None
                     "ghcr.io": {"endpoint": [CLIENT]}},
         "configs": {"127.0.0.1:5001": {"tls": {"ca_file": ca}},
                     "127.0.0.1:5443": {"tls": {"cert_file": client, "key_file": key}}}}
-    assert open(tree.config, encoding="utf-8").read().startswith(DEBIAN_11.split("  [plugins.\"io.containerd.int")[0])
+    assert text(tree.config).startswith(DEBIAN_11.split("  [plugins.\"io.containerd.int")[0])
     # No hosts.toml: nothing on containerd 1.4 reads it (ctr --hosts-dir came with 1.5 too).
     assert sorted(os.listdir(tree.hosts_dir)) == ["ghcr.io", "registry.k8s.io"]
     ghcr = sorted(os.listdir(os.path.join(tree.hosts_dir, "ghcr.io")))
     assert ghcr == ["127.0.0.1_5443.client.cert", "127.0.0.1_5443.client.key"]
-    assert open(ca).read() == CA and mode(ca) == 0o644 and mode(client) == 0o644 and mode(key) == 0o600
+    assert text(ca) == CA and mode(ca) == 0o644 and mode(client) == 0o644 and mode(key) == 0o600
     assert result["paths"] == [ca, client, key, tree.config] and result["path"] == tree.config
     assert result["hosts_dir"] == tree.hosts_dir and result["cri_reads_hosts_dir"] is None
     assert result["registries"]["ghcr.io"] == {"path": tree.config, "changed": True, "mirrors": [{
@@ -133,7 +138,7 @@ def test_no_config_toml_is_created_as_version_2(host, bullseye) -> None:
     os.unlink(tree.config)
     result = run(host, tree, mirrors=[LOOP])
     assert result["config_created"] and result["restart_needed"]
-    assert tomllib.loads(open(tree.config).read()) == {"version": 2, "plugins": {"io.containerd.grpc.v1.cri": {
+    assert tomllib.loads(text(tree.config)) == {"version": 2, "plugins": {"io.containerd.grpc.v1.cri": {
         "registry": {"mirrors": {"docker.io": {"endpoint": [LOOP]}}}}}}
     assert mode(tree.config) == 0o644
 
@@ -145,7 +150,7 @@ def test_absent_gives_the_file_back_and_removes_our_certificates(host, bullseye)
     result = run(host, tree, state="absent", registries=[{"registry": name, "mirrors": []}
                                                          for name in ("docker.io", "registry.k8s.io", "ghcr.io")])
     assert result["changed"] and result["restart_needed"] and result["apply_action"] == "restart"
-    assert open(tree.config, encoding="utf-8").read() == DEBIAN_11
+    assert text(tree.config) == DEBIAN_11
     assert not os.path.exists(os.path.join(tree.hosts_dir, "registry.k8s.io"))
     assert os.listdir(os.path.join(tree.hosts_dir, "ghcr.io")) == ["operator.crt"]
     again = run(host, tree, state="absent", mirrors=[])
@@ -183,7 +188,7 @@ def test_a_new_ca_replaces_our_file(host, bullseye) -> None:
     changed[1]["mirrors"][0]["ca"] = OTHER_CA
     result = run(host, tree, registries=changed)
     ca = cert(tree, "registry.k8s.io", "127.0.0.1_5001.ca.crt")
-    assert result["paths"] == [ca] and not result["restart_needed"] and open(ca).read() == OTHER_CA
+    assert result["paths"] == [ca] and not result["restart_needed"] and text(ca) == OTHER_CA
 
 
 def test_a_certificate_file_not_ours_is_not_replaced(host, bullseye) -> None:
@@ -194,7 +199,7 @@ def test_a_certificate_file_not_ours_is_not_replaced(host, bullseye) -> None:
     result = run(host, tree, registries=kube())
     assert result["failed"] and result["msg"].startswith(ca + ": not written by this module")
     assert snapshot(tree.etc) == before
-    assert run(host, tree, registries=kube(), force=True)["changed"] and open(ca).read() == CA
+    assert run(host, tree, registries=kube(), force=True)["changed"] and text(ca) == CA
 
 
 def test_a_config_path_1_4_ignores_is_a_warning_and_names_the_certificate_dir(host, bullseye, monkeypatch) -> None:
@@ -213,7 +218,7 @@ def test_manage_config_path_false_writes_hosts_toml_only(host, bullseye) -> None
     tree = bullseye
     result = run(host, tree, mirrors=[LOOP], manage_config_path=False)
     assert result["paths"] == [tree.hosts_toml] and not result["restart_needed"]
-    assert open(tree.config, encoding="utf-8").read() == DEBIAN_11
+    assert text(tree.config) == DEBIAN_11
 
 
 def test_cri_disabled_writes_hosts_toml_only(host, bullseye) -> None:
@@ -251,9 +256,9 @@ def test_upgrade_replaces_our_tables_with_config_path_and_hosts_toml(host, bulls
     result = run(host, tree, registries=kube()[:2], diff=True)
     assert result["changed"] and result["restart_needed"] and result["cri_reads_hosts_dir"]
     assert registry_table(tree) == {"config_path": tree.hosts_dir}
-    assert legacy.MARKER not in open(tree.config).read()
-    hosts = tomllib.loads(open(cert(tree, "registry.k8s.io", "hosts.toml")).read())
-    assert hosts["host"][TLS]["ca"] == ca and open(ca).read() == CA  # the same file, kept in place
+    assert legacy.MARKER not in text(tree.config)
+    hosts = tomllib.loads(text(cert(tree, "registry.k8s.io", "hosts.toml")))
+    assert hosts["host"][TLS]["ca"] == ca and text(ca) == CA  # the same file, kept in place
     assert ca not in result["paths"]
     assert not run(host, tree, registries=kube()[:2])["changed"]
 
@@ -274,7 +279,7 @@ def test_upgrade_with_a_new_ca_replaces_our_file(host, bullseye) -> None:
     changed = kube()[1:2]
     changed[0]["mirrors"][0]["ca"] = OTHER_CA
     assert run(host, tree, registries=changed)["changed"]
-    assert open(cert(tree, "registry.k8s.io", "127.0.0.1_5001.ca.crt")).read() == OTHER_CA
+    assert text(cert(tree, "registry.k8s.io", "127.0.0.1_5001.ca.crt")) == OTHER_CA
 
 
 # --------------------------------------------------------------------------- refusals
@@ -315,7 +320,7 @@ def test_refusals_leave_every_file(host, bullseye, text: str, dump: str | None, 
 def test_absent_with_a_broken_config_toml_fails_naming_it(host, bullseye) -> None:
     tree = bullseye
     run(host, tree, mirrors=[LOOP])
-    host.write(tree.config, open(tree.config).read() + "[broken\n")
+    host.write(tree.config, text(tree.config) + "[broken\n")
     before = snapshot(tree.etc)
     result = run(host, tree, state="absent")
     assert_failed_unchanged(result, before, tree.etc, "config.toml")

@@ -86,6 +86,13 @@ def test_the_role_restarted_containerd_and_docker_s_container_kept_running(host)
     assert keep["Running"] is True and keep["Pid"] == before["keep"]["Pid"]
 
 
+def test_the_role_verifies_containerd_1_4_from_its_live_configuration():
+    log = read_log("bullseye-role.log")
+    # mirrors_info reads 1.4's mirrors from its config dump; no "does not read the hosts directory" note or failure.
+    assert re.search(r"ok +mol-bullseye-d11 \[containerd\]: live mirrors http://127\.0\.0\.1:5000/?'?$", log, re.M), log
+    assert "does not read" not in log
+
+
 def test_the_second_run_changes_nothing():
     log = read_log("bullseye-role-rerun.log")
     assert "RUNNING HANDLER" not in log

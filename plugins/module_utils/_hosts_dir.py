@@ -109,9 +109,10 @@ def _hosts_in(target: str, text: str) -> list[ctd.Host]:
 
 
 def plan_present(registry: spec.RegistrySpec, target: str, server: str | None, exclusive: bool, force: bool,
-                 owner: Owner) -> RegistryPlan:
+                 owner: Owner, legacy_owned: t.Collection[str] = ()) -> RegistryPlan:
     """hosts.toml and the certificate files for ``registry``; without ``exclusive``, the mirrors our own file
-    lists that are not wanted stay (with their files). Files we wrote that the new file no longer names go."""
+    lists that are not wanted stay (with their files). Files we wrote that the new file no longer names go.
+    ``legacy_owned``: files we wrote that another file of ours named (containerd 1.4's tables: the upgrade)."""
     current = _files.read_text(target)
     ours = current is not None and ctd.is_ours(current, owner.marker)
     if current is not None and not ours and not force:
@@ -123,7 +124,7 @@ def plan_present(registry: spec.RegistrySpec, target: str, server: str | None, e
                               exclusive)
     text = render_checked(target, server, hosts, owner)
     owned = ctd.referenced_files(before, directory)
-    writes = [cert_write(cert, owned, force) for cert in wanted_files(directory, registry).values()]
+    writes = [cert_write(cert, owned | set(legacy_owned), force) for cert in wanted_files(directory, registry).values()]
     writes.append(text_write(target, current, text, SECRET_MODE if ctd.has_header(hosts) else None))
     writes += removals(owned - ctd.referenced_files(hosts, directory))
     return RegistryPlan(registry.registry, target, [item for item in writes if item],

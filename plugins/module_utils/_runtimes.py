@@ -21,6 +21,7 @@ import typing as t
 import urllib.parse
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _containerd as ctd
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _containerd_legacy as legacy
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._daemon import first_line
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError, mask_url
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._probe import Target
@@ -209,16 +210,19 @@ def dump_dirs(text: str, release: ctd.Release | None = None) -> list[str]:
 class DumpView(t.NamedTuple):
     cri_enabled: bool
     dirs: list[str]
+    legacy: dict[str, t.Any] | None = None  # containerd < 1.5: the dump, whose registry.mirrors its CRI reads
 
 
 def parse_dump(text: str, release: ctd.Release | None = None) -> DumpView:
     """Whether the CRI plugin is enabled (``disabled_plugins`` does not name it, as in Docker CE's stock
     config.toml) and its hosts directories, from ``containerd config dump`` of containerd ``release`` (2.2.2 and
-    later read their default directories where the dump shows an empty config_path)."""
+    later read their default directories where the dump shows an empty config_path); before 1.5 also the dump
+    itself (its legacy registry.mirrors are what the CRI plugin reads)."""
     data = ctd.parse_toml(text, "the output of containerd config dump")
     disabled = data.get("disabled_plugins")
     enabled = not (isinstance(disabled, list) and any(name in CRI_PLUGINS for name in disabled))
-    return DumpView(enabled, ctd.configured_dirs(data, ctd.config_version(data), release, dump=True))
+    return DumpView(enabled, ctd.configured_dirs(data, ctd.config_version(data), release, dump=True),
+                    data if legacy.uses_legacy_tables(release) else None)
 
 
 def hosts_file_candidates(registry: str) -> list[str]:

@@ -68,6 +68,26 @@ description:
     Anything containerd reads before the file (C(_default) or the registry in an earlier directory of
     C(config_path), C(host_port_) in O(hosts_dir)) fails, naming it. A file containerd already refuses is
     reported as already invalid, with containerd's words. A UTF-8 byte order mark is accepted and kept.
+  - B(containerd before 1.5) (Debian 11's 1.4.13) reads no hosts.toml; its CRI plugin has no C(config_path) and
+    takes registry mirrors only from C(config.toml), read at start. With O(manage_config_path=true) and the CRI
+    plugin enabled, the module writes there instead one
+    C([plugins."io.containerd.grpc.v1.cri".registry.mirrors."REGISTRY"]) table per registry (C(endpoint), the
+    mirrors in order; containerd appends the registry itself as the last resort; C(_default) is written as
+    C("*")) and one C(registry.configs."HOST:PORT".tls) table per C(https://) mirror host with a CA, client
+    certificate or skip_verify (C(ca_file), C(cert_file), C(key_file), C(insecure_skip_verify)). Each table's
+    header line ends with the marker C(# fleetops.docker_mirror); only marked tables are replaced or removed, every
+    other byte is kept, and a registry or mirror host the file already configures in an unmarked table fails.
+    No hosts.toml is written (nothing on 1.4 reads one); the certificate files go where hosts.toml would name
+    them, so that an upgrade finds them in place. containerd's own C(config dump) checks the new file, and
+    containerd must restart (RV(apply_action) V(restart); running containers keep running).
+  - What containerd 1.4 cannot do is reported in RV(unsupported), never a failure - C(headers) (the mirror is
+    written without them), a mirror without both C(pull) and C(resolve) in C(capabilities) and C(override_path)
+    on a URL without a path (neither written). One mirror host given different TLS settings by two registries
+    fails (1.4 keys them by host). O(state=absent) removes the whole tables of the listed registries (all of ours
+    when none is listed); O(exclusive=true) those of the registries not listed.
+  - On containerd 1.5 and later, the marked tables an earlier run wrote for 1.4 are removed in the same edit that
+    sets C(config_path) (1.5 and later refuse both together), and hosts.toml takes over the same certificate
+    files.
   - Every check runs before anything is written; a failure leaves both files unchanged and the message names
     the file and the cause. Mirror URLs with a user name or password are masked in the messages and in the
     module arguments Ansible echoes (C(invocation)).
@@ -228,7 +248,7 @@ options:
       - V(absent) removes the O(mirrors) from the hosts.toml this module wrote, as
         M(fleetops.docker_mirror.daemon_json) does; the file (and its directory when that is then empty) goes with
         its last mirror, or at once with O(exclusive=true) or no O(mirrors). Nothing else is removed, and
-        C(config.toml) is never changed.
+        C(config.toml) is never changed, except on containerd before 1.5, whose mirrors are in C(config.toml).
       - With O(state=absent) and O(hosts_dir) unset, the file is looked for where V(present) writes it, in the
         first directory of C(config_path) in C(config.toml), else in C(/etc/containerd/certs.d) (also, with a
         warning, when C(config.toml) cannot be parsed).
@@ -313,7 +333,8 @@ EXAMPLES = r"""
 
 RETURN = r"""
 path:
-  description: The hosts.toml file (after following symbolic links); with O(registries), the first registry's.
+  description: The hosts.toml file (after following symbolic links); with O(registries), the first registry's; on
+    containerd before 1.5, O(config_path), which holds the mirrors.
   returned: success
   type: str
   sample: /etc/containerd/certs.d/docker.io/hosts.toml
@@ -354,6 +375,27 @@ outcome:
   description: containerd's result in the shape every runtime module of this collection returns.
   returned: success
   type: dict
+unsupported:
+  description:
+    - What the installed containerd cannot do of O(registries), one entry per mirror and setting (containerd
+      before 1.5 only; empty otherwise). The rest is written.
+  returned: success
+  type: list
+  elements: dict
+  version_added: 2.0.0
+  contains:
+    registry:
+      description: The registry.
+      type: str
+    mirror:
+      description: The mirror URL (userinfo masked).
+      type: str
+    what:
+      description: The setting, such as V(headers), V(capabilities) or V(override_path).
+      type: str
+    why:
+      description: Why it is not written, and what was written instead.
+      type: str
 restart_pending_only:
   description: True when containerd must restart only because it has not loaded config.toml (nothing written).
   returned: success
@@ -413,6 +455,7 @@ import typing as t
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _containerd as ctd
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _containerd_legacy as legacy
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon as daemon
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _files
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _hosts_dir as hd
@@ -487,17 +530,24 @@ class ConfigView(t.NamedTuple):
     reads: bool | None  # does the CRI plugin read hosts_dir (None: unknown)
     cri_enabled: bool | None
     release: ctd.Release | None = None  # the installed containerd's (None: unknown, or not asked)
+    legacy: legacy.LegacyPlan | None = None  # containerd < 1.5: the mirrors are config.toml's legacy tables
+    upgrade: legacy.LegacyPlan | None = None  # containerd >= 1.5: our legacy tables taken out of config.toml
 
 
-def plan_config(module: AnsibleModule, config: str, config_text: str | None, hosts_dir: str | None) -> ConfigView:
+def plan_config(module: AnsibleModule, config: str, config_text: str | None, hosts_dir: str | None,
+                registries: list[spec.RegistrySpec], release: ctd.Release | None) -> ConfigView:
     """The hosts directory, the new config.toml text (or None), whether the CRI plugin reads the directory."""
     params = module.params
     strict = params["manage_config_path"] and params["state"] == "present"
+    on_legacy = params["manage_config_path"] and legacy.uses_legacy_tables(release)
     if params["state"] == "absent":
+        if on_legacy and legacy.MARKER in (config_text or ""):
+            return legacy_view(module, config, config_text, hosts_dir, registries, release)
         # state absent removes our hosts.toml only, from where present wrote it; config.toml is never changed.
         return ConfigView(hosts_dir or absent_hosts_dir(config, module.warn), None, None, True)
     if config_text is None and not strict:
         return ConfigView(os.path.normpath(hosts_dir or ctd.DEFAULT_HOSTS_DIR), None, None, True)
+    upgrade = None
     try:
         data = ctd.parse_toml(config_text) if config_text is not None else None
         if data is not None:
@@ -505,9 +555,15 @@ def plan_config(module: AnsibleModule, config: str, config_text: str | None, hos
             if ctd.cri_disabled(data):
                 # Docker CE's containerd: no CRI plugin reads config_path; ctr --hosts-dir and nerdctl do.
                 return ConfigView(os.path.normpath(hosts_dir or ctd.DEFAULT_HOSTS_DIR), None, None, False)
-        release = containerd_release(module)
+        if on_legacy:
+            return legacy_view(module, config, config_text, hosts_dir, registries, release)
         if strict:
-            plan = ctd.plan_config_path(config_text, hosts_dir or ctd.DEFAULT_HOSTS_DIR, release)
+            # An earlier run on containerd 1.4 wrote legacy tables, which 1.5 and later refuse beside config_path.
+            upgrade = legacy.remove_ours(config_text, legacy_certs_dir(hosts_dir, config_text))
+            plan = ctd.plan_config_path(upgrade.text if upgrade else config_text,
+                                        hosts_dir or ctd.DEFAULT_HOSTS_DIR, release)
+            if upgrade is not None and plan.text is None:
+                plan = plan._replace(text=upgrade.text)
         else:
             effective = ctd.effective_config(data, release)
             plan = ctd.ConfigPlan(None, effective.dirs, ctd.config_version(data))
@@ -515,8 +571,32 @@ def plan_config(module: AnsibleModule, config: str, config_text: str | None, hos
         raise FileError(config, exc.message) from None
     chosen = choose_hosts_dir(hosts_dir, plan.dirs, strict, config, dirs_source(config, data), module.warn)
     if plan.text is not None:
-        return ConfigView(chosen, plan.text, True, True, release)
+        return ConfigView(chosen, plan.text, True, True, release, upgrade=upgrade)
     return ConfigView(chosen, None, chosen in plan.dirs, True, release)
+
+
+def legacy_certs_dir(hosts_dir: str | None, config_text: str | None) -> str:
+    """Where containerd before 1.5 finds the certificate files: where hosts.toml would name them (O(hosts_dir),
+    else the first directory of a config_path 1.4 ignores, else the default), so that an upgrade finds them."""
+    if hosts_dir:
+        return os.path.normpath(hosts_dir)
+    dirs = ctd.configured_dirs(*_data_version(config_text)) if config_text else []
+    return dirs[0] if dirs else os.path.normpath(ctd.DEFAULT_HOSTS_DIR)
+
+
+def legacy_view(module: AnsibleModule, config: str, config_text: str | None, hosts_dir: str | None,
+                registries: list[spec.RegistrySpec], release: ctd.Release) -> ConfigView:
+    """containerd before 1.5 reads no hosts.toml: its CRI plugin's mirrors are config.toml's legacy registry tables
+    (``_containerd_legacy``), read at start (a restart applies them)."""
+    params = module.params
+    try:
+        certs_dir = legacy_certs_dir(hosts_dir, config_text)
+        plan = legacy.plan_legacy(config_text, registries, release, certs_dir, params["state"], params["exclusive"])
+    except ConfigError as exc:
+        raise FileError(config, exc.message) from None
+    for note in plan.notes:
+        module.warn("%s: %s" % (config, note))
+    return ConfigView(certs_dir, plan.text, None, True, release, legacy=plan)
 
 
 def absent_hosts_dir(config: str, warn) -> str:
@@ -649,12 +729,14 @@ def judge_effective(effective: ctd.Effective, view: ConfigView, config: str, str
 OWNER = hd.Owner("fleetops.docker_mirror.containerd_hosts", ctd.MARKER)
 
 
-def plan_registry(module: AnsibleModule, registry: spec.RegistrySpec, target: str) -> hd.RegistryPlan:
-    """The registry's hosts.toml and certificate files (the shared hosts-directory planner), by O(state)."""
+def plan_registry(module: AnsibleModule, registry: spec.RegistrySpec, target: str,
+                  legacy_owned: t.Collection[str] = ()) -> hd.RegistryPlan:
+    """The registry's hosts.toml and certificate files (the shared hosts-directory planner), by O(state).
+    ``legacy_owned``: the files our containerd 1.4 tables named (ours to replace on the upgrade)."""
     params = module.params
     if params["state"] == "present":
         return hd.plan_present(registry, target, server_for(params, registry.registry), params["exclusive"],
-                               params["force"], OWNER)
+                               params["force"], OWNER, legacy_owned)
     return hd.plan_absent(registry, target, params["exclusive"], OWNER, module.warn)
 
 
@@ -670,12 +752,16 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
     wanted_dir = _files.real_path(params["hosts_dir"], "hosts_dir") if params["hosts_dir"] else None
     present = params["state"] == "present"
     pid = check_running_config(module, config) if present else 0
+    release = containerd_release(module)
+    on_legacy = params["manage_config_path"] and legacy.uses_legacy_tables(release)
     with _files.directory_lock(os.path.dirname(config)):
-        config_text = _files.read_text(config, lossless=True) if present else None
-        view = plan_config(module, config, config_text, wanted_dir)
-        targets = [os.path.realpath(os.path.join(view.hosts_dir, item.registry, HOSTS_FILE)) for item in registries]
-        pending = False
-        if present:
+        config_text = _files.read_text(config, lossless=True) if present or on_legacy else None
+        view = plan_config(module, config, config_text, wanted_dir, registries, release)
+        targets = [] if view.legacy is not None else \
+            [os.path.realpath(os.path.join(view.hosts_dir, item.registry, HOSTS_FILE)) for item in registries]
+        if view.legacy is not None:
+            pending = judge_legacy(module, config, config_text, view, pid)
+        elif present:
             view = judge_config(module, config, config_text, view, registries, targets)
             # Restart a containerd that has not loaded config.toml only into a file it loads, and that lists our
             # directory (else the restart would drop the mirror the running containerd still has).
@@ -683,11 +769,10 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
                 _process.started_before_change(pid, config)
             if pending:
                 check_with_containerd(module, config, config_text, config_text, view.release)
+        else:
+            pending = False
         with _files.directory_lock(view.hosts_dir):
-            plans = [plan_registry(module, item, target) for item, target in zip(registries, targets)]
-            if present and params["exclusive"] and params["registries"] is not None:
-                plans += hd.plan_leftovers(view.hosts_dir, [item.registry for item in registries], OWNER)
-            changes = [change for plan in plans for change in plan.writes]
+            plans, changes = plan_files(module, view, registries, targets, config)
             if view.text is not None:
                 changes.append(Change(config, config_text, view.text))
             # containerd judged the new config.toml before this point (judge_config): no validator here.
@@ -697,16 +782,18 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
         changed = _files.apply_file_attributes(module, target, changed)
     result = {
         "changed": changed,
-        "path": targets[0] if targets else None,
+        "path": targets[0] if targets else config if view.legacy is not None else None,
         "paths": [change.path for change in changes],
         "hosts_dir": view.hosts_dir,
-        "registries": {plan.registry: {"path": plan.path, "changed": bool(plan.writes), "mirrors": plan.mirrors}
+        "registries": {plan.registry: {"path": plan.path, "mirrors": plan.mirrors,
+                                       "changed": bool(plan.writes) or plan.path == config and view.text is not None}
                        for plan in plans},
         "restart_needed": view.text is not None or pending,
         "restart_pending_only": pending,
         "cri_reads_hosts_dir": view.reads,
         "cri_enabled": view.cri_enabled,
         "config_created": view.text is not None and config_text is None,
+        "unsupported": list(view.legacy.unsupported) if view.legacy is not None else [],
     }
     result.update(made)
     # A stopped containerd stays stopped: it reads config.toml when it starts.
@@ -717,6 +804,53 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
     if module._diff:
         result["diff"] = [hd.change_diff(change) for change in changes]
     return result
+
+
+def plan_files(module: AnsibleModule, view: ConfigView, registries: list[spec.RegistrySpec], targets: list[str],
+               config: str) -> tuple[list[hd.RegistryPlan], list[Change]]:
+    """Every registry's plan and the file changes besides config.toml, in the order they are made."""
+    params = module.params
+    if view.legacy is not None:
+        return legacy_files(module, view.legacy, registries, config)
+    present = params["state"] == "present"
+    owned = view.upgrade.owned_files if view.upgrade is not None else ()
+    plans = [plan_registry(module, item, target, owned) for item, target in zip(registries, targets)]
+    if present and params["exclusive"] and params["registries"] is not None:
+        plans += hd.plan_leftovers(view.hosts_dir, [item.registry for item in registries], OWNER)
+    changes = [change for plan in plans for change in plan.writes]
+    if view.upgrade is not None:
+        named = {cert.path for item, target in zip(registries, targets) for mirror in item.mirrors
+                 for cert in ctd.mirror_files(os.path.dirname(target), mirror)}
+        changes += hd.removals(set(view.upgrade.stale_files) - named - {change.path for change in changes})
+    return plans, changes
+
+
+def legacy_files(module: AnsibleModule, plan: legacy.LegacyPlan, registries: list[spec.RegistrySpec],
+                 config: str) -> tuple[list[hd.RegistryPlan], list[Change]]:
+    """containerd before 1.5: no hosts.toml (nothing would read it); the certificate files our tables name (a
+    key 0600; a file of that name we did not write is not replaced unless O(force)) and the removal of those our
+    tables no longer name. Each registry's mirrors live in config.toml."""
+    owned = set(plan.owned_files)
+    writes = [hd.cert_write(cert, owned, module.params["force"]) for cert in plan.files]
+    present = module.params["state"] == "present"
+    plans = [hd.RegistryPlan(item.registry, config, [], [spec.public_mirror(mirror) for mirror in item.mirrors]
+                             if present else []) for item in registries]
+    return plans, [item for item in writes if item] + hd.removals(plan.stale_files)
+
+
+def judge_legacy(module: AnsibleModule, config: str, config_text: str | None, view: ConfigView, pid: int) -> bool:
+    """containerd before 1.5: its own dump of the new config.toml (a file it refuses is never written, nor one
+    whose imports disable the CRI plugin). Returns whether a restart is pending only: our tables are in place,
+    unchanged, and the running containerd started before config.toml last changed."""
+    pending = view.text is None and module.params["state"] == "present" and \
+        legacy.MARKER in (config_text or "") and _process.started_before_change(pid, config)
+    candidate = view.text if view.text is not None else config_text if pending else None
+    if candidate is not None:
+        effective = check_with_containerd(module, config, candidate, config_text, view.release)
+        if effective is not None and not effective.cri_enabled:
+            raise FileError(config, "containerd would load the CRI plugin disabled (imports merged, as containerd "
+                                    "config dump shows): nothing would read the registry mirrors; enable it first")
+    return pending
 
 
 def judge_config(module: AnsibleModule, config: str, config_text: str | None, view: ConfigView,

@@ -22,7 +22,9 @@ description:
     every pull, so its C([host]) tables are the live mirrors), whether the CRI plugin of the running containerd
     reads O(hosts_dir) (its C(config_path) in C(containerd config dump)) and whether the configuration file
     changed after the containerd process started (a restart is pending). A stopped C(containerd.service) is
-    not asked.
+    not asked. containerd before 1.5 reads no hosts.toml; its mirrors for O(registry) are the C(endpoint) list of
+    its C(registry.mirrors) in C(containerd config dump) (of C("*") when the registry has none), without the
+    registry's own host, and RV(runtimes.hosts_file) and RV(runtimes.cri_reads_hosts_dir) are null.
   - The configuration file is the one the running containerd was started with (the C(--config)/C(-c) of the
     service's main process, else containerd's default C(/etc/containerd/config.toml)); when that is not
     O(containerd_config), RV(runtimes.problem) says so.
@@ -333,6 +335,7 @@ import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _containerd_legacy as legacy
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon as daemon
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _errors as errors
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _host
@@ -478,6 +481,10 @@ def containerd_view(host: Host, params: dict[str, t.Any], check: _reach.Check) -
     pending = state == "running" and _process.started_before_change(pid, config.path)
     cri_enabled = None if dump is None else dump.cri_enabled
     reads = None if dirs is None or not cri_enabled else (hosts_dir in dirs and not pending)
+    if dump is not None and dump.legacy is not None:
+        # containerd 1.4 reads no hosts.toml: its CRI plugin's mirrors are config.toml's registry.mirrors.
+        hosts_file, file_error, reads, dirs = None, None, None, None
+        mirrors = legacy.dump_mirrors(dump.legacy, params["registry"])
     problem = None if cri_enabled is False else (
         config.problem or (dump_error and "%s (%s)" % (dump_error, config.path)))
     return entry(True, state, mirrors if state == "running" else None, error or file_error or dump_error,

@@ -32,7 +32,8 @@ DEBIAN = ('version = 2\n\n[plugins]\n  [plugins."io.containerd.grpc.v1.cri"]\n'
           '    path = "/var/lib/containerd/opt"\n')
 SET = 'version = 2\n[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "%s"\n'
 RESULT_KEYS = {"changed", "failed", "path", "paths", "hosts_dir", "restart_needed", "cri_reads_hosts_dir",
-               "cri_enabled", "config_created", "restart_pending_only", "apply_action", "outcome", "registries"}
+               "cri_enabled", "config_created", "restart_pending_only", "apply_action", "outcome", "registries",
+               "unsupported"}
 
 
 class Tree(t.NamedTuple):

@@ -541,3 +541,30 @@ def test_crio_service(host, fake, crio, present: set[str], active: bool, systemd
     entry = run(host, fake, runtimes=["podman"])["runtimes"]["podman"]
     assert entry["crio"] == state and entry["state"] == "ready"
     assert entry["source"] == ("podman info" if "podman" in present else "files")
+
+
+# containerd 1.4 (Debian 11): its CRI plugin reads config.toml's registry.mirrors, no hosts.toml. Its own default
+# (config dump without a file setting any) lists Docker Hub's upstream for docker.io.
+LEGACY_DUMP = ('version = 2\n[plugins."io.containerd.grpc.v1.cri".registry.mirrors."docker.io"]\n'
+               '  endpoint = ["%s", "https://registry-1.docker.io"]\n'
+               '[plugins."io.containerd.grpc.v1.cri".registry.mirrors."registry.k8s.io"]\n'
+               '  endpoint = ["https://127.0.0.1:5001"]\n' % LOCAL)
+CTD_14 = "containerd github.com/containerd/containerd 1.4.13~ds1 1.4.13~ds1-1~deb11u4"
+
+
+@pytest.mark.parametrize("registry, mirrors", [("docker.io", [LOCAL]), ("registry.k8s.io", ["https://127.0.0.1:5001"]),
+                                               ("quay.io", [])])
+def test_containerd_1_4_mirrors_are_config_toml_legacy_tables(host, fake, registry: str, mirrors: list[str]) -> None:
+    fake.dump, fake.version = LEGACY_DUMP, CTD_14
+    entry = run(host, fake, runtimes=["containerd"], registry=registry)["runtimes"]["containerd"]
+    # No hosts.toml is read (the one on disk is ignored), and "the CRI plugin does not read the hosts dir" is not
+    # a problem there: cri_reads_hosts_dir is null, not false.
+    assert entry == containerd(fake, mirrors=mirrors, hosts_file=None, cri_reads_hosts_dir=None,
+                               config_lists_hosts_dir=None, hosts_dir="/etc/containerd/certs.d")
+
+
+def test_containerd_1_4_default_dump_has_no_mirror(host, fake) -> None:
+    fake.dump, fake.version = ('version = 2\n[plugins."io.containerd.grpc.v1.cri".registry.mirrors."docker.io"]\n'
+                               '  endpoint = ["https://registry-1.docker.io"]\n'), CTD_14
+    entry = run(host, fake, runtimes=["containerd"])["runtimes"]["containerd"]
+    assert entry["mirrors"] == [] and entry["problem"] is None and entry["cri_reads_hosts_dir"] is None

@@ -353,6 +353,19 @@ def dump_mirrors(data: dict[str, t.Any], registry: str) -> list[str]:
     return [_given_form(item) for item in endpoints if go_url_parse(item).host not in upstream]
 
 
+def dump_host(data: dict[str, t.Any], url: str) -> ctd.Host:
+    """How containerd 1.4's CRI plugin reaches the mirror ``url``: its ``registry.configs."<host:port>".tls``
+    (ca_file, cert_file + key_file, insecure_skip_verify) in the dump, as a hosts.toml [host] table would say it."""
+    configs = ctd._lookup(data, ctd.registry_table(2) + ("configs",))
+    entry = configs.get(go_url_parse(url).host) if isinstance(configs, dict) else None
+    tls = entry.get("tls") if isinstance(entry, dict) else None
+    tls = tls if isinstance(tls, dict) else {}
+    ca, cert, key = (tls.get(name) for name in ("ca_file", "cert_file", "key_file"))
+    return ctd.Host(url, skip_verify=tls.get("insecure_skip_verify") is True,
+                    ca=(ca,) if isinstance(ca, str) and ca else (),
+                    client=((cert, key),) if isinstance(cert, str) and cert and isinstance(key, str) and key else ())
+
+
 def _given_form(endpoint: str) -> str:
     """An endpoint as its mirror URL was given (endpoint_for's /v2 taken off a longer path), no trailing slash."""
     endpoint = endpoint.rstrip("/")

@@ -18,6 +18,7 @@ import socket
 import typing as t
 import urllib.parse
 
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _containerd_legacy as legacy
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon as daemon
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _probe
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _runtimes as rt
@@ -105,6 +106,19 @@ def hosts_registry(hosts_dir: str, registry: str, check: Check) -> dict[str, t.A
         return registry_entry([host.url for host in hosts if "pull" in host.capabilities], path,
                               [rt.host_view(host) for host in hosts], pulls, check, registry, registry)
     return registry_entry([], None, [], [], check, registry, registry)
+
+
+def legacy_registries(data: dict[str, t.Any], check: Check) -> dict[str, dict[str, t.Any]]:
+    """containerd 1.4 (no hosts.toml): each registry's mirrors are its CRI plugin's ``registry.mirrors`` in the
+    running configuration (``data``: its config dump), each reached with its ``registry.configs`` TLS."""
+    registries = {}
+    for name in check.names:
+        mirrors = legacy.dump_mirrors(data, name)
+        hosts = [legacy.dump_host(data, url) for url in mirrors]
+        pulls = [(rt.host_view(host), rt.host_target(host)) for host in hosts]
+        registries[name] = registry_entry(mirrors, "config.toml (registry.mirrors)", [view for view, dummy in pulls],
+                                          pulls, check, name, name)
+    return registries
 
 
 def certs_dir_files(directory: str) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...], str | None]:

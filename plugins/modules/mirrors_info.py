@@ -491,7 +491,18 @@ def containerd_view(host: Host, params: dict[str, t.Any], check: _reach.Check) -
                  hosts_dir=hosts_dir, hosts_file=hosts_file, cri_reads_hosts_dir=reads, restart_pending=pending,
                  cri_enabled=cri_enabled, config_file=config.path, problem=problem,
                  config_lists_hosts_dir=None if dirs is None else hosts_dir in dirs,
-                 registries=_reach.hosts_registries(hosts_dir, check) if state == "running" else {})
+                 registries=live_registries(state, hosts_dir, dump, check))
+
+
+def live_registries(state: str, hosts_dir: str, dump: rt.DumpView | None,
+                    check: _reach.Check) -> dict[str, dict[str, t.Any]]:
+    """Every registry as the running containerd pulls it: its hosts.toml, or on containerd 1.4 the CRI plugin's
+    registry.mirrors of its running configuration."""
+    if state != "running":
+        return {}
+    if dump is not None and dump.legacy is not None:
+        return _reach.legacy_registries(dump.legacy, check)
+    return _reach.hosts_registries(hosts_dir, check)
 
 
 # --------------------------------------------------------------------------- podman, buildah, skopeo, CRI-O

@@ -255,12 +255,21 @@ def _note(runtime: str, live: dict, state: str) -> str:
     return ""
 
 
+def _dead(view: Mapping) -> list[Mapping]:
+    """The probes of a registry's mirrors that got no answer the way the runtime reaches them."""
+    return [probe for probe in view.get("probes") or [] if isinstance(probe, Mapping) and not probe.get("ok")]
+
+
 def _probe_problem(registry: str, view: Mapping) -> str:
-    """The first mirror of ``registry`` that does not answer the way its runtime reaches it, or the probed image
-    that no mirror resolved; '' when every probe answered (or none ran)."""
-    for probe in view.get("probes") or []:
-        if isinstance(probe, Mapping) and not probe.get("ok"):
-            return f"{registry} mirror {probe.get('mirror')} does not answer: {probe.get('error') or 'no answer'}"
+    """Why no pull of ``registry`` would go through a mirror: none of them answers the way its runtime reaches it
+    (a pull tries them in order, so one answering mirror is enough), or no mirror resolves the probed image; ''
+    when a pull would work (or nothing was probed)."""
+    probes = [probe for probe in view.get("probes") or [] if isinstance(probe, Mapping)]
+    dead = _dead(view)
+    if probes and len(dead) == len(probes):
+        probe = dead[0]
+        more = f" (nor {len(dead) - 1} more)" if len(dead) > 1 else ""
+        return f"{registry} mirror {probe.get('mirror')} does not answer{more}: {probe.get('error') or 'no answer'}"
     image = view.get("image")
     if isinstance(image, Mapping) and image and not image.get("ok"):
         return f"{image.get('name')} cannot be resolved through any {registry} mirror"
@@ -293,13 +302,16 @@ def registry_problem(live: dict, want: dict) -> str:
 
 
 def _registries_text(live: dict, want: dict) -> str:
-    """'; registry.k8s.io https://m/' for each wanted registry besides docker.io the runtime mirrors."""
+    """'; registry.k8s.io https://m/' for each wanted registry besides docker.io the runtime mirrors, and each
+    mirror that does not answer while another one of its registry does (pulls fall back to the next one)."""
     views = live.get("registries") or {}
+    wanted = [item for item in want.get("registries") or [] if isinstance(views.get(item.get("registry")), Mapping)]
     shown = [f"{item['registry']} {', '.join(normal(views[item['registry']].get('mirrors'))) or 'no mirror'}"
-             for item in want.get("registries") or [] if item.get("registry") != "docker.io"
-             and isinstance(views.get(item.get("registry")), Mapping)
+             for item in wanted if item.get("registry") != "docker.io"
              and views[item["registry"]].get("mirrors") is not None]
-    return "".join(f"; {text}" for text in shown)
+    dead = [f"{probe.get('mirror')} does not answer ({probe.get('error') or 'no answer'}): pulls use the next one"
+            for item in wanted for probe in _dead(views[item["registry"]])]
+    return "".join(f"; {text}" for text in shown + dead)
 
 
 def _from_live(runtime: str, live: dict, want: dict) -> dict:

@@ -10,7 +10,7 @@ import yaml
 from conftest import D12, D13, EPHEMERAL, INVENTORY, live_mirrors, run_playbook, summaries, verdict_of
 
 README = os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "README.md")
-SITE_MIRROR = "http://127.0.0.4:5000"
+SITE_MIRROR = "http://localhost:5000"  # another spelling of the host's mirror (it must answer: probes)
 HEADING = "### Importing the role into a site playbook"
 
 

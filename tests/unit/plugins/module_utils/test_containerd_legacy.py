@@ -361,3 +361,16 @@ DUMP = {"plugins": {"io.containerd.grpc.v1.cri": {"registry": {"mirrors": {
 ])
 def test_dump_mirrors(data: dict[str, t.Any], registry: str, expected: list[str]) -> None:
     assert legacy.dump_mirrors(data, registry) == expected
+
+
+@pytest.mark.parametrize("tls, expected", [
+    ({"ca_file": "/etc/containerd/certs.d/r/ca.crt"}, ((("/etc/containerd/certs.d/r/ca.crt",), ()), False)),
+    ({"cert_file": "/c.cert", "key_file": "/c.key", "insecure_skip_verify": True}, (((), (("/c.cert", "/c.key"),)), True)),
+    ({"cert_file": "/c.cert"}, (((), ()), False)),  # no key: no pair (the pull would fail; the probe says so)
+    (None, (((), ()), False)),
+])
+def test_dump_host(tls, expected) -> None:
+    configs = {} if tls is None else {"127.0.0.1:5001": {"tls": tls}}
+    data = {"plugins": {"io.containerd.grpc.v1.cri": {"registry": {"configs": configs}}}}
+    host = legacy.dump_host(data, "https://127.0.0.1:5001")
+    assert ((host.ca, host.client), host.skip_verify) == expected

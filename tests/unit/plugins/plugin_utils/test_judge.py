@@ -490,6 +490,10 @@ def k8s_view(mirrors=(K8S,), probes=(OK_PROBE,), **extra) -> dict:
     # absent: the mirror must be gone; probes are not judged
     (k8s_view(probes=(X509,)), {"state": "absent"}, f"registry.k8s.io: not the wanted mirrors (still live: {K8S}/)"),
     (k8s_view(mirrors=(), probes=()), {"state": "absent"}, ""),
+    # one dead mirror of two: a pull falls back to the next one (a note in the reason, not a failure)
+    (k8s_view(mirrors=(K8S, K8S + "0"), probes=(X509, dict(OK_PROBE, mirror=K8S + "0"))), {}, ""),
+    (k8s_view(mirrors=(K8S, K8S + "0"), probes=(X509, dict(X509, mirror=K8S + "0"))), {},
+     f"registry.k8s.io mirror {K8S} does not answer (nor 1 more): x509: certificate signed by unknown authority"),
     (k8s_view(image={"name": "registry.k8s.io/pause:3.10", "ok": False, "mirror": None}), {},
      "registry.k8s.io/pause:3.10 cannot be resolved through any registry.k8s.io mirror"),
     ({"state": "running", "mirrors": []}, {}, ""),  # not read (an older view): nothing to say
@@ -519,3 +523,14 @@ def test_docker_alone_is_judged_by_daemon_json_s_own_probes() -> None:
     judged = judge.run_verdict(run_result, [{}, {}, {}], {}, False, "r")
     assert (judged["verdict"], judged["reason"]) == (
         "failed", "docker.io mirror https://m.example does not answer: x509: certificate signed by unknown authority")
+
+
+def test_a_dead_mirror_before_a_live_one_is_a_note() -> None:
+    view = k8s_view(mirrors=(K8S, K8S + "0"), probes=(X509, dict(OK_PROBE, mirror=K8S + "0")))
+    want = dict(WANT_K8S, registries=[WANT_K8S["registries"][0], {"registry": "registry.k8s.io", "mirrors": [
+        {"url": K8S}, {"url": K8S + "0"}]}])
+    line = runtime_line("containerd", {"changed": False, "outcome": outcome("containerd", "configure")},
+                        live=view, want=want)
+    assert line["verdict"] == "ok", line
+    assert line["reason"].endswith(f"; {K8S} does not answer (x509: certificate signed by unknown authority): "
+                                   "pulls use the next one"), line["reason"]

@@ -111,9 +111,12 @@ def _outcome(res: dict) -> dict:
 
 
 def _files_text(config: dict, runtime: str) -> str:
-    """The files a module changed, by name ('hosts.toml and config.toml'), or the runtime's file."""
-    names = [path.rsplit("/", 1)[-1] for path in _outcome(config).get("files_changed") or []]
-    return " and ".join(names) or FILES[runtime]
+    """The files a module changed, by name ('hosts.toml and config.toml'; a name two files share with its
+    directory: 'ghcr.io/hosts.toml and quay.io/hosts.toml'), or the runtime's file."""
+    paths = _outcome(config).get("files_changed") or []
+    names = [path.rsplit("/", 1)[-1] for path in paths]
+    shown = ["/".join(path.rsplit("/", 2)[-2:]) if names.count(name) > 1 else name for path, name in zip(paths, names)]
+    return " and ".join(shown) or FILES[runtime]
 
 
 # --- Docker, configured by daemon_json and applied by daemon_apply -----------------------------------------

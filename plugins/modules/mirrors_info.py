@@ -82,7 +82,10 @@ options:
     type: bool
     default: false
   probe_timeout:
-    description: Seconds each probe may take (connect, TLS and answer).
+    description:
+      - Seconds each probe may take (connect, TLS and answer).
+      - The probes run side by side (up to 8 at a time), and none starts after O(timeout) seconds from the
+        module's start; a mirror not asked then fails its probe with C(not asked).
     type: float
     default: 5
   probe_image:
@@ -328,9 +331,11 @@ runtimes:
       problem: null
 """
 
+import concurrent.futures
 import ipaddress
 import os
 import socket
+import time
 import typing as t
 import urllib.parse
 
@@ -367,6 +372,8 @@ DOCKER_CERTS_DIR = "/etc/docker/certs.d"
 # Where containers/image (Podman, Buildah, Skopeo, CRI-O) looks for <host:port>/, the first that exists.
 CONTAINERS_CERTS_DIRS = ("/etc/containers/certs.d", "/etc/docker/certs.d")
 CLASSIC_DOCKER = "classic Docker mirrors docker.io only"
+# Probes asked side by side: mirrors that never answer cost one probe_timeout, not one per mirror.
+PROBE_WORKERS = 8
 
 
 class Check(t.NamedTuple):
@@ -375,6 +382,8 @@ class Check(t.NamedTuple):
     probe: bool = False
     timeout: float = _probe.DEFAULT_TIMEOUT
     image: str | None = None
+    pool: t.Any = None  # the executor the probes run in (run_module's); None: one after the other
+    deadline: float | None = None  # time.monotonic() after which no probe starts (the module's timeout)
 
 
 class Host(_host.HostRunner):
@@ -576,18 +585,48 @@ def registry_entry(mirrors: list[str] | None, source: str | None, shown: list[di
                   hosts=shown, probes=None, image=None, error=None, unsupported=None)
     result.update(extra)
     if check.probe and mirrors is not None:
-        result["probes"] = [probe_mirror(view, target, check.timeout) for view, target in pulls]
+        result["probes"] = [later(check, probe_mirror, view, target, check) for view, target in pulls]
     reference = _probe.split_image(check.image, registry) if check.image and mirrors is not None else None
     if reference:
-        result["image"] = resolve_image(pulls, check, reference, namespace)
+        result["image"] = later(check, resolve_image, pulls, check, reference, namespace)
     return result
 
 
-def probe_mirror(view: dict[str, t.Any], target: _probe.Target | None, timeout: float) -> dict[str, t.Any]:
-    """The probe of one mirror; one whose certificate files cannot be used fails as the pull would, unasked."""
-    if target is None or view.get("error"):
-        return {"mirror": view["url"], "ok": False, "status": None, "error": view.get("error"), "note": None}
-    return dict(_probe.probe(target, timeout), mirror=view["url"])
+def later(check: Check, function: t.Callable[..., t.Any], *args: t.Any) -> t.Any:
+    """``function(*args)`` in the probes' executor (a future that ``settle`` replaces by its answer), or now."""
+    return check.pool.submit(function, *args) if check.pool is not None else function(*args)
+
+
+def settle(value: t.Any) -> t.Any:
+    """``value`` with every probe's future replaced by its answer."""
+    if isinstance(value, concurrent.futures.Future):
+        return value.result()
+    if isinstance(value, dict):
+        return {key: settle(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [settle(item) for item in value]
+    return value
+
+
+def unasked(view: dict[str, t.Any], target: _probe.Target | None, check: Check) -> dict[str, t.Any] | None:
+    """The answer of a mirror not asked: its certificate files cannot be used (it fails as the pull would), or
+    the module's time ran out; None: ask it."""
+    error = view.get("error") if target is not None else view.get("error") or "no way to reach it"
+    if error is None and check.deadline is not None and time.monotonic() >= check.deadline:
+        error = "not asked: the probes ran out of the module's time (timeout)"
+    return None if error is None else {"mirror": view["url"], "ok": False, "status": None, "error": error,
+                                       "note": None}
+
+
+def probe_mirror(view: dict[str, t.Any], target: _probe.Target | None, check: Check) -> dict[str, t.Any]:
+    """The probe of one mirror, within the module's time."""
+    return unasked(view, target, check) or dict(_probe.probe(target, _time_left(check)), mirror=view["url"])
+
+
+def _time_left(check: Check) -> float:
+    if check.deadline is None:
+        return check.timeout
+    return max(0.1, min(check.timeout, check.deadline - time.monotonic()))
 
 
 def resolve_image(pulls: list[Reach], check: Check, reference: tuple[str, str],
@@ -595,10 +634,11 @@ def resolve_image(pulls: list[Reach], check: Check, reference: tuple[str, str],
     """HEAD the image's manifest through each mirror in order until one has it (as a pull tries them)."""
     tried = []
     for view, target in pulls:
-        if target is None or view.get("error"):
-            tried.append(probe_mirror(view, target, check.timeout))
+        skipped = unasked(view, target, check)
+        if skipped:
+            tried.append(skipped)
             continue
-        answer = dict(_probe.resolve_manifest(target, reference[0], reference[1], namespace, check.timeout),
+        answer = dict(_probe.resolve_manifest(target, reference[0], reference[1], namespace, _time_left(check)),
                       mirror=view["url"])
         tried.append(answer)
         if answer["ok"]:
@@ -764,6 +804,7 @@ def selected(wanted: list[str], detected: list[str]) -> list[str]:
 
 
 def run_module(module: AnsibleModule) -> dict[str, t.Any]:
+    started = time.monotonic()
     params = module.params
     try:
         validate_registry(params["registry"])
@@ -780,7 +821,9 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
     if params["detect_only"]:
         return planned or {"changed": False, "detected": detected,
                            "runtimes": {name: entry(name in detected, None, None, None) for name in names}}
-    runtimes = live_views(host, params, names, check)
+    with concurrent.futures.ThreadPoolExecutor(PROBE_WORKERS) as pool:
+        check = check._replace(pool=pool, deadline=started + params["timeout"])
+        runtimes = settle(live_views(host, params, names, check))
     if planned:
         return {**planned, "live": runtimes}
     return {"changed": False, "detected": detected, "runtimes": runtimes}

@@ -85,7 +85,7 @@ options:
     description:
       - Seconds each probe may take (connect, TLS and answer).
       - The probes run side by side (up to 8 at a time), and none starts after O(timeout) seconds from the
-        module's start; a mirror not asked then fails its probe with C(not asked).
+        moment its registry was read; a mirror not asked then fails its probe with C(not asked).
     type: float
     default: 5
   probe_image:
@@ -383,7 +383,8 @@ class Check(t.NamedTuple):
     timeout: float = _probe.DEFAULT_TIMEOUT
     image: str | None = None
     pool: t.Any = None  # the executor the probes run in (run_module's); None: one after the other
-    deadline: float | None = None  # time.monotonic() after which no probe starts (the module's timeout)
+    budget: float | None = None  # seconds a probe may wait for its turn (the module's timeout)
+    deadline: float | None = None  # time.monotonic() after which this probe does not start
 
 
 class Host(_host.HostRunner):
@@ -584,11 +585,12 @@ def registry_entry(mirrors: list[str] | None, source: str | None, shown: list[di
     result = dict(mirrors=None if mirrors is None else [mask_url(mirror) for mirror in mirrors], source=source,
                   hosts=shown, probes=None, image=None, error=None, unsupported=None)
     result.update(extra)
+    timed = check._replace(deadline=time.monotonic() + check.budget) if check.budget else check
     if check.probe and mirrors is not None:
-        result["probes"] = [later(check, probe_mirror, view, target, check) for view, target in pulls]
+        result["probes"] = [later(check, probe_mirror, view, target, timed) for view, target in pulls]
     reference = _probe.split_image(check.image, registry) if check.image and mirrors is not None else None
     if reference:
-        result["image"] = later(check, resolve_image, pulls, check, reference, namespace)
+        result["image"] = later(check, resolve_image, pulls, timed, reference, namespace)
     return result
 
 
@@ -613,7 +615,7 @@ def unasked(view: dict[str, t.Any], target: _probe.Target | None, check: Check) 
     the module's time ran out; None: ask it."""
     error = view.get("error") if target is not None else view.get("error") or "no way to reach it"
     if error is None and check.deadline is not None and time.monotonic() >= check.deadline:
-        error = "not asked: the probes ran out of the module's time (timeout)"
+        error = "not asked: no probe worker was free within the module's timeout (too many mirrors not answering)"
     return None if error is None else {"mirror": view["url"], "ok": False, "status": None, "error": error,
                                        "note": None}
 
@@ -804,7 +806,6 @@ def selected(wanted: list[str], detected: list[str]) -> list[str]:
 
 
 def run_module(module: AnsibleModule) -> dict[str, t.Any]:
-    started = time.monotonic()
     params = module.params
     try:
         validate_registry(params["registry"])
@@ -822,7 +823,7 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
         return planned or {"changed": False, "detected": detected,
                            "runtimes": {name: entry(name in detected, None, None, None) for name in names}}
     with concurrent.futures.ThreadPoolExecutor(PROBE_WORKERS) as pool:
-        check = check._replace(pool=pool, deadline=started + params["timeout"])
+        check = check._replace(pool=pool, budget=params["timeout"])
         runtimes = settle(live_views(host, params, names, check))
     if planned:
         return {**planned, "live": runtimes}

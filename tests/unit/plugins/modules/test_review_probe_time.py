@@ -57,3 +57,29 @@ def test_no_probe_starts_after_the_module_timeout(host, fake) -> None:
     assert len(probes) == 160 and not any(probe["ok"] for probe in probes)
     assert any("not asked" in probe["error"] for probe in probes)
     assert elapsed < 3 + 1 + 2, "160 silent mirrors took %.1f s with timeout 3" % elapsed
+
+
+def test_slow_reading_does_not_take_the_probes_time(host, fake, monkeypatch) -> None:
+    """The wait is counted from the moment each registry was read: a runtime slow to read (a hung dockerd
+    costs the whole timeout) leaves the next runtime's probes their time (seen with containerd stopped: Docker
+    hung 30 s, and every Podman probe said "not asked")."""
+    from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _runtimes as rt
+    from ansible_collections.fleetops.docker_mirror.tests.unit.plugins.module_utils.tls_server import Registry
+
+    mirror = Registry()
+    real = rt.containerd_hosts
+
+    def slow(*args, **kwargs):
+        time.sleep(0.8)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(rt, "containerd_hosts", slow)
+    try:
+        for name in REGISTRIES:
+            host.write(os.path.join(fake.hosts_dir, name, "hosts.toml"), '[host."%s"]\n' % mirror.url)
+        result = run(host, fake, runtimes=["containerd"], keep_registries=True, registries=REGISTRIES, probe=True,
+                     probe_timeout=1.0, timeout=2)
+    finally:
+        mirror.close()
+    probes = [probe for entry in result["runtimes"]["containerd"]["registries"].values() for probe in entry["probes"]]
+    assert [probe["ok"] for probe in probes] == [True] * 4, probes

@@ -710,7 +710,7 @@ def docker_mirror(url: str, info: dict[str, t.Any] | None, check: Check) -> Reac
     directory = os.path.join(DOCKER_CERTS_DIR, host_port)
     cas, pairs, error = certs_dir_files(directory)
     host = MirrorHost(url, ca=cas, client=pairs)
-    return rt.host_view(host, directory, error), rt.host_target(host)
+    return rt.host_view(host, directory, error), rt.host_target(host)._replace(certs_dir_cas=True)
 
 
 def docker_registries(status: daemon.DaemonStatus, check: Check) -> dict[str, dict[str, t.Any]]:
@@ -745,7 +745,7 @@ def podman_mirror(url: str, insecure: bool) -> Reach:
     directory = containers_certs_dir(host_port)
     cas, pairs, error = certs_dir_files(directory)
     host = MirrorHost(url, skip_verify=insecure, ca=cas, client=pairs)
-    target = rt.host_target(host, http_fallback=insecure)._replace(url="https://" + host_port)
+    target = rt.host_target(host, http_fallback=insecure)._replace(url="https://" + host_port, certs_dir_cas=True)
     return rt.host_view(host, directory, error), target
 
 

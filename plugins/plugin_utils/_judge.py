@@ -141,7 +141,7 @@ def _docker_from_config(config: dict, applied: dict, want: dict, check_mode: boo
     if applied.get("failed"):
         return verdict(FAILED, applied.get("stage", "apply"), failure(applied, APPLIED["docker"]), **facts)
     needed = _outcome(config).get("apply_needed", False)
-    if check_mode and needed:
+    if check_mode and (needed or config.get("changed")):
         return verdict(WOULD_CHANGE, "configure", _would_change(config, apply_mode), **facts)
     if apply_mode == "none" and needed:
         return verdict(PENDING, "apply", f"daemon.json {written}, not applied (docker_mirror_apply: none); "
@@ -150,6 +150,8 @@ def _docker_from_config(config: dict, applied: dict, want: dict, check_mode: boo
 
 
 def _would_change(config: dict, apply_mode: str) -> str:
+    if not _outcome(config).get("apply_needed", False):  # certs.d files only: read at each pull
+        return f"{_files_text(config, 'docker')} would change (Docker reads it at each pull: nothing to apply)"
     natural = "reload" if config.get("reload_sufficient", True) else "restart"
     action = "nothing applied (docker_mirror_apply: none)" if apply_mode == "none" else \
         f"then a {_outcome(config).get('apply_action') or natural}"

@@ -13,7 +13,7 @@ from ansible_collections.fleetops.docker_mirror.tests.unit.plugins.modules.test_
     fake,
     run,
 )
-from ansible_collections.fleetops.docker_mirror.tests.unit.plugins.modules.test_mirrors_info_registries import (  # noqa: F401,E501
+from ansible_collections.fleetops.docker_mirror.tests.unit.plugins.modules.test_mirrors_info_registries import (  # noqa
     SECOND,
     containers_certs,
     docker_certs,

@@ -51,7 +51,6 @@ __all__ = [
 MARKER = "# Managed by fleetops.docker_mirror.containerd_hosts: edits here are overwritten."
 DEFAULT_HOSTS_DIR = "/etc/containerd/certs.d"
 DEFAULT_CAPABILITIES = ("pull", "resolve")
-KNOWN_CAPABILITIES = ("pull", "resolve", "push")
 # The certificate files written next to hosts.toml, per mirror host[:port] (mirror_files).
 CA_SUFFIX, CERT_SUFFIX, KEY_SUFFIX = ".ca.crt", ".client.cert", ".client.key"
 CERT_SUFFIXES = (CA_SUFFIX, CERT_SUFFIX, KEY_SUFFIX)
@@ -272,14 +271,6 @@ def referenced_files(hosts: list[Host], registry_dir: str) -> set[str]:
 
 def has_header(hosts: list[Host]) -> bool:
     return any(host.header for host in hosts)
-
-
-def validate_capabilities(capabilities: t.Sequence[str]) -> list[str]:
-    unknown = [item for item in capabilities if item not in KNOWN_CAPABILITIES]
-    if unknown or not capabilities:
-        raise ConfigError("capabilities must be a non-empty subset of %s, got %s"
-                          % (", ".join(KNOWN_CAPABILITIES), json.dumps(list(capabilities))))
-    return list(dict.fromkeys(capabilities))
 
 
 def is_ours(text: str, marker: str = MARKER) -> bool:

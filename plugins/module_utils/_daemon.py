@@ -62,7 +62,6 @@ ENV_FILES = ("/etc/default/docker", "/etc/sysconfig/docker")
 # The snap's dockerd is started with --config-file $SNAP_DATA/config/daemon.json.
 SNAP_MARKERS = ("/snap/bin/dockerd", "/var/snap/docker")
 SNAP_CONFIG = "/var/snap/docker/current/config/daemon.json"
-ROOTLESS_CONFIG = "~/.config/docker/daemon.json"
 # systemctl is-active states in which a dockerd runs (asking it cannot start one).
 ACTIVE_STATES = ("active", "reloading", "activating")
 # What Docker 20.10's CLI prints for a template over a daemon it could not reach (non-root, no socket access).

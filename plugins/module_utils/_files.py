@@ -20,6 +20,7 @@ import tempfile
 import time
 import typing as t
 
+from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import (
@@ -607,3 +608,19 @@ def exit_or_fail(module, run_module: t.Callable[[t.Any], dict[str, t.Any]], defa
         path = exc.path if isinstance(exc, FileError) and not one_file else default_path
         module.fail_json(msg=failure_message(path, exc), path=mask_url(path), **shown)
     module.exit_json(**dict(result, **shown))
+
+
+class SecretSafeModule(AnsibleModule):
+    """AnsibleModule whose journal line ("Invoked with ...") hides a multi-line no_log value given inside a list
+    option (a client key in ``registries``). Ansible logs such an option as its repr, where the key's line breaks
+    are written as backslash-n, and masks a no_log value only where that text holds it verbatim: the key went to
+    the journal in clear. Its repr form is masked too, for this line only."""
+
+    def _log_invocation(self) -> None:
+        kept = set(self.no_log_values)
+        self.no_log_values.update(repr(value)[1:-1] for value in kept if isinstance(value, str))
+        try:
+            super()._log_invocation()
+        finally:
+            self.no_log_values.clear()
+            self.no_log_values.update(kept)

@@ -33,7 +33,7 @@ __all__ = [
     "CAPABILITIES", "DEFAULT_CAPABILITIES", "DOCKER_HUB", "DOCKER_HUB_ALIASES", "MIRROR_OPTIONS", "REGISTRIES_OPTION",
     "MirrorSpec", "RegistrySpec", "normalise_registry", "mirror_url", "check_pem", "check_headers",
     "parse_mirror", "parse_registries", "registries_from_single", "secrets", "public_mirror", "canonical_registries",
-    "host_port", "redact_registries", "NO_LOG", "Unsupported",
+    "host_port", "redact_registries", "NO_LOG", "Unsupported", "kind",
 ]
 
 CAPABILITIES = ("pull", "resolve", "push")
@@ -91,6 +91,15 @@ class RegistrySpec(t.NamedTuple):
 
 def _quote(value: t.Any) -> str:
     return json.dumps(mask_url(value) if isinstance(value, str) else value, ensure_ascii=False)
+
+
+def kind(value: t.Any) -> str:
+    """What ``value`` is, in YAML's words (ansible-core hands over subclasses such as ``_AnsibleTaggedStr``)."""
+    for types, words in ((bool, "a boolean"), ((int, float), "a number"), (str, "a string"), (dict, "a mapping"),
+                         ((list, tuple), "a list")):
+        if isinstance(value, types):
+            return words
+    return "nothing (null)" if value is None else type(value).__name__
 
 
 def normalise_registry(name: t.Any, allow_default: bool = False) -> str:
@@ -233,8 +242,8 @@ def parse_registries(registries: t.Any, allow_default: bool = False) -> list[Reg
     result: list[RegistrySpec] = []
     for item in registries:
         if not isinstance(item, dict) or "registry" not in item:
-            raise ConfigError("registries: each entry needs registry and mirrors, got %s" % _quote(
-                sorted(item) if isinstance(item, dict) else type(item).__name__))
+            raise ConfigError("registries: each entry needs registry and mirrors, got %s" % (
+                "the keys " + _quote(sorted(item)) if isinstance(item, dict) else kind(item)))
         name = normalise_registry(item["registry"], allow_default)
         if any(spec.registry == name for spec in result):
             raise ConfigError("registry %s is given twice (%s)" % (name, _quote(item["registry"])))
@@ -315,12 +324,12 @@ def canonical_registries(mapping: t.Any) -> list[dict[str, t.Any]]:
         return []
     if not isinstance(mapping, dict):
         raise ConfigError("docker_mirror_registries must be a mapping of registry name to a list of mirrors, got %s"
-                          % type(mapping).__name__)
+                          % kind(mapping))
     result: list[dict[str, t.Any]] = []
     for name, entries in mapping.items():
         if not isinstance(entries, list):
             raise ConfigError("docker_mirror_registries[%s] must be a list of mirrors (URL strings or mappings with "
-                              "url), got %s" % (_quote(name), type(entries).__name__))
+                              "url), got %s" % (_quote(name), kind(entries)))
         mirrors = []
         for index, entry in enumerate(entries):
             if isinstance(entry, str):
@@ -329,7 +338,7 @@ def canonical_registries(mapping: t.Any) -> list[dict[str, t.Any]]:
                 mirrors.append(dict(entry))
             else:
                 raise ConfigError("docker_mirror_registries[%s] entry %d must be a URL string or a mapping with url, "
-                                  "got %s" % (_quote(name), index + 1, type(entry).__name__))
+                                  "got %s" % (_quote(name), index + 1, kind(entry)))
         result.append({"registry": name, "mirrors": mirrors})
     specs = parse_registries(result, allow_default=True)
     return [{"registry": spec.registry, "mirrors": item["mirrors"]} for spec, item in zip(specs, result)]

@@ -17,6 +17,7 @@ Standard library only (http.client, ssl, socket): Python 3.8+.
 from __future__ import annotations
 
 import http.client
+import re
 import socket
 import ssl
 import typing as t
@@ -52,6 +53,9 @@ _X509_WORDS = {
 }
 
 
+_CERTIFICATE = re.compile(rb"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", re.S)
+
+
 class Target(t.NamedTuple):
     """How one runtime reaches one mirror."""
     url: str  # scheme://host[:port][/path]
@@ -61,6 +65,8 @@ class Target(t.NamedTuple):
     headers: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (name, values): sent, never returned
     override_path: bool = False  # the URL path is the API root (containerd's override_path)
     http_fallback: bool = False  # plain HTTP when HTTPS fails (containers/image for an insecure mirror)
+    # CA files read as a certs.d directory is (Docker, containers/image): what holds no certificate adds nothing
+    certs_dir_cas: bool = False
 
 
 def probe_path(url: str, override_path: bool = False) -> str:
@@ -81,7 +87,10 @@ def tls_context(target: Target) -> ssl.SSLContext:
         context.verify_mode = ssl.CERT_NONE
     for path in target.ca_files:
         try:
-            context.load_verify_locations(cafile=path)
+            if target.certs_dir_cas:
+                _add_certificates(context, path)
+            else:
+                context.load_verify_locations(cafile=path)
         except (OSError, ssl.SSLError) as exc:
             raise OSError("cannot load CA file %s: %s" % (path, _reason(exc))) from None
     if target.client:
@@ -91,6 +100,19 @@ def tls_context(target: Target) -> ssl.SSLContext:
             raise OSError("cannot load client certificate %s with key %s: %s"
                           % (target.client[0], target.client[1], _reason(exc))) from None
     return context
+
+
+def _add_certificates(context: ssl.SSLContext, path: str) -> None:
+    """What Go's AppendCertsFromPEM takes of a file (Docker's ReadCertsDirectory and containers/image ignore its
+    answer): each CERTIFICATE block that parses; a file holding none adds nothing. A file that cannot be read
+    raises, as there."""
+    with open(path, "rb") as handle:
+        data = handle.read()
+    for block in _CERTIFICATE.findall(data):
+        try:
+            context.load_verify_locations(cadata=block.decode("ascii"))
+        except (ssl.SSLError, ValueError):
+            continue
 
 
 def _reason(exc: BaseException) -> str:

@@ -12,9 +12,11 @@ the same run that writes them)."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import ipaddress
 import os
 import socket
+import time
 import typing as t
 import urllib.parse
 
@@ -40,6 +42,9 @@ class Check(t.NamedTuple):
     probe: bool = False
     timeout: float = _probe.DEFAULT_TIMEOUT
     image: str | None = None
+    pool: t.Any = None  # the executor the probes run in (mirrors_info's); None: one after the other
+    budget: float | None = None  # seconds a probe may wait for its turn (the module's timeout)
+    deadline: float | None = None  # time.monotonic() after which this probe does not start
 
 
 Reach = t.Tuple[t.Dict[str, t.Any], t.Optional[_probe.Target]]  # (what a result shows of a mirror, its probe)
@@ -53,19 +58,50 @@ def registry_entry(mirrors: list[str] | None, source: str | None, shown: list[di
     result = dict(mirrors=None if mirrors is None else [mask_url(mirror) for mirror in mirrors], source=source,
                   hosts=shown, probes=None, image=None, error=None, unsupported=None)
     result.update(extra)
+    timed = check._replace(deadline=time.monotonic() + check.budget) if check.budget else check
     if check.probe and mirrors is not None:
-        result["probes"] = [probe_mirror(view, target, check.timeout) for view, target in pulls]
+        result["probes"] = [later(check, probe_mirror, view, target, timed) for view, target in pulls]
     reference = _probe.split_image(check.image, registry) if check.image and mirrors is not None else None
     if reference:
-        result["image"] = resolve_image(pulls, check, reference, namespace)
+        result["image"] = later(check, resolve_image, pulls, timed, reference, namespace)
     return result
 
 
-def probe_mirror(view: dict[str, t.Any], target: _probe.Target | None, timeout: float) -> dict[str, t.Any]:
-    """The probe of one mirror; one whose certificate files cannot be used fails as the pull would, unasked."""
-    if target is None or view.get("error"):
-        return {"mirror": view["url"], "ok": False, "status": None, "error": view.get("error"), "note": None}
-    return dict(_probe.probe(target, timeout), mirror=view["url"])
+def later(check: Check, function: t.Callable[..., t.Any], *args: t.Any) -> t.Any:
+    """``function(*args)`` in the probes' executor (a future that ``settle`` replaces by its answer), or now."""
+    return check.pool.submit(function, *args) if check.pool is not None else function(*args)
+
+
+def settle(value: t.Any) -> t.Any:
+    """``value`` with every probe's future replaced by its answer."""
+    if isinstance(value, concurrent.futures.Future):
+        return value.result()
+    if isinstance(value, dict):
+        return {key: settle(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [settle(item) for item in value]
+    return value
+
+
+def unasked(view: dict[str, t.Any], target: _probe.Target | None, check: Check) -> dict[str, t.Any] | None:
+    """The answer of a mirror not asked: its certificate files cannot be used (it fails as the pull would), or
+    the module's time ran out; None: ask it."""
+    error = view.get("error") if target is not None else view.get("error") or "no way to reach it"
+    if error is None and check.deadline is not None and time.monotonic() >= check.deadline:
+        error = "not asked: no probe worker was free within the module's timeout (too many mirrors not answering)"
+    return None if error is None else {"mirror": view["url"], "ok": False, "status": None, "error": error,
+                                       "note": None}
+
+
+def probe_mirror(view: dict[str, t.Any], target: _probe.Target | None, check: Check) -> dict[str, t.Any]:
+    """The probe of one mirror, within the module's time."""
+    return unasked(view, target, check) or dict(_probe.probe(target, _time_left(check)), mirror=view["url"])
+
+
+def _time_left(check: Check) -> float:
+    if check.deadline is None:
+        return check.timeout
+    return max(0.1, min(check.timeout, check.deadline - time.monotonic()))
 
 
 def resolve_image(pulls: list[Reach], check: Check, reference: tuple[str, str],
@@ -73,10 +109,11 @@ def resolve_image(pulls: list[Reach], check: Check, reference: tuple[str, str],
     """HEAD the image's manifest through each mirror in order until one has it (as a pull tries them)."""
     tried = []
     for view, target in pulls:
-        if target is None or view.get("error"):
-            tried.append(probe_mirror(view, target, check.timeout))
+        skipped = unasked(view, target, check)
+        if skipped:
+            tried.append(skipped)
             continue
-        answer = dict(_probe.resolve_manifest(target, reference[0], reference[1], namespace, check.timeout),
+        answer = dict(_probe.resolve_manifest(target, reference[0], reference[1], namespace, _time_left(check)),
                       mirror=view["url"])
         tried.append(answer)
         if answer["ok"]:
@@ -159,7 +196,7 @@ def docker_mirror(url: str, info: dict[str, t.Any] | None, check: Check, certs_d
     directory = os.path.join(certs_dir or DOCKER_CERTS_DIR, host_port)
     cas, pairs, error = certs_dir_files(directory)
     host = MirrorHost(url, ca=cas, client=pairs)
-    return rt.host_view(host, directory, error), rt.host_target(host)
+    return rt.host_view(host, directory, error), rt.host_target(host)._replace(certs_dir_cas=True)
 
 
 def docker_registries(status: daemon.DaemonStatus, check: Check, hub_mirrors: list[str] | None = None,
@@ -198,7 +235,7 @@ def podman_mirror(url: str, insecure: bool) -> Reach:
     directory = containers_certs_dir(host_port)
     cas, pairs, error = certs_dir_files(directory)
     host = MirrorHost(url, skip_verify=insecure, ca=cas, client=pairs)
-    target = rt.host_target(host, http_fallback=insecure)._replace(url="https://" + host_port)
+    target = rt.host_target(host, http_fallback=insecure)._replace(url="https://" + host_port, certs_dir_cas=True)
     return rt.host_view(host, directory, error), target
 
 

@@ -44,7 +44,7 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry i
 __all__ = [
     "MARKER", "DEFAULT_DROPIN", "Mirror", "Table", "OtherFile", "Finding", "validate_dropin_name",
     "validate_registry", "check_mirrors", "mirrors_from_urls", "normalise", "registry_tables",
-    "prefix_matches", "own_tables", "merge_mirrors", "plan_tables", "render_dropin", "expected_dropin_data",
+    "prefix_matches", "own_tables", "merge_mirrors", "render_dropin", "expected_dropin_data",
     "check_dropin", "is_ours", "find_overrides", "later_dropins", "merged_registries",
     # the shared mirror model (``registries``) and certs.d
     "DIGEST_ONLY", "PULL_FROM_MIRROR_SINCE", "Unsupported", "podman_release", "knows_pull_from_mirror",
@@ -266,15 +266,6 @@ def merge_mirrors(wanted: list[Mirror], current: list[Mirror], exclusive: bool) 
             taken.add(mirror.location)
             merged.append(mirror)
     return merged
-
-
-def plan_tables(current: dict[str, list[Mirror]], registry: str,
-                mirrors: list[Mirror] | None) -> dict[str, list[Mirror]]:
-    """Our drop-in's tables after a run for ``registry``: its table set to ``mirrors`` (None: removed)."""
-    planned = {prefix: value for prefix, value in current.items() if prefix != registry}
-    if mirrors is not None:
-        planned[registry] = list(mirrors)
-    return planned
 
 
 def render_dropin(tables: dict[str, list[Mirror]]) -> str:

@@ -28,7 +28,7 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils._probe impo
 
 __all__ = [
     "RUNTIMES", "PODMAN_FAMILY", "PodmanInfo", "Task", "parse_podman_info", "podman_mirrors", "url_form",
-    "parse_namespaces", "parse_tasks", "running_tasks", "interrupted_tasks", "dump_dirs", "hosts_toml_mirrors",
+    "parse_namespaces", "parse_tasks", "running_tasks", "interrupted_tasks", "hosts_toml_mirrors",
     "hosts_file_candidates", "first_line", "error_line", "CRI_PLUGINS", "DumpView", "parse_dump",
     "podman_problem", "CONTAINERD_ALL_CAPABILITIES", "containerd_hosts", "host_view", "host_target",
     "podman_mirror_locations", "certs_from_names", "docker_secure", "url_host_port",
@@ -200,11 +200,6 @@ def interrupted_tasks(before: dict[str, int], after: t.Iterable[Task]) -> list[s
 
 
 # --------------------------------------------------------------------------- containerd's configuration
-
-
-def dump_dirs(text: str, release: ctd.Release | None = None) -> list[str]:
-    """The CRI plugin's hosts directories in ``containerd config dump`` (the file as containerd reads it)."""
-    return parse_dump(text, release).dirs
 
 
 class DumpView(t.NamedTuple):

@@ -881,7 +881,7 @@ def _data_version(text: str) -> tuple[dict[str, t.Any], int]:
 
 
 def main() -> None:
-    module = AnsibleModule(
+    module = _files.SecretSafeModule(
         argument_spec=writer_argument_spec(
             registry=dict(type="str"),
             mirrors=dict(type="list", elements="str"),

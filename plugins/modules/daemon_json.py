@@ -508,6 +508,7 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document i
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._files import (
     NEW_FILE_MODE,
     FileError,
+    SecretSafeModule,
     Write,
     check_can_write,
     check_file_type,
@@ -928,7 +929,7 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
 
 
 def main() -> None:
-    module = AnsibleModule(
+    module = SecretSafeModule(
         argument_spec=dict(
             path=dict(type="path", default="/etc/docker/daemon.json"),
             registry_mirrors=dict(type="list", elements="str"),

@@ -84,7 +84,10 @@ options:
     type: bool
     default: false
   probe_timeout:
-    description: Seconds each probe may take (connect, TLS and answer).
+    description:
+      - Seconds each probe may take (connect, TLS and answer).
+      - The probes run side by side (up to 8 at a time), and none starts after O(timeout) seconds from the
+        moment its registry was read; a mirror not asked then fails its probe with C(not asked).
     type: float
     default: 5
   probe_image:
@@ -330,6 +333,7 @@ runtimes:
       problem: null
 """
 
+import concurrent.futures
 import os
 import typing as t
 
@@ -360,6 +364,8 @@ CONTAINERD_DEFAULT_CONFIG = "/etc/containerd/config.toml"
 REGISTRIES_CONF = "/etc/containers/registries.conf"
 REGISTRIES_CONF_DIR = "/etc/containers/registries.conf.d"
 CRIO_SERVICE = "crio"
+# Probes asked side by side: mirrors that never answer cost one probe_timeout, not one per mirror.
+PROBE_WORKERS = 8
 class Host(_host.HostRunner):
     """The commands found on the host, run within the module's timeout."""
 
@@ -625,7 +631,9 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
     if params["detect_only"]:
         return planned or {"changed": False, "detected": detected,
                            "runtimes": {name: entry(name in detected, None, None, None) for name in names}}
-    runtimes = live_views(host, params, names, check)
+    with concurrent.futures.ThreadPoolExecutor(PROBE_WORKERS) as pool:
+        check = check._replace(pool=pool, budget=params["timeout"])
+        runtimes = _reach.settle(live_views(host, params, names, check))
     if planned:
         return {**planned, "live": runtimes}
     return {"changed": False, "detected": detected, "runtimes": runtimes}

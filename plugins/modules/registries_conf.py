@@ -567,7 +567,7 @@ def _strings(value: t.Any) -> list[str]:
 
 
 def main() -> None:
-    module = AnsibleModule(
+    module = _files.SecretSafeModule(
         argument_spec=writer_argument_spec(
             mirrors=dict(type="list", elements="str", default=[]),
             registry=dict(type="str", default="docker.io"),

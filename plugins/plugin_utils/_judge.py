@@ -111,9 +111,12 @@ def _outcome(res: dict) -> dict:
 
 
 def _files_text(config: dict, runtime: str) -> str:
-    """The files a module changed, by name ('hosts.toml and config.toml'), or the runtime's file."""
-    names = [path.rsplit("/", 1)[-1] for path in _outcome(config).get("files_changed") or []]
-    return " and ".join(names) or FILES[runtime]
+    """The files a module changed, by name ('hosts.toml and config.toml'; a name two files share with its
+    directory: 'ghcr.io/hosts.toml and quay.io/hosts.toml'), or the runtime's file."""
+    paths = _outcome(config).get("files_changed") or []
+    names = [path.rsplit("/", 1)[-1] for path in paths]
+    shown = ["/".join(path.rsplit("/", 2)[-2:]) if names.count(name) > 1 else name for path, name in zip(paths, names)]
+    return " and ".join(shown) or FILES[runtime]
 
 
 # --- Docker, configured by daemon_json and applied by daemon_apply -----------------------------------------
@@ -138,7 +141,7 @@ def _docker_from_config(config: dict, applied: dict, want: dict, check_mode: boo
     if applied.get("failed"):
         return verdict(FAILED, applied.get("stage", "apply"), failure(applied, APPLIED["docker"]), **facts)
     needed = _outcome(config).get("apply_needed", False)
-    if check_mode and needed:
+    if check_mode and (needed or config.get("changed")):
         return verdict(WOULD_CHANGE, "configure", _would_change(config, apply_mode), **facts)
     if apply_mode == "none" and needed:
         return verdict(PENDING, "apply", f"daemon.json {written}, not applied (docker_mirror_apply: none); "
@@ -147,6 +150,8 @@ def _docker_from_config(config: dict, applied: dict, want: dict, check_mode: boo
 
 
 def _would_change(config: dict, apply_mode: str) -> str:
+    if not _outcome(config).get("apply_needed", False):  # certs.d files only: read at each pull
+        return f"{_files_text(config, 'docker')} would change (Docker reads it at each pull: nothing to apply)"
     natural = "reload" if config.get("reload_sufficient", True) else "restart"
     action = "nothing applied (docker_mirror_apply: none)" if apply_mode == "none" else \
         f"then a {_outcome(config).get('apply_action') or natural}"

@@ -98,17 +98,6 @@ def test_check_hosts_toml_catches_mismatch() -> None:
         ctd.check_hosts_toml('server = "https://x"\n', {})
 
 
-@pytest.mark.parametrize("capabilities, ok", [
-    (["pull"], True), (["pull", "resolve", "push"], True), ([], False), (["pull", "fly"], False),
-])
-def test_validate_capabilities(capabilities: list[str], ok: bool) -> None:
-    if ok:
-        assert ctd.validate_capabilities(capabilities) == capabilities
-    else:
-        with pytest.raises(ConfigError, match="capabilities"):
-            ctd.validate_capabilities(capabilities)
-
-
 @pytest.mark.parametrize("value, rendered", [
     ("/etc/containerd/certs.d", '"/etc/containerd/certs.d"'), ('a"b\\c', '"a\\"b\\\\c"'), ("é", '"é"'),
 ])

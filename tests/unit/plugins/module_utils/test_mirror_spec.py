@@ -212,11 +212,11 @@ def test_canonical_registries() -> None:
 
 
 @pytest.mark.parametrize("mapping, message", [
-    (["ghcr.io"], "must be a mapping of registry name to a list of mirrors, got list"),
+    (["ghcr.io"], "must be a mapping of registry name to a list of mirrors, got a list"),
     ({"ghcr.io": "https://m.example"}, 'docker_mirror_registries["ghcr.io"] must be a list of mirrors'),
     ({"ghcr.io": None}, 'docker_mirror_registries["ghcr.io"] must be a list of mirrors (URL strings or mappings'),
     ({"ghcr.io": ["https://m.example", 5]}, 'docker_mirror_registries["ghcr.io"] entry 2 must be a URL string'),
-    ({"ghcr.io": [["https://m.example"]]}, "entry 1 must be a URL string or a mapping with url, got list"),
+    ({"ghcr.io": [["https://m.example"]]}, "entry 1 must be a URL string or a mapping with url, got a list"),
     ({"ghcr.io": [{"uri": "https://m.example"}]}, "registry ghcr.io: a mirror has no url"),
     ({"ghcr.io/x": []}, 'invalid registry "ghcr.io/x"'),
     ({"docker.io": [], "registry-1.docker.io": []}, "registry docker.io is given twice"),

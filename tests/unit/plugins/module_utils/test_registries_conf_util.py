@@ -246,18 +246,6 @@ def test_merge_mirrors(wanted: list[rc.Mirror], current: list[rc.Mirror], exclus
     assert rc.merge_mirrors(wanted, current, exclusive) == expected
 
 
-@pytest.mark.parametrize("current, present, expected", [
-    ({}, True, {"docker.io": QUAY}),
-    ({"quay.io": QUAY}, True, {"quay.io": QUAY, "docker.io": QUAY}),
-    ({"quay.io": QUAY, "docker.io": HUB}, False, {"quay.io": QUAY}),
-    ({"docker.io": HUB}, False, {}),
-])
-def test_plan_tables(current: dict[str, list[rc.Mirror]], present: bool,
-                     expected: dict[str, list[rc.Mirror]]) -> None:
-    assert rc.plan_tables(current, "docker.io", QUAY if present else None) == expected
-    assert "docker.io" not in current or current["docker.io"] == HUB  # not modified in place
-
-
 # --------------------------------------------------------------------------- issue 21: prefixes as containers read them
 
 

@@ -154,7 +154,7 @@ DUMP_V3 = ('version = 3\n[plugins]\n  [plugins."io.containerd.cri.v1.images"]\n'
     ("version = 2\n", []),
 ])
 def test_dump_dirs(text: str, expected: list[str]) -> None:
-    assert rt.dump_dirs(text) == expected
+    assert rt.parse_dump(text).dirs == expected
 
 
 @pytest.mark.parametrize("text, release, expected", [
@@ -170,7 +170,7 @@ def test_dump_dirs(text: str, expected: list[str]) -> None:
     (DUMP_V3 % "'/x'", (2, 2, 2), ["/x"]),
 ])
 def test_dump_dirs_by_release(text: str, release: tuple[int, int, int], expected: list[str]) -> None:
-    assert rt.dump_dirs(text, release) == expected
+    assert rt.parse_dump(text, release).dirs == expected
 
 
 @pytest.mark.parametrize("text, match", [
@@ -180,7 +180,7 @@ def test_dump_dirs_by_release(text: str, release: tuple[int, int, int], expected
 ])
 def test_dump_dirs_refuses(text: str, match: str) -> None:
     with pytest.raises(ConfigError, match=match):
-        rt.dump_dirs(text)
+        rt.parse_dump(text)
 
 
 OURS = ('# Managed by fleetops.docker_mirror.containerd_hosts: edits here are overwritten.\n'

@@ -366,6 +366,8 @@ REGISTRIES_CONF_DIR = "/etc/containers/registries.conf.d"
 CRIO_SERVICE = "crio"
 # Probes asked side by side: mirrors that never answer cost one probe_timeout, not one per mirror.
 PROBE_WORKERS = 8
+
+
 class Host(_host.HostRunner):
     """The commands found on the host, run within the module's timeout."""
 

@@ -26,8 +26,8 @@ class _AnsibleTaggedInt(int):
 @pytest.mark.parametrize("mapping, words", [
     ({"quay.io": _AnsibleTaggedStr("http://127.0.0.1:5000")}, "got a string"),
     ({"quay.io": None}, "got nothing (null)"),
-    ({"quay.io": _AnsibleTaggedList([_AnsibleTaggedInt(5)])}, "entry 1 must be a URL string or a mapping with url, "
-                                                             "got a number"),
+    ({"quay.io": _AnsibleTaggedList([_AnsibleTaggedInt(5)])},
+     "entry 1 must be a URL string or a mapping with url, got a number"),
     (_AnsibleTaggedList(["quay.io"]), "got a list"),
     ([{"registry": "quay.io", "mirrors": []}, _AnsibleTaggedStr("x")], "got a string"),
 ])

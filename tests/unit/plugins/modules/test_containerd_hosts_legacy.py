@@ -22,7 +22,7 @@ from ansible_collections.fleetops.docker_mirror.tests.unit.plugins.modules.file_
     assert_failed_unchanged,
     snapshot,
 )
-from ansible_collections.fleetops.docker_mirror.tests.unit.plugins.modules.test_containerd_hosts import (  # noqa: F401
+from ansible_collections.fleetops.docker_mirror.tests.unit.plugins.modules.test_containerd_hosts import (  # noqa: F401 pylint: disable=unused-import
     Tree,
     containerd_started,
     fake_containerd,

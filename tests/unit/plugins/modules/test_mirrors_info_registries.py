@@ -13,7 +13,6 @@ import typing as t
 import pytest
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _reach
-from ansible_collections.fleetops.docker_mirror.plugins.modules import mirrors_info
 from ansible_collections.fleetops.docker_mirror.tests.unit.plugins.modules.test_mirrors_info import (  # noqa: F401 pylint: disable=unused-import
     fake,
     run,

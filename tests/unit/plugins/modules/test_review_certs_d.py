@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import os
 
-from ansible_collections.fleetops.docker_mirror.tests.unit.plugins.modules.test_mirrors_info import (  # noqa: F401
+from ansible_collections.fleetops.docker_mirror.tests.unit.plugins.modules.test_mirrors_info import (  # noqa: F401 pylint: disable=unused-import
     fake,
     run,
 )
-from ansible_collections.fleetops.docker_mirror.tests.unit.plugins.modules.test_mirrors_info_registries import (  # noqa
+from ansible_collections.fleetops.docker_mirror.tests.unit.plugins.modules.test_mirrors_info_registries import (  # noqa pylint: disable=unused-import
     SECOND,
     containers_certs,
     docker_certs,

@@ -17,7 +17,7 @@ import pytest
 from ansible.module_utils import basic
 
 from ansible_collections.fleetops.docker_mirror.plugins.modules import containerd_hosts, daemon_json, registries_conf
-from ansible_collections.fleetops.docker_mirror.tests.unit.plugins.modules.test_containerd_hosts import (  # noqa: F401
+from ansible_collections.fleetops.docker_mirror.tests.unit.plugins.modules.test_containerd_hosts import (  # noqa: F401 pylint: disable=unused-import
     tree,
 )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 
-from ansible_collections.fleetops.docker_mirror.tests.unit.plugins.modules.test_mirrors_info import (  # noqa: F401
+from ansible_collections.fleetops.docker_mirror.tests.unit.plugins.modules.test_mirrors_info import (  # noqa: F401 pylint: disable=unused-import
     fake,
     run,
 )

@@ -391,17 +391,25 @@ def keep_previous(target: str, text: str) -> str:
     return name
 
 
-def refuse_unwritable(path: str, unsafe_writes: bool) -> None:
-    """Every refusal of a file we are about to write, as a FileError naming it: not a regular file, a file the
-    final rename cannot replace (chattr +i/+a, immutable directory, bind mount), a directory we may not write."""
+@contextlib.contextmanager
+def naming(path: str) -> t.Iterator[None]:
+    """A ConfigError raised inside becomes a FileError naming ``path``; a FileError (which names its own file)
+    passes as it is."""
     try:
-        check_file_type(path)
-        check_replaceable(path, unsafe_writes)
-        check_can_write(path)
+        yield
     except FileError:
         raise
     except ConfigError as exc:
         raise FileError(path, exc.message) from None
+
+
+def refuse_unwritable(path: str, unsafe_writes: bool) -> None:
+    """Every refusal of a file we are about to write, as a FileError naming it: not a regular file, a file the
+    final rename cannot replace (chattr +i/+a, immutable directory, bind mount), a directory we may not write."""
+    with naming(path):
+        check_file_type(path)
+        check_replaceable(path, unsafe_writes)
+        check_can_write(path)
 
 
 def validate_candidate(module, path: str, text: str, validator: Validator) -> None:

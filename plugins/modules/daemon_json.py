@@ -507,7 +507,6 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document i
 )
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._files import (
     NEW_FILE_MODE,
-    FileError,
     SecretSafeModule,
     Write,
     check_can_write,
@@ -517,6 +516,7 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils._files impo
     encode,
     exit_or_fail,
     make_directories,
+    naming,
     raise_os_error,
     read_bytes,
     refuse_unwritable,
@@ -775,12 +775,8 @@ def plan_mirror_files(module: AnsibleModule, registries: list[spec.RegistrySpec]
                                  params["exclusive"], params["force"], OWNER) for item in plan.hosts_toml]
         if params["exclusive"]:
             plans += hd.plan_leftovers(certs_dir, [item.registry for item in registries], OWNER)
-    try:
+    with naming(certs_dir):
         cert_changes = plan_host_certs(registries, plan, edit, certs_dir)
-    except FileError:
-        raise
-    except ConfigError as exc:
-        raise FileError(certs_dir, exc.message) from None
     return MirrorFiles(store, plan, plans, cert_changes,
                        [change for item in plans for change in item.writes] + certs.as_writes(cert_changes))
 

@@ -510,12 +510,8 @@ def plan_run(module: AnsibleModule, target: str, current: str | None,
             check_others(module, target, spec.registry)
     before = current_tables(params, target, current)
     planned = planned_tables(module, specs, before)
-    try:
+    with _files.naming(target):
         changes = cert_changes(module, before, planned)
-    except FileError:
-        raise
-    except ConfigError as exc:
-        raise FileError(target, exc.message) from None
     return dropin_text(planned.tables), planned, changes
 
 

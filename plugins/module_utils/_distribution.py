@@ -279,8 +279,8 @@ def parse_instance(item: dict[str, t.Any], release: str | None, address: str, no
                           "Distribution 3.0): remove it" % (where, release or "(release unknown)"))
     probe_image = _text(item, "probe_image", where)
     if probe_image and split_image(probe_image, registry) is None:
-        raise ConfigError("%s: probe_image %s is not on %s, the registry this cache serves" % (where, probe_image,
-                                                                                              registry))
+        raise ConfigError("%s: probe_image %s is not on %s, the registry this cache serves"
+                          % (where, probe_image, registry))
     state = item.get("state") or "present"
     if state not in ("present", "absent"):
         raise ConfigError("%s: state must be present or absent, got %r" % (where, state))
@@ -317,8 +317,8 @@ def check_unique(instances: list[Instance]) -> None:
             continue
         for port, what in ((instance.port, "port"), (instance.debug_port, "debug_port")):
             if port in ports:
-                raise ConfigError("instance %s: %s %d is already used by %s" % (instance.name, what, port,
-                                                                             ports[port]))
+                raise ConfigError("instance %s: %s %d is already used by %s"
+                                  % (instance.name, what, port, ports[port]))
             ports[port] = "instance %s" % instance.name
 
 

@@ -348,8 +348,8 @@ def check_tls(params: dict[str, t.Any], instances: list[dist.Instance]) -> None:
     if any(instance.state == "present" for instance in instances):
         for option, label in (("tls_cert", "CERTIFICATE"), ("tls_key", "PRIVATE KEY")):
             if not params[option] or ("-----BEGIN " not in params[option] or label not in params[option]):
-                raise ConfigError("%s must hold PEM text (a %s) when an instance is present" % (option,
-                                                                                              label.lower()))
+                raise ConfigError("%s must hold PEM text (a %s) when an instance is present"
+                                  % (option, label.lower()))
 
 
 def paths_of(params: dict[str, t.Any]) -> dist.Paths:

@@ -9,9 +9,6 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: registry_cache_info
-extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.info_module
 short_description: Verify the registry caches of a host - they answer, what they proxy, a pull through them
 version_added: 2.0.0
 description:
@@ -26,6 +23,11 @@ description:
 author:
   - fleetops engineers (@fleetops)
 attributes:
+  check_mode:
+    support: full
+    details: The module changes nothing, in check mode or not.
+  diff_mode:
+    support: none
   platform:
     platforms: posix
 options:

@@ -34,8 +34,8 @@ def summary_lines(verified: Mapping) -> list[str]:
     lines, total, ok = [], 0, 0
     for host, result in verified.items():
         if not isinstance(result, Mapping) or "instances" not in result:
-            lines.append("%s: not verified (%s)" % (host, "failed before verification" if result is None
-                                                     else result.get("msg") or "skipped"))
+            why = "failed before verification" if result is None else result.get("msg") or "skipped"
+            lines.append("%s: not verified (%s)" % (host, why))
             continue
         for item in result["instances"]:
             total += 1

@@ -107,8 +107,8 @@ def test_settings_need_a_known_release(release: str | None, words: str) -> None:
     ("x", "instances must be a list"),
     (["x"], "each instance must be a mapping"),
     ([hub(), hub(port=5444)], "instance dockerhub is given twice"),
-    ([hub(), hub(name="k8s", registry="registry.k8s.io")], "instance k8s: port 5443 is already used by "
-                                                          "instance dockerhub"),
+    ([hub(), hub(name="k8s", registry="registry.k8s.io")],
+     "instance k8s: port 5443 is already used by instance dockerhub"),
     ([hub(), hub(name="k8s", registry="registry.k8s.io", port=15443)], "instance k8s: port 15443 is already"),
 ])
 def test_instances_refused(items: t.Any, words: str) -> None:

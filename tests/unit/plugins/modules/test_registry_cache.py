@@ -78,8 +78,8 @@ def test_a_change_restarts_only_that_instance(cache: Cache) -> None:
     cache.run([HUB, K8S])
     cache.active.update({"registry-cache-dockerhub.service", "registry-cache-k8s.service"})
     result = cache.run([HUB, dict(K8S, settings={"log": {"level": "warn"}})])
-    assert [(item["name"], item["restart_needed"]) for item in result["instances"]] == [("dockerhub", False),
-                                                                                      ("k8s", True)]
+    restarts = [(item["name"], item["restart_needed"]) for item in result["instances"]]
+    assert restarts == [("dockerhub", False), ("k8s", True)]
     assert not result["daemon_reload_needed"]
 
 

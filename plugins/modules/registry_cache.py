@@ -11,6 +11,7 @@ DOCUMENTATION = r"""
 module: registry_cache
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - action_common_attributes.files
   - fleetops.docker_mirror.file_attributes
 short_description: Distribution pull-through caches (Debian's docker-registry), one per upstream registry
 version_added: 2.0.0

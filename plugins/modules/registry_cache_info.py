@@ -22,6 +22,8 @@ description:
     the host after its summary.
 author:
   - fleetops engineers (@fleetops)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full

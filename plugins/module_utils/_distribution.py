@@ -389,13 +389,16 @@ def render_unit(instance: Instance, config_path: str, program: str = "/usr/bin/d
         "Description=Registry pull-through cache %s for %s" % (instance.name, instance.registry),
         "After=network-online.target",
         "Wants=network-online.target",
+        # Distribution 2.x pings its upstream at start and exits when it cannot reach it: retry for ever, so that
+        # the cache comes up once the upstream answers (systemd's start limit would give up after 5 tries).
+        "StartLimitIntervalSec=0",
         "",
         "[Service]",
         "User=docker-registry",
         "Group=docker-registry",
         "ExecStart=%s serve %s" % (program, config_path),
         "Restart=on-failure",
-        "RestartSec=2s",
+        "RestartSec=5s",
     ]
     if instance.port < 1024:
         lines.append("AmbientCapabilities=CAP_NET_BIND_SERVICE")

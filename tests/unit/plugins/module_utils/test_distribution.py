@@ -166,6 +166,7 @@ def test_unit_runs_the_config_as_docker_registry() -> None:
     unit = dist.render_unit(low, PATHS.config("dockerhub"))
     assert "ExecStart=/usr/bin/docker-registry serve /etc/docker/registry/cache-dockerhub.yml" in unit
     assert "User=docker-registry" in unit and "AmbientCapabilities=CAP_NET_BIND_SERVICE" in unit
+    assert "StartLimitIntervalSec=0" in unit and "Restart=on-failure" in unit  # retries until the upstream answers
     assert "AmbientCapabilities" not in dist.render_unit(parse([hub()])[0], PATHS.config("dockerhub"))
 
 

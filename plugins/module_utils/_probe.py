@@ -26,7 +26,7 @@ import urllib.parse
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import mask_url
 
 __all__ = ["DEFAULT_TIMEOUT", "USER_AGENT", "Target", "probe_path", "tls_context", "tls_reason", "probe",
-           "manifest_path", "MANIFEST_ACCEPT", "resolve_manifest", "split_image"]
+           "manifest_path", "MANIFEST_ACCEPT", "resolve_manifest", "split_image", "get_path"]
 
 DEFAULT_TIMEOUT = 5.0
 USER_AGENT = "fleetops.docker_mirror-probe"
@@ -221,6 +221,17 @@ def probe(target: Target, timeout: float = DEFAULT_TIMEOUT) -> dict[str, t.Any]:
         ok, error, note = _judge(status, path)
     return {"mirror": mask_url(target.url), "ok": ok, "status": status, "error": error and mask_url(error),
             "note": note}
+
+
+def get_path(target: Target, path: str, timeout: float = DEFAULT_TIMEOUT) -> dict[str, t.Any]:
+    """``GET path`` on the target's host (a registry's debug endpoints: /debug/health, /metrics): {mirror, ok,
+    status, error}; ok only for 200."""
+    status, error = _attempt(target, "GET", path, None, timeout)
+    ok = status == 200
+    if status is not None and not ok:
+        error = "HTTP status %d for GET %s" % (status, path)
+    return {"mirror": mask_url(target.url), "ok": ok, "status": status, "error": error and mask_url(error),
+            "note": None}
 
 
 # --------------------------------------------------------------------------- an image's manifest

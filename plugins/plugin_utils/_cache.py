@@ -1,0 +1,81 @@
+# Copyright: fleetops engineers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The registry_cache role's fleet view: the summary of every cache instance, and the clients' registries built
+from every cache host's ``registry_cache_mirrors``. Controller code only; plain dicts in, plain values out
+(tests/unit/plugins/plugin_utils/test_cache.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+VERIFIED_FACT = "__registry_cache_verified"
+MIRRORS_FACT = "registry_cache_mirrors"
+
+
+def _host_var(hostvars, host: str, name: str):
+    try:
+        host_vars = hostvars[host]
+    except KeyError:
+        return None
+    return host_vars[name] if name in host_vars else None
+
+
+def instance_line(host: str, item: Mapping) -> str:
+    """One instance: answers / upstream / pull of its probe image, or FAILED with every reason."""
+    head = "%s %s (%s) %s" % (host, item.get("name"), item.get("registry"), item.get("url"))
+    if item.get("problems"):
+        return "%s: FAILED: %s" % (head, "; ".join(item["problems"]))
+    pulled = "no probe image" if not item.get("probe_image") else "pull of %s ok" % item["probe_image"]
+    return "%s: answers, proxies %s, %s" % (head, item.get("upstream"), pulled)
+
+
+def summary_lines(verified: Mapping) -> list[str]:
+    """``verified``: host -> the registry_cache_info result (None or skipped: not verified)."""
+    lines, total, ok = [], 0, 0
+    for host, result in verified.items():
+        if not isinstance(result, Mapping) or "instances" not in result:
+            lines.append("%s: not verified (%s)" % (host, "failed before verification" if result is None
+                                                     else result.get("msg") or "skipped"))
+            continue
+        for item in result["instances"]:
+            total += 1
+            ok += not item.get("problems")
+            lines.append(instance_line(host, item))
+    return ["registry_cache: %d/%d instances verified" % (ok, total)] + lines
+
+
+def registry_cache_summary(hostvars, hosts) -> list[str]:
+    """Filter: the summary of every host's verification (run_once at the end of the role)."""
+    return summary_lines({host: _host_var(hostvars, host, VERIFIED_FACT) for host in hosts})
+
+
+def _url(mirror) -> str | None:
+    if isinstance(mirror, str):
+        return mirror.rstrip("/")
+    if isinstance(mirror, Mapping) and isinstance(mirror.get("url"), str):
+        return mirror["url"].rstrip("/")
+    return None
+
+
+def merge_registries(cache_mirrors: list[Mapping], user_registries: Mapping | None = None) -> dict[str, list]:
+    """One docker_mirror_registries: every cache host's mirrors (in host order), then the user's mirrors for the
+    same registry (a URL already there is not repeated), then the user's other registries."""
+    merged: dict[str, list] = {}
+    for mirrors in cache_mirrors:
+        for registry, entries in (mirrors or {}).items():
+            merged.setdefault(registry, []).extend(entries)
+    for registry, entries in (user_registries or {}).items():
+        seen = {_url(entry) for entry in merged.get(registry, [])}
+        merged.setdefault(registry, []).extend(entry for entry in entries or [] if _url(entry) not in seen)
+    return merged
+
+
+def registry_cache_registries(hostvars, hosts, user_registries=None, user_docker_mirrors=None) -> dict[str, list]:
+    """Filter: docker_mirror_registries for the clients from every host of ``hosts`` that holds
+    registry_cache_mirrors; the user's docker_mirror_registries, then docker_mirror_registry_mirrors (docker.io),
+    after the caches."""
+    caches = [_host_var(hostvars, host, MIRRORS_FACT) for host in hosts]
+    user = dict(user_registries or {})
+    if user_docker_mirrors:
+        user["docker.io"] = list(user.get("docker.io") or []) + list(user_docker_mirrors)
+    return merge_registries([mirrors for mirrors in caches if isinstance(mirrors, Mapping)], user)

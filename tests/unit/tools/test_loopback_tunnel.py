@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -192,11 +193,13 @@ def test_start_returns_listening_and_stop_ends_the_tunnel(tmp_path, echo_port: i
     pid = int(open(pidfile, encoding="ascii").read())
     try:
         assert exchange(port, b"through the background tunnel") == b"through the background tunnel"
-    finally:
         stopped = run_tool("stop", "--pidfile", pidfile)
-    assert stopped.stdout.strip() == f"stopped tunnel {pid}"
-    assert not os.path.exists(pidfile)
-    assert not loopback_tunnel.is_tunnel(pid)
+        assert stopped.stdout.strip() == f"stopped tunnel {pid}", stopped.stderr
+        assert not os.path.exists(pidfile)
+        assert not loopback_tunnel.is_tunnel(pid)
+    finally:
+        if loopback_tunnel.is_tunnel(pid):  # never leave a daemon behind when the test fails
+            os.kill(pid, signal.SIGKILL)
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
     again = run_tool("stop", "--pidfile", pidfile)

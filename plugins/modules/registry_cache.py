@@ -16,7 +16,7 @@ short_description: Distribution pull-through caches (Debian's docker-registry), 
 version_added: 2.0.0
 description:
   - Writes, for each present instance of O(instances), a Distribution configuration
-    O(config_dir)C(/cache-NAME.yml) (mode 0640, group C(docker-registry): it may hold upstream credentials) and a
+    O(config_dir)C(/cache-NAME.yml) (mode 0640, group C(docker-registry), as it may hold upstream credentials) and a
     systemd unit O(unit_dir)C(/registry-cache-NAME.service) running C(docker-registry serve) on it as the
     C(docker-registry) user, its storage directory O(storage_root)C(/NAME), and the server certificate and key
     under O(config_dir)C(/cache-tls/) shared by every instance of the host.
@@ -224,7 +224,7 @@ verify:
   type: list
   elements: dict
 mirrors:
-  description: The present instances as C(docker_mirror_registries) takes them, C({registry: [{url, ca}]}).
+  description: "The present instances as C(docker_mirror_registries) takes them, C({registry: [{url, ca}]})."
   returned: success
   type: dict
   sample: {docker.io: [{url: "https://cache1.example.com:5443", ca: "-----BEGIN CERTIFICATE-----..."}]}

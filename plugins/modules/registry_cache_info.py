@@ -16,8 +16,8 @@ short_description: Verify the registry caches of a host - they answer, what they
 version_added: 2.0.0
 description:
   - For each instance (as M(fleetops.docker_mirror.registry_cache) returns them in RV(fleetops.docker_mirror.registry_cache#module:instances)),
-    from the host itself - C(GET /v2/) over TLS trusting O(ca) (at the listen address, C(localhost) when the
-    instance listens on every address: generated certificates name it); C(GET /debug/health) and
+    from the host itself, C(GET /v2/) over TLS trusting O(ca) (at the listen address, C(localhost) when the
+    instance listens on every address, which generated certificates name); C(GET /debug/health) and
     C(GET /metrics) on the debug address; the upstream from the configuration file the running main process of
     its unit was started with (C(docker-registry serve FILE)); and, with a C(probe_image), its manifest fetched
     through the cache (the cache asks the upstream).

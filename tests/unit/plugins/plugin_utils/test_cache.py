@@ -1,0 +1,54 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The registry_cache fleet view: the summary lines and the clients' registries merged from every cache host."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.fleetops.docker_mirror.plugins.plugin_utils import _cache
+
+CA = "-----BEGIN CERTIFICATE-----\n"
+OK = {"name": "hub", "registry": "docker.io", "url": "https://c1:5443", "upstream": "https://registry-1.docker.io",
+      "probe_image": "hello:1", "problems": []}
+
+
+@pytest.mark.parametrize("verified, lines", [
+    ({"c1": {"instances": [OK]}},
+     ["registry_cache: 1/1 instances verified",
+      "c1 hub (docker.io) https://c1:5443: answers, proxies https://registry-1.docker.io, pull of hello:1 ok"]),
+    ({"c1": {"instances": [dict(OK, probe_image="", problems=["x509: bad", "health: down"])]}},
+     ["registry_cache: 0/1 instances verified", "c1 hub (docker.io) https://c1:5443: FAILED: x509: bad; health: down"]),
+    ({"c1": {"instances": [dict(OK, probe_image="")]}, "c2": None},
+     ["registry_cache: 1/1 instances verified",
+      "c1 hub (docker.io) https://c1:5443: answers, proxies https://registry-1.docker.io, no probe image",
+      "c2: not verified (failed before verification)"]),
+    ({"c1": {"skipped": True}}, ["registry_cache: 0/0 instances verified", "c1: not verified (skipped)"]),
+])
+def test_summary_lines(verified: dict, lines: list[str]) -> None:
+    assert _cache.summary_lines(verified) == lines
+
+
+def test_summary_reads_hostvars() -> None:
+    hostvars = {"c1": {_cache.VERIFIED_FACT: {"instances": [OK]}}}
+    assert _cache.registry_cache_summary(hostvars, ["c1", "gone"])[0] == "registry_cache: 1/1 instances verified"
+
+
+@pytest.mark.parametrize("caches, user, merged", [
+    ([{"docker.io": [{"url": "https://c1:5443", "ca": CA}]}, {"docker.io": [{"url": "https://c2:5443", "ca": CA}]}],
+     {}, {"docker.io": [{"url": "https://c1:5443", "ca": CA}, {"url": "https://c2:5443", "ca": CA}]}),
+    ([{"docker.io": [{"url": "https://c1:5443", "ca": CA}]}],
+     {"docker.io": ["https://mirror.gcr.io", "https://c1:5443/"], "quay.io": ["https://q.example"]},
+     {"docker.io": [{"url": "https://c1:5443", "ca": CA}, "https://mirror.gcr.io"],
+      "quay.io": ["https://q.example"]}),
+    ([], {"ghcr.io": [{"url": "https://g.example"}]}, {"ghcr.io": [{"url": "https://g.example"}]}),
+    ([], None, {}),
+])
+def test_merge_registries(caches: list, user: dict, merged: dict) -> None:
+    assert _cache.merge_registries(caches, user) == merged
+
+
+def test_registries_from_hostvars_caches_first_then_the_users() -> None:
+    hostvars = {"c1": {_cache.MIRRORS_FACT: {"docker.io": [{"url": "https://c1:5443", "ca": CA}]}}, "client": {}}
+    assert _cache.registry_cache_registries(hostvars, ["client", "c1"], {"quay.io": ["https://q"]},
+                                            ["https://mirror.gcr.io"]) == {
+        "docker.io": [{"url": "https://c1:5443", "ca": CA}, "https://mirror.gcr.io"], "quay.io": ["https://q"]}

@@ -11,10 +11,11 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
 export PY_COLORS := 0
 
-.PHONY: help setup venv engine images test unit lint molecule demo demo-down
+.PHONY: help setup venv engine images test unit lint molecule demo demo-cache demo-down
 
 help:
 	@echo "make demo   - a local three-host fleet, and the main job run on it"
+	@echo "make demo-cache - make demo, then a registry cache on demo-1 in front of all three hosts (fleetops.docker_mirror.cache)"
 	@echo "make test   - every test suite: unit, lint, sanity, build, Molecule (real Debian 11, 12 and 13 hosts)"
 	@echo "make bench  - the fleet benchmark over the Docker socket and SSH (BENCH_SIZES=5,10,20 for the scaling curve)"
 	@echo "make runner-test - the configure playbook through ansible-runner (AWX's job runner)"
@@ -56,7 +57,12 @@ molecule: venv
 demo: setup
 	@demo/demo.sh
 
+demo-cache: demo
+	@demo/cache.sh
+
 demo-down:
+	@for pidfile in $(CURDIR)/.cache/demo-tunnels/*.pid; do \
+		[ -e "$$pidfile" ] && python3 tests/tools/loopback_tunnel.py stop --pidfile "$$pidfile"; done; true
 	@$(FLEET) down --prefix demo
 
 # Fleet benchmark (issue #5): our configure playbook against the common playbook patterns on one local fleet.

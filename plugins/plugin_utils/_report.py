@@ -88,7 +88,7 @@ def build_report(records: Mapping, hosts, run, max_fail_percentage=None, check_m
         if entry["verdict"] == NOT_ATTEMPTED:
             entry["reason"] = (f"rollout stopped after batch {current['batch']}" if entry["host"] in active
                                else "the host failed or was unreachable before the role ran")
-    counts = {v: n for v in ORDER if (n := sum(e["verdict"] == v for e in entries))}
+    counts = {v: n for v in ORDER + (OK,) if (n := sum(e["verdict"] == v for e in entries))}
     return {"total": len(entries), "verified": sum(e["verdict"] == OK for e in entries), "counts": counts,
             "batch": current["batch"], "last_batch": last, "rollout_stopped": stops and not last,
             "final": last or stops, "check_mode": bool(check_mode), "hosts": entries}
@@ -140,7 +140,7 @@ def _gaps(line: Mapping) -> list[str]:
 def summary(report: Mapping) -> list[str]:
     """Filter: the fleet summary as lines: 'docker_mirror: V/N hosts verified (…)', then one line per host."""
     counts = report.get("counts", {})
-    details = ", ".join(f"{n} {v}" for v, n in counts.items())
+    details = ", ".join(f"{n} {v}" for v, n in counts.items() if v != OK)  # ok: the verified count before it
     lines = [f"docker_mirror: {report['verified']}/{report['total']} hosts verified"
              + (f" ({details})" if details else "")]
     if report.get("check_mode"):

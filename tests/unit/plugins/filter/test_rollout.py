@@ -81,7 +81,16 @@ def test_build_report(records, pct, final, stopped, verified, verdicts) -> None:
     report = build_report(records, HOSTS, "r", pct)
     assert (report["final"], report["rollout_stopped"], report["verified"]) == (final, stopped, verified)
     assert [e["verdict"] for e in report["hosts"]] == verdicts
-    assert report["total"] == 5 and sum(report["counts"].values()) + verified == 5
+    assert report["total"] == 5 and sum(report["counts"].values()) == 5
+    assert report["counts"].get("ok", 0) == verified
+
+
+def test_counts_of_a_fully_verified_run_name_ok() -> None:
+    # Before 2.0 a run where every host was verified wrote "counts": {} (ok was left out).
+    records = {h: host_rec("r", 1, HOSTS, "ok") for h in HOSTS}
+    report = build_report(records, HOSTS, "r", 0)
+    assert report["counts"] == {"ok": 5}
+    assert summary(report)[0] == "docker_mirror: 5/5 hosts verified"
 
 
 @pytest.mark.parametrize(("failed", "size", "pct", "stops"), [

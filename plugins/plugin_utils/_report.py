@@ -12,10 +12,10 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 
 from ansible_collections.fleetops.docker_mirror.plugins.plugin_utils._judge import (
-    FAILED, NOT_A_FAILURE, NOT_ATTEMPTED, OK, ORDER, PENDING, RUNTIMES, STOPPED, UNREACHABLE, WOULD_CHANGE,
-    result, run_verdict, verdict)
+    FAILED, NOT_A_FAILURE, NOT_ATTEMPTED, NOT_VERIFIED, OK, ORDER, PENDING, RUNTIMES, STOPPED, UNREACHABLE,
+    WOULD_CHANGE, result, run_verdict, verdict)
 
-LABELS = {OK: "ok", WOULD_CHANGE: "would change", PENDING: "pending", FAILED: "FAILED",
+LABELS = {OK: "ok", WOULD_CHANGE: "would change", PENDING: "pending", NOT_VERIFIED: "not verified", FAILED: "FAILED",
           UNREACHABLE: "UNREACHABLE", STOPPED: "STOPPED", NOT_ATTEMPTED: "NOT RUN"}
 JUNIT_TAGS = {FAILED: "failure", STOPPED: "failure", UNREACHABLE: "error", NOT_ATTEMPTED: "skipped"}
 BATCH_FACT = "__docker_mirror_batch"

@@ -167,6 +167,19 @@ def test_summary_lines() -> None:
     assert lines[7] == "rollout stopped after batch 2: 1 host(s) not attempted"
 
 
+def test_summary_without_verify_agrees_with_its_lines() -> None:
+    # Before: "2/2 hosts verified" above two lines saying "ok ... not verified (docker_mirror_verify: false)".
+    cfg = config(changed=True, live_mirrors=[])
+    records = {h: ({"run": "r", "batch": 1, "hosts": ["c1", "c2"]},
+                   host_verdict([cfg], [APPLIED], PLAN, {}, {"mirrors": [M], "verify": False}, False, "r"))
+               for h in ("c1", "c2")}
+    report = build_report(records, ["c1", "c2"], "r", 0)
+    lines = summary(report)
+    assert lines[0] == "docker_mirror: 0/2 hosts verified (2 not verified)"
+    assert lines[1].startswith("not verified c1: docker_mirror_verify: false; daemon.json written")
+    assert report["counts"] == {"not verified": 2} and not report["rollout_stopped"]
+
+
 def test_summary_check_mode() -> None:
     records = {"c1": host_rec("r", 1, ["c1"], "would change")}
     report = build_report(records, ["c1"], "r", 0, check_mode=True)

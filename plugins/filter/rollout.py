@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from ansible_collections.fleetops.docker_mirror.plugins.plugin_utils._judge import host_verdict
 from ansible_collections.fleetops.docker_mirror.plugins.plugin_utils._report import (
-    build_report, docker_mirror_batch, docker_mirror_report, junit, next_batch, summary)
+    build_report, docker_mirror_batch, docker_mirror_report, junit, next_batch, report_dir_problem, summary)
 
 __all__ = ["build_report", "docker_mirror_batch", "docker_mirror_report", "host_verdict", "junit", "next_batch",
-           "summary", "FilterModule"]
+           "report_dir_problem", "summary", "FilterModule"]
 
 
 class FilterModule:
@@ -22,4 +22,5 @@ class FilterModule:
             "docker_mirror_report": docker_mirror_report,
             "docker_mirror_summary": summary,
             "docker_mirror_junit": junit,
+            "docker_mirror_report_dir_problem": report_dir_problem,
         }

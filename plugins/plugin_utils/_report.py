@@ -8,6 +8,7 @@ decide (tested as tables in tests/unit/plugins/filter/test_rollout.py). Controll
 
 from __future__ import annotations
 
+import os
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 
@@ -154,6 +155,29 @@ def summary(report: Mapping) -> list[str]:
         lines.append(f"rollout stopped after batch {report['batch']}: "
                      f"{counts.get(NOT_ATTEMPTED, 0)} host(s) not attempted")
     return lines
+
+
+def report_dir_problem(path) -> str:
+    """Filter: why docker_mirror_report_dir cannot take the report files on the controller, '' when it can. Run
+    before any host is touched, so that an unwritable directory stops the run first, not after the rollout; it
+    creates nothing (the report tasks make the directory at the end)."""
+    if not path:
+        return ""
+    target = os.path.abspath(os.path.expanduser(str(path)))
+    existing = target
+    while not os.path.lexists(existing):
+        existing = os.path.dirname(existing)
+    where = f"docker_mirror_report_dir {path}"
+    if not os.path.isdir(existing):
+        return f"{where}: {existing} is not a directory"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        verb = "write the report files in" if existing == target else "create the directory in"
+        return f"{where}: cannot {verb} {existing} (not writable by this user on the controller)"
+    for name in ("docker_mirror.json", "docker_mirror.junit.xml"):
+        report_file = os.path.join(target, name)
+        if os.path.lexists(report_file) and not (os.path.isfile(report_file) and os.access(report_file, os.W_OK)):
+            return f"{where}: cannot replace {report_file} (not a writable file)"
+    return ""
 
 
 def junit(report: Mapping) -> str:

@@ -5,13 +5,15 @@ tests/unit/plugins/plugin_utils/test_judge.py)."""
 from __future__ import annotations
 
 import json
+import os
 import xml.etree.ElementTree as ET
 
 import pytest
 
 from ansible_collections.fleetops.docker_mirror.plugins.filter import rollout
 from ansible_collections.fleetops.docker_mirror.plugins.filter.rollout import (
-    FilterModule, build_report, docker_mirror_batch, docker_mirror_report, host_verdict, junit, next_batch, summary)
+    FilterModule, build_report, docker_mirror_batch, docker_mirror_report, host_verdict, junit, next_batch,
+    report_dir_problem, summary)
 
 M = "http://127.0.0.1:5000"
 MS = M + "/"
@@ -211,4 +213,36 @@ def test_filters_registered() -> None:
     assert all(fn.__module__.startswith(rollout.__name__.rsplit(".", 2)[0] + ".plugin_utils.")
                for fn in filters.values())
     assert set(filters) == {"docker_mirror_verdict", "docker_mirror_batch", "docker_mirror_report",
-                            "docker_mirror_summary", "docker_mirror_junit"}
+                            "docker_mirror_summary", "docker_mirror_junit", "docker_mirror_report_dir_problem"}
+
+
+def test_report_dir_problem(tmp_path) -> None:
+    # Checked before any host is touched (before 2.0 an unwritable directory failed the run after the rollout).
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "docker_mirror.json").mkdir()
+    assert report_dir_problem("") == ""
+    assert report_dir_problem(str(tmp_path / "new" / "deeper")) == ""  # made by the report tasks
+    assert report_dir_problem(str(tmp_path)) == ""
+    assert report_dir_problem(str(blocker / "rep")) == (
+        f"docker_mirror_report_dir {blocker}/rep: {blocker} is not a directory")
+    assert "cannot replace" in report_dir_problem(str(tmp_path / "reports"))
+
+
+def test_report_dir_problem_not_writable(tmp_path, monkeypatch) -> None:
+    # A directory of another user (root passes every access check: pretend to be that user).
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: str(path) != str(locked) and real_access(path, mode))
+    assert report_dir_problem(str(locked / "rep")) == (
+        f"docker_mirror_report_dir {locked}/rep: cannot create the directory in {locked} "
+        "(not writable by this user on the controller)")
+    assert "cannot write the report files in" in report_dir_problem(str(locked))
+
+
+def test_report_dir_problem_on_a_read_only_file_system() -> None:
+    if not os.path.isdir("/proc/sys") or os.access("/proc/sys/kernel", os.W_OK):
+        pytest.skip("no read-only directory to try")
+    assert "not writable" in report_dir_problem("/proc/sys/kernel/rep")

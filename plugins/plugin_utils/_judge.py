@@ -83,8 +83,16 @@ def failure(res: dict, default: str) -> str:
     return f"{msg}: {stderr.strip()}" if stderr and stderr.strip() not in msg else msg
 
 
+# What a shell says when the play becomes root through a sudo the host does not have (sh: "sudo: not found";
+# bash: "sudo: command not found").
+_NO_SUDO = re.compile(r"(?:^|[\s:])sudo: (?:command )?not found\s*$", re.MULTILINE)
+NO_SUDO_ADVICE = ("sudo is not installed on the host, and the play becomes root through it: when Ansible connects as "
+                  "root, run with -e docker_mirror_become=false (in your own play: become: false); else connect as "
+                  "root (ansible_user: root) or install sudo")
+
+
 def verdict(name: str, stage: str, reason: str, **facts) -> dict:
-    reason = one_line(reason)
+    reason = NO_SUDO_ADVICE if _NO_SUDO.search(str(reason or "")) else one_line(reason)
     if reason.startswith("Task failed: "):  # Ansible's prefix on an unreachable host's message
         reason = reason[len("Task failed: "):]
     return {"verdict": name, "stage": stage, "reason": reason, **facts}

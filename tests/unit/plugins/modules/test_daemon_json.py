@@ -464,6 +464,44 @@ def test_lone_surrogate_in_the_file_is_refused(host) -> None:
     assert_failed_unchanged(host, run(host, registry_mirrors=[MIRROR]), original, "lone surrogate")
 
 
+def utf8_everywhere(value: t.Any) -> None:
+    """The result as ansible-core's deserialiser needs it: every key and string valid UTF-8 (no lone surrogate)."""
+    json.dumps(value, ensure_ascii=False).encode("utf-8")
+
+
+def test_lone_surrogate_label_is_refused_as_dockerd_refuses_it(host) -> None:
+    # dockerd reads "\ud800" as U+FFFD and refuses the label ("bad attribute format: \ufffd"). Before 2.0 our
+    # message held the lone surrogate itself and ansible-core failed the task with "Refusing to deserialize an
+    # invalid UTF8 string value" instead.
+    original = host.write(host.path, '{"labels": ["\\ud800"]}')
+    result = run(host, registry_mirrors=[MIRROR], diff=True)
+    assert_failed_unchanged(host, result, original, '"labels": "\ufffd" is not KEY=VALUE')
+    utf8_everywhere(result)
+
+
+def test_lone_surrogate_dockerd_accepts_is_kept_byte_for_byte(host) -> None:
+    host.write(host.path, '{"labels": ["a=\\ud800"]}')
+    result = run(host, registry_mirrors=[MIRROR], diff=True)
+    assert result["changed"] and not result.get("failed"), result
+    assert host.read(host.path).startswith(b'{"labels": ["a=\\ud800"]')
+    utf8_everywhere(result)
+
+
+def test_no_result_value_carries_a_lone_surrogate(host, monkeypatch) -> None:
+    # The writers' one exit replaces any lone surrogate left in a result or a message (as dockerd reads them).
+    host.write(host.path, "{}")
+    monkeypatch.setattr(daemon_json, "run_module", lambda module: {"changed": False, "x\udc80": ["\ud800"]})
+    result = run(host, registry_mirrors=[MIRROR])
+    assert result["x\ufffd"] == ["\ufffd"]
+
+    def refuse(module):
+        raise _errors.ConfigError("bad \ud800")
+
+    monkeypatch.setattr(daemon_json, "run_module", refuse)
+    result = run(host, registry_mirrors=[MIRROR])
+    assert result["failed"] and "bad \ufffd" in result["msg"]
+
+
 def test_result_not_encodable_is_refused_before_writing(host, monkeypatch) -> None:
     original = host.write(host.path, "{}")
     monkeypatch.setattr(daemon_json, "render", lambda document, values: '{"debug": "\ud800"}')

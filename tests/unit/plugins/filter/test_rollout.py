@@ -213,7 +213,8 @@ def test_filters_registered() -> None:
     assert all(fn.__module__.startswith(rollout.__name__.rsplit(".", 2)[0] + ".plugin_utils.")
                for fn in filters.values())
     assert set(filters) == {"docker_mirror_verdict", "docker_mirror_batch", "docker_mirror_report",
-                            "docker_mirror_summary", "docker_mirror_junit", "docker_mirror_report_dir_problem"}
+                            "docker_mirror_summary", "docker_mirror_junit", "docker_mirror_report_dir_problem",
+                            "docker_mirror_arguments"}
 
 
 def test_report_dir_problem(tmp_path) -> None:

@@ -605,6 +605,33 @@ def test_unit_file_does_not_count_without_systemd(host) -> None:
     assert result["failed"] and "default-docker line 1" in result["msg"], result["msg"]
 
 
+def test_tcp_hosts_without_tls_verification_are_refused(host) -> None:
+    # A unit without -H: dockerd would serve its API from daemon.json's hosts (before 2.0 written as given).
+    host.write(host.unit, "[Service]\nExecStart=/usr/sbin/dockerd\n")
+    host.add_process(4242, ["/usr/sbin/dockerd"])
+    original = host.write(host.path, "{}")
+    settings = {"hosts": ["tcp://0.0.0.0:2375", "unix:///var/run/docker.sock"]}
+    assert_failed_unchanged(host, run(host, settings=settings), original, "without authentication")
+    result = run(host, settings=settings, allow_unauthenticated_tcp=True)
+    assert result["changed"] and json.loads(host.read(host.path))["hosts"] == settings["hosts"]
+
+
+def test_tcp_hosts_with_tls_verification_from_the_unit(host) -> None:
+    host.write(host.unit, "[Service]\nExecStart=/usr/sbin/dockerd --tlsverify --tlscacert=/etc/docker/ca.pem\n")
+    host.add_process(4242, ["/usr/sbin/dockerd", "--tlsverify", "--tlscacert=/etc/docker/ca.pem"])
+    host.write(host.path, "{}")
+    result = run(host, settings={"hosts": ["tcp://0.0.0.0:2376"]})
+    assert result["changed"] and not result.get("failed"), result
+
+
+def test_tcp_hosts_already_in_the_file_are_not_ours_to_refuse(host) -> None:
+    host.write(host.unit, "[Service]\nExecStart=/usr/sbin/dockerd\n")
+    host.add_process(4242, ["/usr/sbin/dockerd"])
+    host.write(host.path, '{"hosts": ["tcp://0.0.0.0:2375"]}')
+    result = run(host, registry_mirrors=[MIRROR])
+    assert result["changed"] and not result.get("failed"), result
+
+
 def test_unit_config_file_does_not_count_without_systemd(host) -> None:
     host.no_systemd()
     host.write(host.unit, "[Service]\nExecStart=/usr/sbin/dockerd --config-file /etc/docker/other.json\n")

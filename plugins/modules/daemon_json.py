@@ -10,6 +10,7 @@ DOCUMENTATION = r"""
 ---
 module: daemon_json
 extends_documentation_fragment:
+  - fleetops.docker_mirror.option_names
   - ansible.builtin.action_common_attributes
   - action_common_attributes.files
   - ansible.builtin.files
@@ -508,7 +509,7 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils._daemon_opt
     reload_sufficient,
     version_at_least,
 )
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError, name_options, option
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._outcome import APPLY_MODES, apply_action, outcome
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry import normalize_mirrors
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import (
@@ -568,7 +569,8 @@ class Edit(t.NamedTuple):
 
 def absolute_path(path: str) -> str:
     if not os.path.isabs(path):
-        raise ConfigError("path must be absolute, starting with / (for example /etc/docker/daemon.json)")
+        raise ConfigError("%s must be absolute, starting with / (for example /etc/docker/daemon.json)"
+                          % option("path"))
     return os.path.realpath(path)
 
 
@@ -950,6 +952,7 @@ def main() -> None:
             exclusive=dict(type="bool", default=False),
             settings=dict(type="dict"),
             allow_unauthenticated_tcp=dict(type="bool", default=False),
+            option_names=dict(type="dict", default={}),
             backup=dict(type="bool", default=False),
             keep_previous=dict(type="bool", default=False),
             dockerd_check=dict(type="bool", default=True, aliases=["validate"],
@@ -968,6 +971,7 @@ def main() -> None:
         add_file_common_args=True,
         mutually_exclusive=[("registries", "registry_mirrors")],
     )
+    name_options(module.params["option_names"])
     # What Ansible echoes with -vvv: never a password given in a mirror or a proxy setting.
     arguments = dict(redact_arguments(module.params), registries=spec.redact_registries(module.params["registries"]))
     exit_or_fail(module, run_module, module.params["path"], {"module_args": arguments},

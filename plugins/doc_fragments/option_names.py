@@ -12,7 +12,8 @@ class ModuleDocFragment:
 options:
   option_names:
     description:
-      - The names the caller knows this module's options by, used wherever a message names an option (for
+      - >-
+        The names the caller knows this module's options by, used wherever a message names an option (for
         example C({"force": "docker_mirror_force"}) makes a message say C(set docker_mirror_force: true)). The
         M(fleetops.docker_mirror.mirrors) action, and so the C(docker_mirror) role, passes its variables' names.
       - An option not listed is named as it is.

@@ -149,10 +149,10 @@ def module_args(runtime: str, args: Mapping, wanted: list[dict]) -> dict:
     common = {"state": args["state"], "exclusive": args["exclusive"], "apply": args["apply"],
               "force": args.get("force", False)}
     if runtime == "docker":
-        return named({"path": args["daemon_json_path"], "registries": wanted,
-                **_optional(insecure_registries=list(args["insecure_registries"]), probe=probing(args),
-                            probe_image=args.get("probe_image") if probing(args) else None),
-                "backup": args["backup"], "keep_previous": args["keep_previous"], "require_daemon": True, **common})
+        probe = _optional(insecure_registries=list(args["insecure_registries"]), probe=probing(args),
+                          probe_image=args.get("probe_image") if probing(args) else None)
+        return named({"path": args["daemon_json_path"], "registries": wanted, **probe, "backup": args["backup"],
+                      "keep_previous": args["keep_previous"], "require_daemon": True, **common})
     if runtime == "containerd":
         return named({"registries": wanted,
                       **_optional(hosts_dir=args["containerd_hosts_dir"]), "config_path": args["containerd_config"],

@@ -105,8 +105,8 @@ def test_lone_surrogate_outside_managed_keys_is_kept() -> None:
 
 @pytest.mark.parametrize("text, values", [
     ('{"labels": ["\\ud800"]}', {"labels": ["\ufffd"]}),
-    ('{"labels": ["a=\\udc00b", "\\ud83d\\ude00=x"], "x\\ud800": 1}', {"labels": ["a=\ufffdb", "\U0001f600=x"],
-                                                                        "x\ufffd": 1}),
+    ('{"labels": ["a=\\udc00b", "\\ud83d\\ude00=x"], "x\\ud800": 1}',
+     {"labels": ["a=\ufffdb", "\U0001f600=x"], "x\ufffd": 1}),
     ('{"labels": ["\\ud800\\u0041=1"]}', {"labels": ["\ufffdA=1"]}),
 ])
 def test_lone_surrogates_read_as_dockerd_reads_them(text: str, values: dict) -> None:

@@ -302,3 +302,42 @@ def _type_ok(kind: str, value: t.Any) -> bool:
 def _preview(value: t.Any) -> str:
     text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+# ---- "hosts": where dockerd serves its API ----------------------------------------------------------------------
+# dockerd's opts.parseDaemonHost (20.10 ... 28.x): a host without "://" is TCP; tcp, unix, fd (systemd's sockets) and
+# npipe are the schemes it listens on, anything else is "Invalid bind address format".
+API_KEYS = frozenset(("hosts", "tls", "tlsverify", "tlscacert"))
+TLS_VERIFY_KEYS = ("tlsverify", "tlscacert")
+_LISTEN_SCHEMES = ("tcp", "unix", "fd", "npipe")
+
+
+def api_host_scheme(host: str) -> str:
+    """The scheme dockerd listens with for one entry of "hosts" ('' for an empty entry: its default socket)."""
+    host = host.strip()
+    if not host:
+        return ""
+    return host.split("://", 1)[0] if "://" in host else "tcp"
+
+
+def check_api_hosts(values: dict[str, t.Any], tls_flags: t.Collection[str], allow_unauthenticated_tcp: bool) -> None:
+    """Refuse a "hosts" entry dockerd cannot listen on, and a TCP one without TLS client verification (tlsverify and
+    tlscacert, in ``values`` or among ``tls_flags``, the keys given as dockerd flags) unless the user accepts it:
+    whoever reaches that port is root on the host. dockerd itself only warns."""
+    hosts = values.get("hosts")
+    if not isinstance(hosts, list):
+        return  # absent, or a wrong type (check_keys names it)
+    entries = [host for host in hosts if isinstance(host, str)]
+    unknown = [host for host in entries if api_host_scheme(host) not in ("",) + _LISTEN_SCHEMES]
+    if unknown:
+        raise ConfigError('"hosts": %s is not an address dockerd can listen on (tcp://, unix:// or fd://; dockerd '
+                          'refuses to start: "Invalid bind address format")' % json.dumps(unknown[0]))
+    tcp = [host.strip() for host in entries if api_host_scheme(host) == "tcp"]
+    verified = ((values.get("tlsverify") is True or "tlsverify" in tls_flags)
+                and bool(values.get("tlscacert") or "tlscacert" in tls_flags))
+    if not tcp or verified or allow_unauthenticated_tcp:
+        return
+    raise ConfigError(
+        '"hosts": %s would serve the Docker API (root on this host) to anyone who reaches the port, without '
+        'authentication: set "tlsverify": true and "tlscacert" (dockerd then takes only clients with a certificate '
+        'signed by that CA), or set allow_unauthenticated_tcp: true to accept that' % ", ".join(tcp))

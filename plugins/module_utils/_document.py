@@ -206,8 +206,8 @@ def parse(text: str) -> Document:
         raise ConfigError(
             "the top level must be a JSON object, found %s" % json_type_name(values))
     _check_tokens(values, ())
-    values = _plain(values)
     check_managed_keys(values)
+    values = _plain(values, ())
     members, open_brace, close_brace = _members(body)
     return Document(text, values, members, open_brace, close_brace)
 
@@ -249,13 +249,23 @@ def _check_tokens(value: t.Any, path: tuple[t.Any, ...]) -> None:
             _check_tokens(item, path + (index,))
 
 
-def _plain(value: t.Any) -> t.Any:
-    """Plain dicts instead of the hook's subclass (depth is bounded by MAX_DEPTH)."""
-    if isinstance(value, dict):
-        return {name: _plain(item) for name, item in value.items()}
+def _plain(value: t.Any, path: tuple[t.Any, ...]) -> t.Any:
+    """The values as dockerd reads them, in plain dicts (depth is bounded by MAX_DEPTH): Go's encoding/json reads a
+    lone surrogate escape (``\\ud800``) as U+FFFD, so no value holds one (the file's text keeps it)."""
+    if isinstance(value, str):
+        return _SURROGATE_RE.sub("\ufffd", value)
     if isinstance(value, list):
-        return [_plain(item) for item in value]
-    return value
+        return [_plain(item, path + (index,)) for index, item in enumerate(value)]
+    if not isinstance(value, dict):
+        return value
+    plain: dict[str, t.Any] = {}
+    for name, item in value.items():
+        key = _SURROGATE_RE.sub("\ufffd", name)
+        if key in plain:
+            raise ConfigError("%s: duplicate key %s once dockerd reads each lone surrogate as U+FFFD (it would "
+                              "silently keep the last one)" % (key_path(path), json.dumps(key, ensure_ascii=False)))
+        plain[key] = _plain(item, path + (key,))
+    return plain
 
 
 def check_managed_keys(values: dict[str, t.Any]) -> None:

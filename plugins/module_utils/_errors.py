@@ -14,7 +14,7 @@ import os
 import pwd
 import re
 
-__all__ = ["REDACTED", "ConfigError", "NeedsRoot", "mask_url", "current_user", "is_root"]
+__all__ = ["REDACTED", "ConfigError", "NeedsRoot", "mask_url", "current_user", "is_root", "name_options", "option"]
 
 REDACTED = "xxxxx"
 NEEDS_ROOT = "needs root on this host (running as %s): run with become: true (or -b)"
@@ -34,6 +34,24 @@ class ConfigError(Exception):
         message = mask_url(message)
         super().__init__(message)
         self.message = message
+
+
+# The names the caller knows a module's options by (its ``option_names``: the docker_mirror role's variables when
+# the role's mirrors action runs the module), so that a message names what the user set. A module runs once per
+# process: its main sets them first.
+_OPTION_NAMES: dict = {}
+
+
+def name_options(names) -> None:
+    """Name the options in messages as ``names`` (option -> the caller's name) says, from now on."""
+    _OPTION_NAMES.clear()
+    _OPTION_NAMES.update({str(key): str(value) for key, value in (names or {}).items()})
+
+
+def option(name: str, value: str | None = None) -> str:
+    """An option as a message names it: the caller's name for it, with ``: value`` when given."""
+    named = _OPTION_NAMES.get(name, name)
+    return named if value is None else "%s: %s" % (named, value)
 
 
 def current_user() -> str:

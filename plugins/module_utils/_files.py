@@ -614,8 +614,18 @@ def exit_or_fail(module, run_module: t.Callable[[t.Any], dict[str, t.Any]], defa
         result = run_module(module)
     except FAILURES as exc:
         path = exc.path if isinstance(exc, FileError) and not one_file else default_path
-        module.fail_json(msg=failure_message(path, exc), path=mask_url(path), **shown)
-    module.exit_json(**dict(result, **shown))
+        module.fail_json(msg=printable(failure_message(path, exc)), path=mask_url(path), **shown)
+    module.exit_json(**printable_values(dict(result, **shown)))
+
+
+def printable_values(value: t.Any) -> t.Any:
+    """A result as the controller can take it: every key and string through ``printable`` (ansible-core refuses a
+    result holding a lone surrogate: "Refusing to deserialize an invalid UTF8 string value")."""
+    if isinstance(value, dict):
+        return {printable_values(key): printable_values(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [printable_values(item) for item in value]
+    return printable(value) if isinstance(value, str) else value
 
 
 class SecretSafeModule(AnsibleModule):

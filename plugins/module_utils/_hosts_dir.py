@@ -23,7 +23,7 @@ import typing as t
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _containerd as ctd
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _files
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _mirror_spec as spec
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError, option
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._files import FileError, Write
 
 __all__ = [
@@ -87,8 +87,8 @@ def wanted_files(directory: str, registry: spec.RegistrySpec) -> dict[str, ctd.C
 def cert_write(cert: ctd.CertFile, owned: set[str], force: bool) -> Write | None:
     current = _files.read_text(cert.path)
     if current is not None and current != cert.text and cert.path not in owned and not force:
-        raise FileError(cert.path, "not written by this module (our hosts.toml does not name it): set force: true "
-                                   "to replace it")
+        raise FileError(cert.path, "not written by this module (our hosts.toml does not name it): set %s to "
+                                   "replace it" % option("force", "true"))
     return text_write(cert.path, current, cert.text, SECRET_MODE if cert.secret else None)
 
 
@@ -116,8 +116,8 @@ def plan_present(registry: spec.RegistrySpec, target: str, server: str | None, e
     current = _files.read_text(target)
     ours = current is not None and ctd.is_ours(current, owner.marker)
     if current is not None and not ours and not force:
-        raise FileError(target, "not written by this module (no marker comment): set force: true to replace it "
-                                "(its content is lost)")
+        raise FileError(target, "not written by this module (no marker comment): set %s to replace it "
+                                "(its content is lost)" % option("force", "true"))
     directory = os.path.dirname(target)
     before = _hosts_in(target, current) if ours else []
     hosts = ctd.merge_mirrors([ctd.host_from_mirror(directory, mirror) for mirror in registry.mirrors], before,

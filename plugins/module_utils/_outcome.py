@@ -25,7 +25,8 @@ def writer_argument_spec(**options: dict[str, t.Any]) -> dict[str, t.Any]:
                 state=dict(type="str", choices=["present", "absent"], default="present"),
                 force=dict(type="bool", default=False),
                 exclusive=dict(type="bool", default=False),
-                apply=dict(type="str", choices=list(APPLY_MODES), default="auto"))
+                apply=dict(type="str", choices=list(APPLY_MODES), default="auto"),
+                option_names=dict(type="dict", default={}))
 
 
 def apply_action(needed: bool, mode: str, natural: str, allowed: t.Sequence[str] = ("reload", "restart")) -> str:

@@ -32,7 +32,7 @@ import typing as t
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _certs_dir as certs
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _containerd as ctd
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _mirror_spec as ms
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError, mask_url
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError, mask_url, option
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._toml import parse as parse_toml
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._toml import toml_string
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry import (
@@ -97,8 +97,8 @@ class Finding(t.NamedTuple):
 
 def validate_dropin_name(name: str) -> str:
     if not isinstance(name, str) or _DROPIN_RE.match(name) is None:
-        raise ConfigError("invalid dropin %s: must be a file name ending in .conf (for example %s); "
-                          "containers read no other file of the directory" % (json.dumps(name), DEFAULT_DROPIN))
+        raise ConfigError("invalid %s %s: must be a file name ending in .conf (for example %s); containers read "
+                          "no other file of the directory" % (option("dropin"), json.dumps(name), DEFAULT_DROPIN))
     return name
 
 
@@ -250,8 +250,8 @@ def own_tables(text: str, path: str) -> dict[str, list[Mirror]]:
     try:
         tables = registry_tables(text, path)
     except ConfigError as exc:
-        raise ConfigError("%s, or set force: true to replace it (the mirrors it lists are lost)"
-                          % exc.message) from None
+        raise ConfigError("%s, or set %s to replace it (the mirrors it lists are lost)"
+                          % (exc.message, option("force", "true"))) from None
     return {table.prefix: _mirrors_of(table.entry) for table in tables}
 
 

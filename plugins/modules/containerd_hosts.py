@@ -10,6 +10,7 @@ DOCUMENTATION = r"""
 ---
 module: containerd_hosts
 extends_documentation_fragment:
+  - fleetops.docker_mirror.option_names
   - ansible.builtin.action_common_attributes
   - action_common_attributes.files
   - ansible.builtin.files
@@ -462,7 +463,7 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _hos
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _mirror_spec as spec
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _process
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import redact_arguments
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError, name_options, option
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._files import FileError
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._outcome import apply_action, outcome, writer_argument_spec
 
@@ -506,8 +507,9 @@ def choose_hosts_dir(wanted: str | None, dirs: list[str], strict: bool, config: 
         return dirs[0] if dirs else ctd.DEFAULT_HOSTS_DIR
     wanted = os.path.normpath(wanted)
     if dirs and wanted not in [os.path.normpath(item) for item in dirs]:
-        message = ("%s %s: the CRI plugin does not read hosts_dir %s; leave hosts_dir unset to use %s, or set "
-                   "config_path yourself" % (source, ":".join(dirs), wanted, dirs[0]))
+        message = ("%s %s: the CRI plugin does not read %s %s; leave %s unset to use %s, or set the CRI plugin's "
+                   "config_path yourself" % (source, ":".join(dirs), option("hosts_dir"), wanted, option("hosts_dir"),
+                                             dirs[0]))
         if strict:
             raise FileError(config, message)
         warn(message)
@@ -520,8 +522,8 @@ def check_not_shadowed(hosts_dir: str, dirs: list[str], registry: str, config: s
     for path in ctd.shadowing_paths(hosts_dir, dirs, registry):
         if os.path.exists(path):
             raise FileError(config, "containerd reads %s before %s and never this module's file: remove it, or set "
-                                    "hosts_dir to %s" % (path, os.path.join(hosts_dir, registry),
-                                                         os.path.dirname(path)))
+                                    "%s" % (path, os.path.join(hosts_dir, registry),
+                                            option("hosts_dir", os.path.dirname(path))))
 
 
 class ConfigView(t.NamedTuple):
@@ -613,8 +615,8 @@ def absent_hosts_dir(config: str, warn) -> str:
 
 def validate_params(params: dict[str, t.Any]) -> None:
     if params["hosts_dir"] is not None and not params["hosts_dir"].strip():
-        raise ConfigError("hosts_dir is empty (an unset variable?): name the directory, or leave hosts_dir out to "
-                          "use the one containerd reads")
+        raise ConfigError("%s is empty (an unset variable?): name the directory, or leave it out to use the one "
+                          "containerd reads" % option("hosts_dir"))
 
 
 def wanted_registries(params: dict[str, t.Any]) -> list[spec.RegistrySpec]:
@@ -650,8 +652,8 @@ def check_running_config(module: AnsibleModule, config: str) -> int:
     if os.path.realpath(running.path) == config:
         return pid
     how = "--config %s" % running.named if running.named is not None else "its default %s" % DEFAULT_CONFIG
-    raise FileError(config, "containerd runs with %s (pid %d), not %s: point config_path at %s"
-                    % (how, pid, config, running.path))
+    raise FileError(config, "containerd runs with %s (pid %d), not %s: point %s at %s"
+                    % (how, pid, config, option("config_path"), running.path))
 
 
 def is_containerd(argv: list[str]) -> bool:
@@ -748,8 +750,8 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
     validate_params(params)
     registries = wanted_registries(params)  # every value checked before anything is read or written
     module.no_log_values.update(spec.secrets(registries))
-    config = _files.real_path(params["config_path"], "config_path")
-    wanted_dir = _files.real_path(params["hosts_dir"], "hosts_dir") if params["hosts_dir"] else None
+    config = _files.real_path(params["config_path"], option("config_path"))
+    wanted_dir = _files.real_path(params["hosts_dir"], option("hosts_dir")) if params["hosts_dir"] else None
     present = params["state"] == "present"
     pid = check_running_config(module, config) if present else 0
     release = containerd_release(module)
@@ -858,7 +860,7 @@ def judge_config(module: AnsibleModule, config: str, config_text: str | None, vi
     """config.toml judged by what containerd will load: its own dump of the new text (or of the file as it is
     when it imports others), then the files containerd would find before ours."""
     if config in targets:
-        raise FileError(config, "config_path is the hosts.toml this module writes (%s)" % config)
+        raise FileError(config, "%s is the hosts.toml this module writes (%s)" % (option("config_path"), config))
     if not view.cri_enabled:
         return view
     strict = module.params["manage_config_path"]
@@ -898,6 +900,7 @@ def main() -> None:
         add_file_common_args=True,
         mutually_exclusive=[("registries", name) for name in SINGLE_REGISTRY_OPTIONS],
     )
+    name_options(module.params["option_names"])
     params = module.params
     hosts_dir = params["hosts_dir"] or ctd.DEFAULT_HOSTS_DIR
     default_path = hosts_dir if params["registries"] is not None else \

@@ -10,6 +10,7 @@ DOCUMENTATION = r"""
 ---
 module: daemon_json
 extends_documentation_fragment:
+  - fleetops.docker_mirror.option_names
   - ansible.builtin.action_common_attributes
   - action_common_attributes.files
   - ansible.builtin.files
@@ -204,6 +205,16 @@ options:
       - C(registry-mirrors) and C(insecure-registries) are refused here; use O(registry_mirrors)
         and O(insecure_registries).
     type: dict
+  allow_unauthenticated_tcp:
+    description:
+      - Write a TCP entry of C(hosts) (C(tcp://0.0.0.0:2375), or an address without a scheme) although neither the
+        resulting file nor dockerd's flags set C(tlsverify) and C(tlscacert). Whoever reaches that port then
+        controls dockerd, which is root on the host; dockerd itself only warns. By default such a change of
+        O(settings) is refused, naming the entry.
+      - A C(hosts) entry dockerd cannot listen on (a scheme other than C(tcp), C(unix), C(fd)) is refused either way.
+    type: bool
+    default: false
+    version_added: 2.0.0
   backup:
     description:
       - Create a backup file with a timestamp next to the file before changing it.
@@ -488,14 +499,17 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _pro
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _reach
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _errors as errors
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._daemon_options import (
+    API_KEYS,
     DOCKERD_VALIDATE_MIN_VERSION,
     MIRROR_PATH_MIN_VERSION,
+    TLS_VERIFY_KEYS,
+    check_api_hosts,
     check_keys,
     check_text,
     reload_sufficient,
     version_at_least,
 )
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError, name_options, option
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._outcome import APPLY_MODES, apply_action, outcome
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry import normalize_mirrors
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import (
@@ -555,7 +569,8 @@ class Edit(t.NamedTuple):
 
 def absolute_path(path: str) -> str:
     if not os.path.isabs(path):
-        raise ConfigError("path must be absolute, starting with / (for example /etc/docker/daemon.json)")
+        raise ConfigError("%s must be absolute, starting with / (for example /etc/docker/daemon.json)"
+                          % option("path"))
     return os.path.realpath(path)
 
 
@@ -637,6 +652,9 @@ def prepare(params: dict[str, t.Any], target: str, status: daemon.DaemonStatus) 
         if params["dockerd_check"]:
             check_text(after_text, status.version)
     check_flag_conflicts(keys_to_check_for_flags(params, result.values, changed), status.daemon)
+    if API_KEYS.intersection(changed):  # a "hosts" entry already in the file is the user's, not ours to refuse
+        tls_flags = {hit.flag.lstrip("-") for hit in daemon.find_flag_conflicts(TLS_VERIFY_KEYS, status.daemon)}
+        check_api_hosts(result.values, tls_flags, params["allow_unauthenticated_tcp"])
     return Edit(existed, raw, before_text, after_text, result.values, changed, document.values)
 
 
@@ -933,6 +951,8 @@ def main() -> None:
             state=dict(type="str", choices=["present", "absent"], default="present"),
             exclusive=dict(type="bool", default=False),
             settings=dict(type="dict"),
+            allow_unauthenticated_tcp=dict(type="bool", default=False),
+            option_names=dict(type="dict", default={}),
             backup=dict(type="bool", default=False),
             keep_previous=dict(type="bool", default=False),
             dockerd_check=dict(type="bool", default=True, aliases=["validate"],
@@ -951,6 +971,7 @@ def main() -> None:
         add_file_common_args=True,
         mutually_exclusive=[("registries", "registry_mirrors")],
     )
+    name_options(module.params["option_names"])
     # What Ansible echoes with -vvv: never a password given in a mirror or a proxy setting.
     arguments = dict(redact_arguments(module.params), registries=spec.redact_registries(module.params["registries"]))
     exit_or_fail(module, run_module, module.params["path"], {"module_args": arguments},

@@ -115,6 +115,16 @@ options:
     description: Keep a timestamped backup of daemon.json when it changes.
     type: bool
     default: false
+  force:
+    description:
+      - Each runtime's module replaces a file of the name it writes that it did not write (O(force) of
+        M(fleetops.docker_mirror.daemon_json), M(fleetops.docker_mirror.containerd_hosts),
+        M(fleetops.docker_mirror.registries_conf)).
+      - The modules' messages name the options by the C(docker_mirror) role's variables (C(docker_mirror_force),
+        C(docker_mirror_containerd_config)...), through their C(option_names).
+    type: bool
+    default: false
+    version_added: 2.0.0
   keep_previous:
     description: Keep the previous daemon.json and config.toml for a rollback by the apply modules.
     type: bool

@@ -42,6 +42,7 @@ description:
 author:
   - fleetops engineers (@fleetops)
 extends_documentation_fragment:
+  - fleetops.docker_mirror.option_names
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -580,7 +581,8 @@ def check_of(module: AnsibleModule, params: dict[str, t.Any]) -> _reach.Check:
     if params["probe_timeout"] <= 0:
         _host.fail(module, "probe_timeout must be a positive number of seconds, got %s" % params["probe_timeout"])
     if params["probe_image"] is not None and not params["probe_image"].strip():
-        _host.fail(module, "probe_image must name an image (NAME[:TAG] or NAME@DIGEST), got an empty string")
+        _host.fail(module, "%s must name an image (NAME[:TAG] or NAME@DIGEST), got an empty string"
+                   % errors.option("probe_image"))
     return _reach.Check(list(dict.fromkeys(names)), params["probe"] or bool(params["probe_image"]),
                         params["probe_timeout"], params["probe_image"])
 
@@ -624,7 +626,7 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
         _host.fail(module, exc.message)
     for option in ("hosts_dir", "containerd_config"):
         if params[option] and not os.path.isabs(params[option]):
-            _host.fail(module, "%s: %s must be an absolute path" % (params[option], option))
+            _host.fail(module, "%s: %s must be an absolute path" % (params[option], errors.option(option)))
     check = check_of(module, params)
     host = Host(module)
     detected = host.detected(params["docker_service"])
@@ -675,9 +677,11 @@ def main() -> None:
             probe=dict(type="bool", default=False),
             probe_timeout=dict(type="float", default=_probe.DEFAULT_TIMEOUT),
             probe_image=dict(type="str"),
+            option_names=dict(type="dict", default={}),
         ),
         supports_check_mode=True,
     )
+    errors.name_options(module.params["option_names"])
     module.exit_json(**run_module(module))
 
 

@@ -10,6 +10,7 @@ DOCUMENTATION = r"""
 ---
 module: registries_conf
 extends_documentation_fragment:
+  - fleetops.docker_mirror.option_names
   - ansible.builtin.action_common_attributes
   - action_common_attributes.files
   - ansible.builtin.files
@@ -327,7 +328,7 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _fil
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _mirror_spec as ms
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _registries_conf as rc
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._document import redact_arguments
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError, name_options, option
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._files import FileError
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._outcome import apply_action, outcome, writer_argument_spec
 
@@ -361,15 +362,16 @@ def refusal(finding: rc.Finding, registry: str, target: str) -> str:
     """Why a finding stops the run: the file, the value as written, what to do."""
     if finding.kind == "own":
         return ("%s was written by this module and already holds [[registry]] prefix \"%s\": two drop-ins of ours "
-                "for one registry undo each other; remove it (state: absent, dropin: %s) or use that dropin"
-                % (finding.path, registry, os.path.basename(finding.path)))
+                "for one registry undo each other; remove it (%s, %s) or use that %s"
+                % (finding.path, registry, option("state", "absent"), option("dropin", os.path.basename(finding.path)),
+                   option("dropin")))
     if finding.kind == "blocked":
         return ("%s blocks %s (%s): this drop-in's [[registry]] \"%s\" would be used instead and lift the block; "
                 "remove the block there first if these mirrors are wanted" % (finding.path, registry,
                                                                               finding.written, registry))
     return ("%s defines [[registry]] prefix \"%s\" again (%s) and is read after this drop-in, so it would replace "
-            "these mirrors; remove that table or rename the drop-in (dropin) to sort after it"
-            % (finding.path, registry, finding.written))
+            "these mirrors; remove that table or rename the drop-in (%s) to sort after it"
+            % (finding.path, registry, finding.written, option("dropin")))
 
 
 def check_others(module: AnsibleModule, target: str, registry: str) -> None:
@@ -504,8 +506,8 @@ def plan_run(module: AnsibleModule, target: str, current: str | None,
         return current, Planned({}, [], []), []
     if params["state"] == "present":
         if current is not None and not rc.is_ours(current) and not params["force"]:
-            raise FileError(target, "not written by this module (no marker comment): set force: true to "
-                                    "replace it (its content is lost)")
+            raise FileError(target, "not written by this module (no marker comment): set %s to "
+                                    "replace it (its content is lost)" % option("force", "true"))
         for spec in specs:
             check_others(module, target, spec.registry)
     before = current_tables(params, target, current)
@@ -577,6 +579,7 @@ def main() -> None:
         supports_check_mode=True,
         add_file_common_args=True,
     )
+    name_options(module.params["option_names"])
     hide_secrets(module)
     # What Ansible echoes with -v (``invocation``), on success and failure alike: never a password given in a
     # mirror URL (refused anyway, but the arguments are echoed as given).

@@ -34,6 +34,7 @@ ARGUMENT_SPEC = dict(
     probe=dict(type="bool", default=True),
     probe_image=dict(type="str", default=""),
     backup=dict(type="bool", default=False),
+    force=dict(type="bool", default=False),
     keep_previous=dict(type="bool", default=False),
     daemon_json_path=dict(type="path", default="/etc/docker/daemon.json"),
     containerd_config=dict(type="path", default="/etc/containerd/config.toml"),
@@ -42,6 +43,19 @@ ARGUMENT_SPEC = dict(
     registries_conf_dropin=dict(type="str", default="50-fleetops-docker-mirror.conf"),
     docker_service=dict(type="str", default="docker"),
 )
+
+# The role variable behind each option of the modules this action runs: the modules' messages name these
+# (option_names), since the user of the role set the variables, never the modules' options.
+ROLE_VARIABLES = {
+    "path": "docker_mirror_daemon_json_path", "registries": "docker_mirror_registries",
+    "insecure_registries": "docker_mirror_insecure_registries", "state": "docker_mirror_state",
+    "exclusive": "docker_mirror_exclusive", "apply": "docker_mirror_apply", "backup": "docker_mirror_backup",
+    "keep_previous": "docker_mirror_rollback", "force": "docker_mirror_force", "probe": "docker_mirror_probe",
+    "probe_image": "docker_mirror_probe_image", "hosts_dir": "docker_mirror_containerd_hosts_dir",
+    "config_path": "docker_mirror_containerd_config", "containerd_config": "docker_mirror_containerd_config",
+    "manage_config_path": "docker_mirror_containerd_manage_config_path",
+    "dropin": "docker_mirror_registries_conf_dropin", "runtimes": "docker_mirror_runtimes",
+}
 
 # What the verdict compares the runtimes with: the arguments that say what was asked for.
 WANT_KEYS = ("runtimes", "state", "exclusive", "apply", "verify", "manage_config_path", "probe", "probe_image")
@@ -99,10 +113,16 @@ def host_free_plan(args: Mapping) -> dict | None:
     return {"changed": False, "detected": None, "runtimes": {"docker": docker}, "write": ["docker"]}
 
 
+def named(module_args: dict) -> dict:
+    """A module's arguments with ``option_names``: the role variable behind each option its messages may name."""
+    return dict(module_args, option_names={name: ROLE_VARIABLES[name] for name in
+                                           sorted(set(module_args) | {"force"}) if name in ROLE_VARIABLES})
+
+
 def info_args(args: Mapping, wanted: list[dict]) -> dict:
     """mirrors_info's arguments: the plan (can each selected runtime take the mirrors?) and, unless nothing is to
     be verified, what each runtime uses now."""
-    return {
+    return named({
         "runtimes": list(args["runtimes"]),
         "mirrors": hub_urls(wanted) if args["state"] == "present" else [],
         "detect_only": bool(args["write"]) and not args["verify"],
@@ -110,7 +130,7 @@ def info_args(args: Mapping, wanted: list[dict]) -> dict:
         **_optional(hosts_dir=args["containerd_hosts_dir"]),
         "docker_service": args["docker_service"],
         **live_args(args, wanted),
-    }
+    })
 
 
 def live_args(args: Mapping, wanted: list[dict]) -> dict:
@@ -124,19 +144,22 @@ def _optional(**values) -> dict:
 
 
 def module_args(runtime: str, args: Mapping, wanted: list[dict]) -> dict:
-    """The arguments of the module that writes ``runtime``'s file (``wanted``: registries())."""
-    common = {"state": args["state"], "exclusive": args["exclusive"], "apply": args["apply"]}
+    """The arguments of the module that writes ``runtime``'s file (``wanted``: registries()), with the role
+    variables its messages name."""
+    common = {"state": args["state"], "exclusive": args["exclusive"], "apply": args["apply"],
+              "force": args.get("force", False)}
     if runtime == "docker":
-        return {"path": args["daemon_json_path"], "registries": wanted,
-                **_optional(insecure_registries=list(args["insecure_registries"]), probe=probing(args),
-                            probe_image=args.get("probe_image") if probing(args) else None),
-                "backup": args["backup"], "keep_previous": args["keep_previous"], "require_daemon": True, **common}
+        probe = _optional(insecure_registries=list(args["insecure_registries"]), probe=probing(args),
+                          probe_image=args.get("probe_image") if probing(args) else None)
+        return named({"path": args["daemon_json_path"], "registries": wanted, **probe, "backup": args["backup"],
+                      "keep_previous": args["keep_previous"], "require_daemon": True, **common})
     if runtime == "containerd":
-        return {"registries": wanted,
-                **_optional(hosts_dir=args["containerd_hosts_dir"]), "config_path": args["containerd_config"],
-                "manage_config_path": args["manage_config_path"], "keep_previous": args["keep_previous"], **common}
+        return named({"registries": wanted,
+                      **_optional(hosts_dir=args["containerd_hosts_dir"]), "config_path": args["containerd_config"],
+                      "manage_config_path": args["manage_config_path"], "keep_previous": args["keep_previous"],
+                      **common})
     if runtime == "podman":
-        return {"registries": wanted, "dropin": args["registries_conf_dropin"], **common}
+        return named({"registries": wanted, "dropin": args["registries_conf_dropin"], **common})
     raise ValueError("no module writes %r" % runtime)
 
 

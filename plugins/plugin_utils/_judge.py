@@ -16,17 +16,19 @@ from collections.abc import Mapping
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._registry import mirror_key
 
-# Verdicts. Only "ok" counts as verified; "would change" (check mode) and "pending" (docker_mirror_apply=none)
-# are not failures either. Every other verdict fails its host at the end of the role.
+# Verdicts. Only "ok" counts as verified; "would change" (check mode), "pending" (docker_mirror_apply=none) and
+# "not verified" (docker_mirror_verify=false) are not failures either. Every other verdict fails its host at the
+# end of the role.
 OK = "ok"
 WOULD_CHANGE = "would change"
 PENDING = "pending"
+NOT_VERIFIED = "not verified"
 FAILED = "failed"
 UNREACHABLE = "unreachable"
 STOPPED = "stopped"
 NOT_ATTEMPTED = "not attempted"
-NOT_A_FAILURE = frozenset((OK, WOULD_CHANGE, PENDING))
-ORDER = (FAILED, UNREACHABLE, STOPPED, NOT_ATTEMPTED, WOULD_CHANGE, PENDING)
+NOT_A_FAILURE = frozenset((OK, WOULD_CHANGE, PENDING, NOT_VERIFIED))
+ORDER = (FAILED, UNREACHABLE, STOPPED, NOT_ATTEMPTED, WOULD_CHANGE, PENDING, NOT_VERIFIED)
 
 RUNTIMES = ("docker", "containerd", "podman")
 AUTO = "auto"
@@ -81,8 +83,16 @@ def failure(res: dict, default: str) -> str:
     return f"{msg}: {stderr.strip()}" if stderr and stderr.strip() not in msg else msg
 
 
+# What a shell says when the play becomes root through a sudo the host does not have (sh: "sudo: not found";
+# bash: "sudo: command not found").
+_NO_SUDO = re.compile(r"(?:^|[\s:])sudo: (?:command )?not found\s*$", re.MULTILINE)
+NO_SUDO_ADVICE = ("sudo is not installed on the host, and the play becomes root through it: when Ansible connects as "
+                  "root, run with -e docker_mirror_become=false (in your own play: become: false); else connect as "
+                  "root (ansible_user: root) or install sudo")
+
+
 def verdict(name: str, stage: str, reason: str, **facts) -> dict:
-    reason = one_line(reason)
+    reason = NO_SUDO_ADVICE if _NO_SUDO.search(str(reason or "")) else one_line(reason)
     if reason.startswith("Task failed: "):  # Ansible's prefix on an unreachable host's message
         reason = reason[len("Task failed: "):]
     return {"verdict": name, "stage": stage, "reason": reason, **facts}
@@ -162,6 +172,11 @@ def _would_change(config: dict, apply_mode: str) -> str:
             f"{_mirrors_text(config.get('registry_mirrors'))}: {action}")
 
 
+def unverified_reason(config: dict, runtime: str) -> str:
+    """A runtime written but not verified: what was done to its file."""
+    return f"docker_mirror_verify: false; {FILES[runtime]} " + ("written" if config.get("changed") else "already right")
+
+
 def docker_line(config, applied, want: dict, check_mode: bool, view=None) -> dict:
     """Docker's line from daemon_json (config) and daemon_apply (applied): the verdict of 1.x; with mirrors_info's
     view of Docker (view), every other wanted registry and the probes of each mirror too."""
@@ -175,7 +190,7 @@ def docker_line(config, applied, want: dict, check_mode: bool, view=None) -> dic
     if settled:
         return settled
     if not want.get("verify", True):
-        return verdict(OK, "apply", "not verified (docker_mirror_verify: false)", **facts)
+        return verdict(NOT_VERIFIED, "apply", unverified_reason(config, "docker"), **facts)
     if facts["live_mirrors"] is None:
         return verdict(FAILED, "verify", "dockerd did not report its mirrors", **facts)
     mismatch = compare(facts["live_mirrors"], wanted_list(want.get("mirrors")), want.get("state", "present"),
@@ -354,8 +369,7 @@ def runtime_line(runtime: str, config=None, applied=None, live=None, want=None, 
     config, applied, live, want = result(config), result(applied), result(live), dict(want or {})
     settled = _from_result(runtime, config, applied, live, want, check_mode) if config else None
     if settled is None and config and not want.get("verify", True):
-        settled = verdict(OK, "configure", f"not verified (docker_mirror_verify: false): {FILES[runtime]} "
-                          + ("written" if config.get("changed") else "already right"))
+        settled = verdict(NOT_VERIFIED, "configure", unverified_reason(config, runtime))
     if settled is None:
         settled = _from_live(runtime, live, want)
     live_mirrors = live.get("mirrors")

@@ -8,14 +8,15 @@ decide (tested as tables in tests/unit/plugins/filter/test_rollout.py). Controll
 
 from __future__ import annotations
 
+import os
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 
 from ansible_collections.fleetops.docker_mirror.plugins.plugin_utils._judge import (
-    FAILED, NOT_A_FAILURE, NOT_ATTEMPTED, OK, ORDER, PENDING, RUNTIMES, STOPPED, UNREACHABLE, WOULD_CHANGE,
-    result, run_verdict, verdict)
+    FAILED, NOT_A_FAILURE, NOT_ATTEMPTED, NOT_VERIFIED, OK, ORDER, PENDING, RUNTIMES, STOPPED, UNREACHABLE,
+    WOULD_CHANGE, result, run_verdict, verdict)
 
-LABELS = {OK: "ok", WOULD_CHANGE: "would change", PENDING: "pending", FAILED: "FAILED",
+LABELS = {OK: "ok", WOULD_CHANGE: "would change", PENDING: "pending", NOT_VERIFIED: "not verified", FAILED: "FAILED",
           UNREACHABLE: "UNREACHABLE", STOPPED: "STOPPED", NOT_ATTEMPTED: "NOT RUN"}
 JUNIT_TAGS = {FAILED: "failure", STOPPED: "failure", UNREACHABLE: "error", NOT_ATTEMPTED: "skipped"}
 BATCH_FACT = "__docker_mirror_batch"
@@ -88,7 +89,7 @@ def build_report(records: Mapping, hosts, run, max_fail_percentage=None, check_m
         if entry["verdict"] == NOT_ATTEMPTED:
             entry["reason"] = (f"rollout stopped after batch {current['batch']}" if entry["host"] in active
                                else "the host failed or was unreachable before the role ran")
-    counts = {v: n for v in ORDER if (n := sum(e["verdict"] == v for e in entries))}
+    counts = {v: n for v in ORDER + (OK,) if (n := sum(e["verdict"] == v for e in entries))}
     return {"total": len(entries), "verified": sum(e["verdict"] == OK for e in entries), "counts": counts,
             "batch": current["batch"], "last_batch": last, "rollout_stopped": stops and not last,
             "final": last or stops, "check_mode": bool(check_mode), "hosts": entries}
@@ -140,7 +141,7 @@ def _gaps(line: Mapping) -> list[str]:
 def summary(report: Mapping) -> list[str]:
     """Filter: the fleet summary as lines: 'docker_mirror: V/N hosts verified (…)', then one line per host."""
     counts = report.get("counts", {})
-    details = ", ".join(f"{n} {v}" for v, n in counts.items())
+    details = ", ".join(f"{n} {v}" for v, n in counts.items() if v != OK)  # ok: the verified count before it
     lines = [f"docker_mirror: {report['verified']}/{report['total']} hosts verified"
              + (f" ({details})" if details else "")]
     if report.get("check_mode"):
@@ -154,6 +155,29 @@ def summary(report: Mapping) -> list[str]:
         lines.append(f"rollout stopped after batch {report['batch']}: "
                      f"{counts.get(NOT_ATTEMPTED, 0)} host(s) not attempted")
     return lines
+
+
+def report_dir_problem(path) -> str:
+    """Filter: why docker_mirror_report_dir cannot take the report files on the controller, '' when it can. Run
+    before any host is touched, so that an unwritable directory stops the run first, not after the rollout; it
+    creates nothing (the report tasks make the directory at the end)."""
+    if not path:
+        return ""
+    target = os.path.abspath(os.path.expanduser(str(path)))
+    existing = target
+    while not os.path.lexists(existing):
+        existing = os.path.dirname(existing)
+    where = f"docker_mirror_report_dir {path}"
+    if not os.path.isdir(existing):
+        return f"{where}: {existing} is not a directory"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        verb = "write the report files in" if existing == target else "create the directory in"
+        return f"{where}: cannot {verb} {existing} (not writable by this user on the controller)"
+    for name in ("docker_mirror.json", "docker_mirror.junit.xml"):
+        report_file = os.path.join(target, name)
+        if os.path.lexists(report_file) and not (os.path.isfile(report_file) and os.access(report_file, os.W_OK)):
+            return f"{where}: cannot replace {report_file} (not a writable file)"
+    return ""
 
 
 def junit(report: Mapping) -> str:

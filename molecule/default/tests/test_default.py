@@ -7,10 +7,13 @@ before the role, and a plain `docker pull` served by the host's mirror.
 
 import difflib
 import json
+import os
 
 MIRROR = "http://127.0.0.1:5000/"
 INITIAL = "/var/tmp/fleet-initial-daemon.json"  # the starting daemon.json, written by prepare (absent: no file)
 RELOAD_LOGGED = "Got signal to reload configuration"
+# The controller's report of the last run (the idempotence run, which Molecule fails on any changed task).
+REPORT = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "report", "docker_mirror.json")
 
 
 def docker_info(host):
@@ -92,3 +95,10 @@ def test_plain_pull_is_served_by_the_mirror(host):
     assert pull.rc == 0, pull.stderr
     log = host.check_output(f"journalctl -u docker-registry --since @{since} --no-pager -o cat")
     assert "/v2/library/hello/manifests/1" in log, log
+
+
+def test_report_of_the_idempotence_run(host):
+    with open(REPORT, encoding="utf-8") as handle:
+        report = json.load(handle)
+    assert report["counts"] == {"ok": 3} and report["verified"] == report["total"] == 3
+    assert [entry["file_changed"] for entry in report["hosts"]] == [False] * 3

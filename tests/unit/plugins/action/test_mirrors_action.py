@@ -130,3 +130,16 @@ def test_a_wrong_registries_mapping_fails_before_any_host_is_asked() -> None:
     with pytest.raises(AnsibleError, match="ghcr.io"):
         plugin.run(task_vars={})
     assert called(plugin) == []
+
+
+def test_the_modules_name_their_options_by_the_role_variables() -> None:
+    plugin = make_action({"runtimes": ["auto"], "registry_mirrors": MIRRORS, "force": True},
+                         {cfg.INFO: PLAN_BOTH, cfg.MODULES["docker"]: DOCKER_OK,
+                          cfg.MODULES["containerd"]: CONTAINERD_RESTART})
+    plugin.run(task_vars={})
+    sent = {call.kwargs["module_name"].rsplit(".", 1)[-1]: call.kwargs["module_args"]
+            for call in plugin._execute_module.call_args_list}
+    assert sent["daemon_json"]["force"] is True and sent["containerd_hosts"]["force"] is True
+    assert sent["daemon_json"]["option_names"]["path"] == "docker_mirror_daemon_json_path"
+    assert sent["containerd_hosts"]["option_names"]["config_path"] == "docker_mirror_containerd_config"
+    assert sent["mirrors_info"]["option_names"]["containerd_config"] == "docker_mirror_containerd_config"

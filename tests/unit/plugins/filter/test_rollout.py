@@ -5,13 +5,15 @@ tests/unit/plugins/plugin_utils/test_judge.py)."""
 from __future__ import annotations
 
 import json
+import os
 import xml.etree.ElementTree as ET
 
 import pytest
 
 from ansible_collections.fleetops.docker_mirror.plugins.filter import rollout
 from ansible_collections.fleetops.docker_mirror.plugins.filter.rollout import (
-    FilterModule, build_report, docker_mirror_batch, docker_mirror_report, host_verdict, junit, next_batch, summary)
+    FilterModule, build_report, docker_mirror_batch, docker_mirror_report, host_verdict, junit, next_batch,
+    report_dir_problem, summary)
 
 M = "http://127.0.0.1:5000"
 MS = M + "/"
@@ -81,7 +83,16 @@ def test_build_report(records, pct, final, stopped, verified, verdicts) -> None:
     report = build_report(records, HOSTS, "r", pct)
     assert (report["final"], report["rollout_stopped"], report["verified"]) == (final, stopped, verified)
     assert [e["verdict"] for e in report["hosts"]] == verdicts
-    assert report["total"] == 5 and sum(report["counts"].values()) + verified == 5
+    assert report["total"] == 5 and sum(report["counts"].values()) == 5
+    assert report["counts"].get("ok", 0) == verified
+
+
+def test_counts_of_a_fully_verified_run_name_ok() -> None:
+    # Before 2.0 a run where every host was verified wrote "counts": {} (ok was left out).
+    records = {h: host_rec("r", 1, HOSTS, "ok") for h in HOSTS}
+    report = build_report(records, HOSTS, "r", 0)
+    assert report["counts"] == {"ok": 5}
+    assert summary(report)[0] == "docker_mirror: 5/5 hosts verified"
 
 
 @pytest.mark.parametrize(("failed", "size", "pct", "stops"), [
@@ -158,6 +169,19 @@ def test_summary_lines() -> None:
     assert lines[7] == "rollout stopped after batch 2: 1 host(s) not attempted"
 
 
+def test_summary_without_verify_agrees_with_its_lines() -> None:
+    # Before: "2/2 hosts verified" above two lines saying "ok ... not verified (docker_mirror_verify: false)".
+    cfg = config(changed=True, live_mirrors=[])
+    records = {h: ({"run": "r", "batch": 1, "hosts": ["c1", "c2"]},
+                   host_verdict([cfg], [APPLIED], PLAN, {}, {"mirrors": [M], "verify": False}, False, "r"))
+               for h in ("c1", "c2")}
+    report = build_report(records, ["c1", "c2"], "r", 0)
+    lines = summary(report)
+    assert lines[0] == "docker_mirror: 0/2 hosts verified (2 not verified)"
+    assert lines[1].startswith("not verified c1: docker_mirror_verify: false; daemon.json written")
+    assert report["counts"] == {"not verified": 2} and not report["rollout_stopped"]
+
+
 def test_summary_check_mode() -> None:
     records = {"c1": host_rec("r", 1, ["c1"], "would change")}
     report = build_report(records, ["c1"], "r", 0, check_mode=True)
@@ -189,4 +213,37 @@ def test_filters_registered() -> None:
     assert all(fn.__module__.startswith(rollout.__name__.rsplit(".", 2)[0] + ".plugin_utils.")
                for fn in filters.values())
     assert set(filters) == {"docker_mirror_verdict", "docker_mirror_batch", "docker_mirror_report",
-                            "docker_mirror_summary", "docker_mirror_junit"}
+                            "docker_mirror_summary", "docker_mirror_junit", "docker_mirror_report_dir_problem",
+                            "docker_mirror_arguments"}
+
+
+def test_report_dir_problem(tmp_path) -> None:
+    # Checked before any host is touched (before 2.0 an unwritable directory failed the run after the rollout).
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "docker_mirror.json").mkdir()
+    assert report_dir_problem("") == ""
+    assert report_dir_problem(str(tmp_path / "new" / "deeper")) == ""  # made by the report tasks
+    assert report_dir_problem(str(tmp_path)) == ""
+    assert report_dir_problem(str(blocker / "rep")) == (
+        f"docker_mirror_report_dir {blocker}/rep: {blocker} is not a directory")
+    assert "cannot replace" in report_dir_problem(str(tmp_path / "reports"))
+
+
+def test_report_dir_problem_not_writable(tmp_path, monkeypatch) -> None:
+    # A directory of another user (root passes every access check: pretend to be that user).
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: str(path) != str(locked) and real_access(path, mode))
+    assert report_dir_problem(str(locked / "rep")) == (
+        f"docker_mirror_report_dir {locked}/rep: cannot create the directory in {locked} "
+        "(not writable by this user on the controller)")
+    assert "cannot write the report files in" in report_dir_problem(str(locked))
+
+
+def test_report_dir_problem_on_a_read_only_file_system() -> None:
+    if not os.path.isdir("/proc/sys") or os.access("/proc/sys/kernel", os.W_OK):
+        pytest.skip("no read-only directory to try")
+    assert "not writable" in report_dir_problem("/proc/sys/kernel/rep")

@@ -209,3 +209,43 @@ def test_tables_are_consistent() -> None:
     assert set(opts.KEY_TYPES) - opts.ALL_KEYS <= {"proxies"}
     assert set(opts._FLAGS) <= opts.ALL_KEYS
     assert opts.FLAT_KEYS <= opts.ALL_KEYS
+
+
+# --- "hosts": the Docker API on TCP only with TLS verification, unless the user accepts the risk ----------------
+
+TCP = "tcp://0.0.0.0:2375"
+VERIFIED = {"tlsverify": True, "tlscacert": "/etc/docker/ca.pem"}
+
+
+@pytest.mark.parametrize("values, flags, allow, refused", [
+    ({"hosts": [TCP, "unix:///var/run/docker.sock"]}, set(), False, "would serve the Docker API"),
+    ({"hosts": ["0.0.0.0:2375"]}, set(), False, "would serve"),  # no scheme: dockerd listens on TCP
+    ({"hosts": [" tcp://:2376 "]}, set(), False, "would serve"),
+    ({"hosts": [TCP], "tls": True}, set(), False, "would serve"),  # TLS without client verification
+    ({"hosts": [TCP], "tlsverify": True}, set(), False, "would serve"),  # no CA to verify clients against
+    ({"hosts": [TCP], "tlscacert": "/ca.pem", "tlsverify": False}, set(), False, "would serve"),
+    ({"hosts": [TCP], **VERIFIED}, set(), False, ""),
+    ({"hosts": [TCP], "tlscacert": "/ca.pem"}, {"tlsverify"}, False, ""),  # --tlsverify in the unit
+    ({"hosts": [TCP]}, {"tlsverify", "tlscacert"}, False, ""),
+    ({"hosts": [TCP]}, set(), True, ""),  # the explicit opt-in
+    ({"hosts": ["unix:///var/run/docker.sock", "fd://", "unix://", ""]}, set(), False, ""),
+    ({"hosts": ["ssh://user@host"]}, set(), False, "is not an address dockerd can listen on"),
+    ({"hosts": ["ssh://user@host"]}, set(), True, "is not an address dockerd can listen on"),
+    ({"hosts": "tcp://x"}, set(), False, ""),  # not a list: the type check names it
+    ({}, set(), False, ""),
+])
+def test_api_hosts(values: dict, flags: set, allow: bool, refused: str) -> None:
+    if not refused:
+        opts.check_api_hosts(values, flags, allow)
+        return
+    with pytest.raises(ConfigError) as info:
+        opts.check_api_hosts(values, flags, allow)
+    assert refused in info.value.message and '"hosts"' in info.value.message
+
+
+def test_api_hosts_message_says_why_and_what_to_do() -> None:
+    with pytest.raises(ConfigError) as info:
+        opts.check_api_hosts({"hosts": [TCP]}, set(), False)
+    message = info.value.message
+    assert TCP in message and "root" in message and "without authentication" in message
+    assert '"tlsverify": true' in message and '"tlscacert"' in message and "allow_unauthenticated_tcp" in message

@@ -103,6 +103,27 @@ def test_lone_surrogate_outside_managed_keys_is_kept() -> None:
     assert edit(text, mirrors=[MIRROR]) == '{"labels": ["\\ud800"], "debug": true, "registry-mirrors": ["%s"]}' % MIRROR
 
 
+@pytest.mark.parametrize("text, values", [
+    ('{"labels": ["\\ud800"]}', {"labels": ["\ufffd"]}),
+    ('{"labels": ["a=\\udc00b", "\\ud83d\\ude00=x"], "x\\ud800": 1}',
+     {"labels": ["a=\ufffdb", "\U0001f600=x"], "x\ufffd": 1}),
+    ('{"labels": ["\\ud800\\u0041=1"]}', {"labels": ["\ufffdA=1"]}),
+])
+def test_lone_surrogates_read_as_dockerd_reads_them(text: str, values: dict) -> None:
+    # Go's encoding/json reads a lone surrogate escape as U+FFFD (a pair is one character): so do we, and no value
+    # holds a lone surrogate (ansible-core refuses a result that is not valid UTF-8).
+    parsed = doc.parse(text).values
+    assert parsed == values
+    json.dumps(parsed, ensure_ascii=False).encode("utf-8")
+
+
+def test_keys_equal_once_read_as_dockerd_reads_them_are_duplicates() -> None:
+    with pytest.raises(ConfigError) as info:
+        doc.parse('{"a\\ud800": 1, "a\\udc00": 2}')
+    assert "duplicate key" in info.value.message
+    info.value.message.encode("utf-8")
+
+
 @pytest.mark.parametrize("path", REFUSED, ids=[os.path.basename(p) for p in REFUSED])
 def test_refused_fixtures(path: str) -> None:
     with pytest.raises(ConfigError) as info:

@@ -639,6 +639,17 @@ def test_bad_parameters(host, tree, params: dict[str, t.Any], fragment: str) -> 
     assert_failed_unchanged(run(host, tree, mirrors=[MIRROR], **params), before, tree.etc, fragment)
 
 
+def test_messages_name_the_role_variables_under_the_role(host, tree) -> None:
+    names = {"hosts_dir": "docker_mirror_containerd_hosts_dir", "config_path": "docker_mirror_containerd_config"}
+    result = run(host, tree, mirrors=[MIRROR], hosts_dir="", option_names=names)
+    assert result["failed"] and result["msg"].endswith(
+        "docker_mirror_containerd_hosts_dir is empty (an unset variable?): name the directory, or leave it out to "
+        "use the one containerd reads — the file was left unchanged"), result["msg"]
+    running_containerd(host, ["/usr/bin/containerd", "-c", "/etc/k8s/containerd.toml"], None)
+    result = run(host, tree, mirrors=[MIRROR], option_names=names)
+    assert "point docker_mirror_containerd_config at /etc/k8s/containerd.toml" in result["msg"], result["msg"]
+
+
 def test_registry_is_written_in_lower_case(host, tree) -> None:
     """The shared model lower-cases registry names (and files Docker Hub's aliases under docker.io)."""
     result = run(host, tree, mirrors=[MIRROR], registry="LocalHost:5003")

@@ -464,6 +464,44 @@ def test_lone_surrogate_in_the_file_is_refused(host) -> None:
     assert_failed_unchanged(host, run(host, registry_mirrors=[MIRROR]), original, "lone surrogate")
 
 
+def utf8_everywhere(value: t.Any) -> None:
+    """The result as ansible-core's deserialiser needs it: every key and string valid UTF-8 (no lone surrogate)."""
+    json.dumps(value, ensure_ascii=False).encode("utf-8")
+
+
+def test_lone_surrogate_label_is_refused_as_dockerd_refuses_it(host) -> None:
+    # dockerd reads "\ud800" as U+FFFD and refuses the label ("bad attribute format: \ufffd"). Before 2.0 our
+    # message held the lone surrogate itself and ansible-core failed the task with "Refusing to deserialize an
+    # invalid UTF8 string value" instead.
+    original = host.write(host.path, '{"labels": ["\\ud800"]}')
+    result = run(host, registry_mirrors=[MIRROR], diff=True)
+    assert_failed_unchanged(host, result, original, '"labels": "\ufffd" is not KEY=VALUE')
+    utf8_everywhere(result)
+
+
+def test_lone_surrogate_dockerd_accepts_is_kept_byte_for_byte(host) -> None:
+    host.write(host.path, '{"labels": ["a=\\ud800"]}')
+    result = run(host, registry_mirrors=[MIRROR], diff=True)
+    assert result["changed"] and not result.get("failed"), result
+    assert host.read(host.path).startswith(b'{"labels": ["a=\\ud800"]')
+    utf8_everywhere(result)
+
+
+def test_no_result_value_carries_a_lone_surrogate(host, monkeypatch) -> None:
+    # The writers' one exit replaces any lone surrogate left in a result or a message (as dockerd reads them).
+    host.write(host.path, "{}")
+    monkeypatch.setattr(daemon_json, "run_module", lambda module: {"changed": False, "x\udc80": ["\ud800"]})
+    result = run(host, registry_mirrors=[MIRROR])
+    assert result["x\ufffd"] == ["\ufffd"]
+
+    def refuse(module):
+        raise _errors.ConfigError("bad \ud800")
+
+    monkeypatch.setattr(daemon_json, "run_module", refuse)
+    result = run(host, registry_mirrors=[MIRROR])
+    assert result["failed"] and "bad \ufffd" in result["msg"]
+
+
 def test_result_not_encodable_is_refused_before_writing(host, monkeypatch) -> None:
     original = host.write(host.path, "{}")
     monkeypatch.setattr(daemon_json, "render", lambda document, values: '{"debug": "\ud800"}')
@@ -565,6 +603,33 @@ def test_unit_file_does_not_count_without_systemd(host) -> None:
     host.write(host.default_docker, 'DOCKER_OPTS="-H unix:///run/docker.sock"\n')
     result = run(host, settings={"hosts": ["unix:///run/third.sock"]})
     assert result["failed"] and "default-docker line 1" in result["msg"], result["msg"]
+
+
+def test_tcp_hosts_without_tls_verification_are_refused(host) -> None:
+    # A unit without -H: dockerd would serve its API from daemon.json's hosts (before 2.0 written as given).
+    host.write(host.unit, "[Service]\nExecStart=/usr/sbin/dockerd\n")
+    host.add_process(4242, ["/usr/sbin/dockerd"])
+    original = host.write(host.path, "{}")
+    settings = {"hosts": ["tcp://0.0.0.0:2375", "unix:///var/run/docker.sock"]}
+    assert_failed_unchanged(host, run(host, settings=settings), original, "without authentication")
+    result = run(host, settings=settings, allow_unauthenticated_tcp=True)
+    assert result["changed"] and json.loads(host.read(host.path))["hosts"] == settings["hosts"]
+
+
+def test_tcp_hosts_with_tls_verification_from_the_unit(host) -> None:
+    host.write(host.unit, "[Service]\nExecStart=/usr/sbin/dockerd --tlsverify --tlscacert=/etc/docker/ca.pem\n")
+    host.add_process(4242, ["/usr/sbin/dockerd", "--tlsverify", "--tlscacert=/etc/docker/ca.pem"])
+    host.write(host.path, "{}")
+    result = run(host, settings={"hosts": ["tcp://0.0.0.0:2376"]})
+    assert result["changed"] and not result.get("failed"), result
+
+
+def test_tcp_hosts_already_in_the_file_are_not_ours_to_refuse(host) -> None:
+    host.write(host.unit, "[Service]\nExecStart=/usr/sbin/dockerd\n")
+    host.add_process(4242, ["/usr/sbin/dockerd"])
+    host.write(host.path, '{"hosts": ["tcp://0.0.0.0:2375"]}')
+    result = run(host, registry_mirrors=[MIRROR])
+    assert result["changed"] and not result.get("failed"), result
 
 
 def test_unit_config_file_does_not_count_without_systemd(host) -> None:

@@ -314,6 +314,20 @@ def test_our_unparsable_dropin_needs_force(host, tree) -> None:
     assert mirror_locations(host, tree) == {"docker.io": ["mirror.gcr.io"]}
 
 
+def test_messages_name_the_options_as_the_caller_knows_them(host, tree) -> None:
+    # Under the docker_mirror role (its mirrors action passes option_names) the user set docker_mirror_force, not
+    # force: before 2.0 the message said "set force: true".
+    host.write(tree.dropin, "[[registry]]\nprefix = \"docker.io\"\n")
+    before = snapshot(tree.etc)
+    names = {"force": "docker_mirror_force", "dropin": "docker_mirror_registries_conf_dropin"}
+    result = run(host, tree, mirrors=[MIRROR], option_names=names)
+    assert_failed_unchanged(result, before, tree.etc, "set docker_mirror_force: true to replace it")
+    assert "force: true" not in result["msg"].replace("docker_mirror_force: true", "")
+    result = run(host, tree, mirrors=[MIRROR], dropin="x.toml", option_names=names)
+    assert result["failed"] and "invalid docker_mirror_registries_conf_dropin \"x.toml\"" in result["msg"]
+    assert "set force: true" in run(host, tree, mirrors=[MIRROR])["msg"]  # called on its own: its own names
+
+
 # --------------------------------------------------------------------------- issue 17: exclusive
 
 

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import os
 import typing as t
 
 import pytest
@@ -71,7 +72,31 @@ def test_info_args_pass_the_hosts_dir_when_set() -> None:
                 "state": "present", "exclusive": False, "apply": "auto"}),
 ])
 def test_module_args(runtime: str, expected: dict[str, t.Any]) -> None:
-    assert cfg.module_args(runtime, args(), cfg.registries(args())) == expected
+    given = cfg.module_args(runtime, args(), cfg.registries(args()))
+    names = given.pop("option_names")
+    assert given == dict(expected, force=False)
+    assert names["force"] == "docker_mirror_force" and set(names) <= set(given)
+    assert all(names[option] == cfg.ROLE_VARIABLES[option] for option in names)
+
+
+@pytest.mark.parametrize("runtime, option, variable", [
+    ("docker", "path", "docker_mirror_daemon_json_path"),
+    ("docker", "keep_previous", "docker_mirror_rollback"),
+    ("containerd", "config_path", "docker_mirror_containerd_config"),
+    ("containerd", "manage_config_path", "docker_mirror_containerd_manage_config_path"),
+    ("podman", "dropin", "docker_mirror_registries_conf_dropin"),
+    ("podman", "force", "docker_mirror_force"),
+])
+def test_modules_name_their_options_by_the_role_variables(runtime: str, option: str, variable: str) -> None:
+    assert cfg.module_args(runtime, args(force=True), [])["option_names"][option] == variable
+    assert cfg.module_args(runtime, args(force=True), [])["force"] is True
+
+
+def test_every_role_variable_named_exists() -> None:
+    with open(os.path.join(os.path.dirname(cfg.__file__), "..", "..", "roles", "docker_mirror", "defaults",
+                           "main.yml"), encoding="utf-8") as handle:
+        defaults = handle.read()
+    assert all("\n%s:" % variable in defaults for variable in cfg.ROLE_VARIABLES.values())
 
 
 def test_module_args_pass_insecure_registries_and_hosts_dir_only_when_set() -> None:

@@ -151,7 +151,8 @@ RUNTIME_LINES = [
     ("podman", dict(config=wrote("podman"), live=pod(mirrors=None, error="podman info: no such file")),
      "failed", "verify", "podman info: no such file"),
     ("podman", dict(config=wrote("podman"), live=None), "failed", "verify", "no live view"),
-    ("podman", dict(config=wrote("podman"), verify=False), "ok", "configure", "not verified"),
+    ("podman", dict(config=wrote("podman"), verify=False), "not verified", "configure",
+     "docker_mirror_verify: false; registries.conf drop-in written"),
     ("containerd", dict(config=wrote("containerd"), state="absent", live=ctd([])), "ok", "verify", "no mirror live"),
     ("containerd", dict(config=wrote("containerd"), state="absent", live=ctd([M])), "failed", "verify",
      f"still live: {M}/"),
@@ -247,7 +248,7 @@ DOCKER_LINES = [
     ("apply none", docker_config(changed=True, live_mirrors=[], action=""), {}, {"apply": "none"},
      "pending", "apply", "not applied (docker_mirror_apply: none)"),
     ("verify off", docker_config(changed=True, live_mirrors=[]), DOCKER_APPLIED, {"verify": False},
-     "ok", "apply", "not verified"),
+     "not verified", "apply", "docker_mirror_verify: false; daemon.json written"),
     ("missing", docker_config(live_mirrors=["http://other/"], registry_mirrors=["http://other"]), {}, {},
      "failed", "verify", "missing " + MS),
     ("exclusive order", docker_config(live_mirrors=["http://b/", MS], registry_mirrors=["http://b", M]), {},
@@ -534,3 +535,30 @@ def test_a_dead_mirror_before_a_live_one_is_a_note() -> None:
     assert line["verdict"] == "ok", line
     assert line["reason"].endswith(f"; {K8S} does not answer (x509: certificate signed by unknown authority): "
                                    "pulls use the next one"), line["reason"]
+
+
+# --- a host without sudo: the line says what to do -------------------------------------------------------------
+
+PLAN_DOCKER = {"runtimes": {"docker": {"installed": True, "problem": None}}, "write": ["docker"]}
+NO_SUDO = [
+    # the Docker connection as root, without pipelining: the module's output is the shell's error
+    {"failed": True, "msg": "Module result deserialization failed: No start of json char found",
+     "module_stdout": "", "module_stderr": "/bin/sh: 1: sudo: not found\n"},
+    # SSH as a user whose login shell is bash
+    {"failed": True, "msg": "MODULE FAILURE\nSee stdout/stderr for the exact error", "rc": 127,
+     "module_stderr": "bash: line 1: sudo: command not found\n"},
+    {"unreachable": True, "msg": "Task failed: Failed to connect to the host via ssh: /bin/sh: sudo: not found"},
+]
+
+
+@pytest.mark.parametrize("res", NO_SUDO)
+def test_a_host_without_sudo_says_what_to_do(res: dict) -> None:
+    line = host_verdict([res], [{}], PLAN_DOCKER, {}, {"mirrors": [M]}, False)
+    assert line["verdict"] in ("failed", "unreachable")
+    assert line["reason"].startswith("sudo is not installed on the host, and the play becomes root through it: ")
+    assert "-e docker_mirror_become=false" in line["reason"] and "ansible_user: root" in line["reason"]
+
+
+def test_other_failures_keep_their_words() -> None:
+    res = {"failed": True, "msg": "cannot parse /etc/docker/daemon.json: sudo: not found in labels"}
+    assert host_verdict([res], [{}], PLAN_DOCKER, {}, {"mirrors": [M]}, False)["reason"] == res["msg"]

@@ -96,9 +96,8 @@ def broken_links(page: str, root: str = ROOT) -> list[str]:
     for target in links(text):
         if EXTERNAL.match(target):
             continue
-        path, _, anchor = target.partition("#")
-        resolved = os.path.normpath(os.path.join(root, os.path.dirname(page), path)) if path else \
-            os.path.join(root, page)
+        path, anchor = (target.split("#", 1) + [""])[:2]
+        resolved = os.path.normpath(os.path.join(root, os.path.dirname(page), path or os.path.basename(page)))
         if not os.path.exists(resolved):
             broken.append("%s: %s (no such file)" % (page, target))
         elif anchor and resolved.endswith(".md"):

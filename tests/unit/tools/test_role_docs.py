@@ -45,8 +45,9 @@ def test_a_changed_spec_makes_its_page_stale(tmp_path) -> None:
     for part in ("roles", "docs"):
         shutil.copytree(os.path.join(ROOT, part), tmp_path / part, symlinks=True)
     spec = tmp_path / "roles" / "docker_mirror" / "meta" / "argument_specs.yml"
-    spec.write_text(spec.read_text(encoding="utf-8").replace("default: /etc/docker/daemon.json",
-                                                            "default: /etc/docker/other.json"), encoding="utf-8")
+    text = spec.read_text(encoding="utf-8")
+    spec.write_text(text.replace("default: /etc/docker/daemon.json", "default: /etc/docker/other.json"),
+                    encoding="utf-8")
     assert role_docs.stale(str(tmp_path)) == [os.path.join("docs", "roles", "docker_mirror.md")]
 
 

@@ -1,8 +1,8 @@
-"""Benchmark figures: ratios, targets, scaling; the printed table, bench.json, bench.png and README text.
+"""Benchmark figures: ratios, targets, scaling; the printed table, bench.json, bench.png and the published page.
 
-The README's benchmark section is generated here (readme_section) and nowhere else: `bench/run.py --publish`
-writes it into README.md between the BENCH_START and BENCH_END markers; `bench/run.py --check-readme` fails
-when the README's text is not what bench/figures/bench.json renders to.
+The benchmark page's generated section is made here (readme_section) and nowhere else: `bench/run.py --publish`
+writes it into bench/README.md between the BENCH_START and BENCH_END markers; `bench/run.py --check-readme` fails
+when that text is not what bench/figures/bench.json renders to.
 """
 
 from __future__ import annotations
@@ -481,7 +481,7 @@ def readme_section(results: dict) -> str:
             parts += [f"N = {', '.join(map(str, scale))}: ping and our role (default rollout) only, over the "
                       "Docker socket, one run (`--scale-sizes`), for the scaling and memory rows.", ""]
     parts += [
-        "![Fleet benchmark](bench/figures/bench.png)",
+        "![Fleet benchmark](figures/bench.png)",  # relative to bench/README.md
         "",
         f"Measured on {m['cpus']} CPUs ({m['cpu_model']}), {m['memory_gib']} GiB, Linux {m['kernel']}, "
         f"Python {m['python']}, ansible-core {m['ansible_core']}, Docker {m['engine_docker']} engine; fleet "
@@ -498,10 +498,10 @@ def readme_section(results: dict) -> str:
 
 
 def readme_with_section(readme: str, section: str) -> str:
-    """The README text with the generated benchmark section (between the markers) replaced by `section`."""
+    """The page's text with the generated benchmark section (between the markers) replaced by `section`."""
     start, end = readme.find(BENCH_START), readme.find(BENCH_END)
     if start < 0 or end < start:
-        raise ValueError(f"README.md lacks the benchmark markers {BENCH_START!r} ... {BENCH_END!r}")
+        raise ValueError(f"bench/README.md lacks the benchmark markers {BENCH_START!r} ... {BENCH_END!r}")
     return readme[:start + len(BENCH_START)] + "\n" + section.strip("\n") + "\n\n" + readme[end:]
 
 

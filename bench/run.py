@@ -14,8 +14,8 @@ ControlPersist on in both (each run starts with no master connection: a fresh Co
 The fleet is reset between variants (seeded daemon.json, dockerd restarted, container recreated). Each host's
 memory (its container's cgroup) is sampled after the runs of each size.
 Writes bench/results/{bench.json,bench.png,README-section.md} and prints the tables and the targets with
-PASS/FAIL; --publish copies the figures to bench/figures/ and writes the section into README.md (the only copy
-of that text). The fleet is removed at the end, also on failure.
+PASS/FAIL; --publish copies the figures to bench/figures/ and writes the section into bench/README.md (the only
+copy of that text). The fleet is removed at the end, also on failure.
 """
 
 from __future__ import annotations
@@ -86,9 +86,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="docker and/or ssh, comma-separated (default both; ssh is measured with and "
                              "without pipelining)")
     parser.add_argument("--publish", action="store_true",
-                        help="also copy the figures to bench/figures/ and write the section into README.md")
+                        help="also copy the figures to bench/figures/ and write the section into bench/README.md")
     parser.add_argument("--check-readme", action="store_true",
-                        help="measure nothing: fail if README.md's benchmark section is not what "
+                        help="measure nothing: fail if bench/README.md's generated section is not what "
                              "bench/figures/bench.json renders to")
     parser.add_argument("--render", metavar="BENCH_JSON",
                         help="measure nothing: redraw the table, plot and text from a saved bench.json")
@@ -298,26 +298,26 @@ def publish(paths: dict) -> None:
     os.makedirs(os.path.join(BENCH, "figures"), exist_ok=True)
     shutil.copy(paths["json"], os.path.join(BENCH, "figures", "bench.json"))
     shutil.copy(paths["png"], os.path.join(BENCH, "figures", "bench.png"))
-    readme_path = os.path.join(ROOT, "README.md")
+    readme_path = os.path.join(BENCH, "README.md")
     with open(readme_path, encoding="utf-8") as f:
         readme = f.read()
     with open(paths["section"], encoding="utf-8") as f:
         readme = report.readme_with_section(readme, f.read())
     with open(readme_path, "w", encoding="utf-8") as f:
         f.write(readme)
-    log("published bench/figures/bench.{json,png} and the benchmark section of README.md")
+    log("published bench/figures/bench.{json,png} and the generated section of bench/README.md")
 
 
 def check_readme() -> int:
     with open(os.path.join(BENCH, "figures", "bench.json"), encoding="utf-8") as f:
         section = report.readme_section(report.rebuild(json.load(f)))
-    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+    with open(os.path.join(BENCH, "README.md"), encoding="utf-8") as f:
         readme = f.read()
     if report.readme_with_section(readme, section) != readme:
-        log("README.md's benchmark section differs from bench/figures/bench.json: run bench/run.py "
+        log("bench/README.md's generated section differs from bench/figures/bench.json: run bench/run.py "
             "--render bench/figures/bench.json --publish")
         return 1
-    log("README.md's benchmark section is what bench/figures/bench.json renders to")
+    log("bench/README.md's generated section is what bench/figures/bench.json renders to")
     return 0
 
 

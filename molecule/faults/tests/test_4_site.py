@@ -1,6 +1,6 @@
-"""The README's site-playbook snippet, as printed, with a non-default mirror: the role's variables reach every
-step, one summary per play that runs the role, every host verified. The playbook is taken from the README at
-test time, so the test and the README cannot drift apart."""
+"""The site-playbook snippet of docs/operations.md, as printed, with a non-default mirror: the role's variables
+reach every step, one summary per play that runs the role, every host verified. The playbook is taken from the
+doc at test time, so the test and the doc cannot drift apart."""
 
 import os
 import re
@@ -9,17 +9,17 @@ import pytest
 import yaml
 from conftest import D12, D13, EPHEMERAL, INVENTORY, live_mirrors, run_playbook, summaries, verdict_of
 
-README = os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "README.md")
+README = os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "docs", "operations.md")
 SITE_MIRROR = "http://localhost:5000"  # another spelling of the host's mirror (it must answer: probes)
-HEADING = "### Importing the role into a site playbook"
+HEADING = "## Importing the role into a site playbook"
 
 
 def readme_snippet() -> list:
     with open(README, encoding="utf-8") as f:
         text = f.read()
-    assert HEADING in text, f"README has no section {HEADING!r}"
+    assert HEADING in text, f"docs/operations.md has no section {HEADING!r}"
     block = re.search(r"```ya?ml\n(.*?)```", text[text.index(HEADING):], re.S)
-    assert block, "no YAML block in the README's site-playbook section"
+    assert block, "no YAML block in the site-playbook section of docs/operations.md"
     return yaml.safe_load(block.group(1))
 
 

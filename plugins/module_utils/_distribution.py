@@ -138,6 +138,33 @@ def unknown_keys(settings: t.Any, table: t.Any, path: str = "") -> list[str]:
     return found
 
 
+def shape_problem(settings: t.Any, table: t.Any, path: str = "") -> str | None:
+    """The first key of ``settings`` whose value has the wrong shape for ``table`` (a section given a scalar, a
+    list of entries given something else, a value given a mapping), as "KEY must be ...", or None."""
+    if isinstance(table, ListOf):
+        if not isinstance(settings, list):
+            return "%s must be a list of mappings, got %r" % (path, settings)
+        for index, item in enumerate(settings):
+            where = "%s[%d]" % (path, index)
+            found = shape_problem(item, table.keys, where) if isinstance(item, dict) else \
+                "%s must be a mapping, got %r" % (where, item)
+            if found:
+                return found
+        return None
+    if table is None:
+        return "%s must be a value, not a mapping" % path if isinstance(settings, dict) else None
+    if not isinstance(settings, dict):
+        return "%s must be a mapping (a section of the configuration), got %r" % (path, settings)
+    if table.get("*", 0) is None:  # ANY: the keys and values below are the operator's
+        return None
+    for key, value in settings.items():
+        below = table.get(key, table.get("*"))
+        found = shape_problem(value, below, "%s.%s" % (path, key) if path else str(key))
+        if found:
+            return found
+    return None
+
+
 # --------------------------------------------------------------------------- one instance
 
 
@@ -205,8 +232,19 @@ def check_address(value: t.Any, where: str) -> str:
     return value
 
 
-# What the options set: settings may not set them too (two places for one value).
-MANAGED_SETTINGS = ("version", "proxy", "http.addr", "http.tls.certificate", "http.tls.key", "http.debug.addr")
+# What the role sets (settings may not set it too: two places for one value), and where it is set instead.
+MANAGED_SETTINGS = {
+    "version": "the role",
+    "proxy": "remoteurl, username, password",
+    "http.addr": "address, port",
+    "http.tls.certificate": "registry_cache_tls",
+    "http.tls.key": "registry_cache_tls",
+    "http.tls.letsencrypt": "registry_cache_tls (the certificate is the role's)",
+    "http.debug.addr": "debug_port",
+    "http.debug.prometheus": "the role (verification reads /metrics)",
+    "http.prefix": "the role (clients use https://URL_HOST:PORT/)",
+    "storage.filesystem.rootdirectory": "registry_cache_storage_root (STORAGE_ROOT/NAME)",
+}
 # Storage keys that are not a driver (configuration.go's Storage.Type skips them).
 STORAGE_NOT_DRIVERS = ("maintenance", "cache", "delete", "redirect")
 
@@ -227,10 +265,13 @@ def check_settings(settings: t.Any, release: str | None, where: str) -> dict[str
     if unknown:
         raise ConfigError("%s: settings key %s is not a configuration key of Distribution %s (the installed "
                           "docker-registry): remove it" % (where, unknown[0], release))
-    for dotted in MANAGED_SETTINGS:
+    misshapen = shape_problem(settings, table)
+    if misshapen:
+        raise ConfigError("%s: settings key %s (Distribution would not start): fix it" % (where, misshapen))
+    for dotted, owner in MANAGED_SETTINGS.items():
         if _has_path(settings, dotted.split(".")):
-            raise ConfigError("%s: settings key %s is set by the role's options (name, port, address, remoteurl, "
-                              "username, password, debug_port): set it there" % (where, dotted))
+            raise ConfigError("%s: settings key %s is set by the role's options (%s): remove it from settings"
+                              % (where, dotted, owner))
     drivers = [key for key in settings.get("storage") or {} if key not in STORAGE_NOT_DRIVERS]
     if drivers and drivers != ["filesystem"]:
         raise ConfigError("%s: settings storage.%s: the cache stores in filesystem (under its storage directory); "

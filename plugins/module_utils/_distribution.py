@@ -467,6 +467,19 @@ def config_upstream(text: str) -> str | None:
     return url if isinstance(url, str) and url else None
 
 
+def config_ports(text: str) -> list[int]:
+    """The ports of http.addr and http.debug.addr in a configuration file this module wrote."""
+    http = parse_config(text).get("http")
+    http = http if isinstance(http, dict) else {}
+    debug = http.get("debug") if isinstance(http.get("debug"), dict) else {}
+    ports = []
+    for addr in (http.get("addr"), debug.get("addr")):
+        port = addr.rpartition(":")[2] if isinstance(addr, str) else ""
+        if port.isdigit():
+            ports.append(int(port))
+    return ports
+
+
 _SECRET_VALUE = re.compile(r'^(\s*"(?:password|secret|apikey|licensekey)"\s*:\s*)"(?:[^"\\]|\\.)*"', re.M)
 
 

@@ -240,6 +240,7 @@ diff:
   elements: dict
 """
 
+import errno
 import grp
 import os
 import pwd
@@ -250,7 +251,7 @@ import typing as t
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _distribution as dist
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _files
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _files, _process
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._files import FileError
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._host import HostRunner
@@ -301,6 +302,58 @@ def service_group() -> int | None:
         return grp.getgrnam(SERVICE_USER).gr_gid
     except KeyError:
         return None
+
+
+def service_user() -> tuple[int, int] | None:
+    try:
+        user = pwd.getpwnam(SERVICE_USER)
+    except KeyError:
+        return None
+    return user.pw_uid, user.pw_gid
+
+
+def port_in_use(address: str, port: int) -> bool:
+    """Whether another socket listens where ``address:port`` would (Go's net.Listen: "" is every address)."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    try:
+        probe = socket.socket(family, socket.SOCK_STREAM)
+    except OSError:
+        return False
+    try:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Go: a TIME_WAIT socket does not count
+        probe.bind((address or "0.0.0.0", port))
+    except OSError as exc:
+        return exc.errno == errno.EADDRINUSE
+    finally:
+        probe.close()
+    return False
+
+
+def listening_pid(port: int) -> int | None:
+    """The process holding the listening TCP socket on ``port`` (/proc/net/tcp*, then /proc/PID/fd)."""
+    inodes = set()
+    for table in ("tcp", "tcp6"):
+        try:
+            with open(os.path.join(_process.PROC_ROOT, "net", table), encoding="ascii") as handle:
+                rows = [line.split() for line in handle.readlines()[1:]]
+        except OSError:
+            continue
+        inodes.update("socket:[%s]" % row[9] for row in rows
+                      if len(row) > 9 and row[3] == "0A" and int(row[1].rpartition(":")[2], 16) == port)
+    for pid in (name for name in os.listdir(_process.PROC_ROOT) if name.isdigit()) if inodes else ():
+        fd_dir = os.path.join(_process.PROC_ROOT, pid, "fd")
+        try:
+            if any(os.readlink(os.path.join(fd_dir, fd)) in inodes for fd in os.listdir(fd_dir)):
+                return int(pid)
+        except OSError:
+            continue
+    return None
+
+
+def holder(port: int) -> str:
+    pid = listening_pid(port)
+    argv = _process.process_argv(pid) if pid else None
+    return "pid %d: %s" % (pid, " ".join(argv)[:120]) if pid and argv else "another process"
 
 
 def read_owned(path: str) -> str | None:
@@ -359,6 +412,48 @@ def paths_of(params: dict[str, t.Any]) -> dist.Paths:
                       os.path.join(tls_dir, "server.crt"), os.path.join(tls_dir, "server.key"))
 
 
+def own_ports(instances: list[dist.Instance], paths: dist.Paths, active: dict[str, bool]) -> set[int]:
+    """The ports our running instances listen on now (from the configuration they run), free for any of them."""
+    ports = set()
+    for instance in instances:
+        if active.get(instance.name):
+            try:
+                ports.update(dist.config_ports(_files.read_text(paths.config(instance.name)) or ""))
+            except ConfigError:
+                continue
+    return ports
+
+
+def check_ports(instances: list[dist.Instance], ours: set[int]) -> None:
+    """Refuse a port another process listens on: the instance would exit at start, again and again."""
+    for instance in instances:
+        if instance.state != "present":
+            continue
+        for what, address, port in (("port", instance.address, instance.port),
+                                    ("debug_port", "127.0.0.1", instance.debug_port)):
+            if port not in ours and port_in_use(address, port):
+                raise ConfigError("instance %s: %s %d (%s) is already in use (%s): choose another port or stop "
+                                  "that process; nothing was written"
+                                  % (instance.name, what, port, dist.listen(address, port), holder(port)))
+
+
+def check_storage(instances: list[dist.Instance], paths: dist.Paths, user: tuple[int, int] | None) -> None:
+    """Refuse a storage directory that cannot be one (a file on its path) or that the service cannot write."""
+    for instance in instances:
+        if instance.state != "present":
+            continue
+        path = paths.storage(instance.name)
+        blocker = _files.nearest_existing(path)
+        if not os.path.isdir(blocker):
+            raise ConfigError("instance %s: storage directory %s: %s is not a directory (storage_root %s): move it "
+                              "away or choose another storage_root; nothing was written"
+                              % (instance.name, path, blocker, paths.storage_root))
+        if blocker == path and user is not None and os.stat(path).st_uid != user[0]:
+            raise ConfigError("instance %s: storage directory %s is owned by uid %d, not %s: the cache could not "
+                              "store there; chown -R %s: %s, or remove it; nothing was written"
+                              % (instance.name, path, os.stat(path).st_uid, SERVICE_USER, SERVICE_USER, path))
+
+
 # --------------------------------------------------------------------------- changing the host
 
 
@@ -391,11 +486,9 @@ def storage_directories(instances: list[dist.Instance], paths: dist.Paths) -> li
         if instance.state == "present" and not os.path.isdir(path):
             _files.make_directories(os.path.dirname(path))
             os.mkdir(path, STORAGE_MODE)
-            try:
-                user = pwd.getpwnam(SERVICE_USER)
-                os.chown(path, user.pw_uid, user.pw_gid)
-            except KeyError:
-                pass
+            user = service_user()
+            if user is not None:
+                os.chown(path, *user)
             os.chmod(path, STORAGE_MODE)
             changed.append(path)
         elif instance.state == "absent" and instance.purge_storage and os.path.isdir(path):
@@ -478,6 +571,8 @@ def run_module(module) -> dict[str, t.Any]:
         planned, tls = plan_all(module, program, instances, paths)
         writes = tls + [write for plan in planned for write in plan.writes]
         active = {i.name: runner.active(i.service[:-len(".service")]) for i in instances}
+        check_storage(instances, paths, service_user())
+        check_ports(instances, own_ports(instances, paths, active))
         if not module.check_mode:
             stop_absent(runner, planned)
         _files.write_files(module, writes)

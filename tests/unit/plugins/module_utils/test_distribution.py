@@ -197,3 +197,12 @@ def test_serve_config(argv: list[str], config: str | None) -> None:
 def test_json_is_what_the_file_holds() -> None:
     text = dist.render_config(parse([hub()])[0], PATHS)
     assert json.loads(text.split("\n", 1)[1])["version"] == "0.1"
+
+
+@pytest.mark.parametrize("text, ports", [
+    (dist.render_config(parse([hub()])[0], PATHS), [5443, 15443]),
+    ('{"http": {"addr": "[::1]:7"}}', [7]),
+    ('{"http": "x"}', []),
+])
+def test_config_ports(text: str, ports: list[int]) -> None:
+    assert dist.config_ports(text) == ports

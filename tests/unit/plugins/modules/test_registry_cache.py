@@ -170,3 +170,64 @@ def test_absent_instance_that_cannot_be_stopped(cache: Cache, answer: str, fails
     assert os.path.exists(os.path.join(cache.unit_dir, "registry-cache-k8s.service")) is fails
     if fails:
         assert "cannot stop registry-cache-k8s.service: Access denied" in result["msg"]
+
+
+@pytest.fixture
+def taken_port() -> t.Iterator[int]:
+    """A port another process listens on (as the package's own docker-registry holds *:5000)."""
+    import socket
+    holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    holder.bind(("127.0.0.1", 0))
+    holder.listen(1)
+    yield holder.getsockname()[1]
+    holder.close()
+
+
+@pytest.mark.parametrize("field", ["port", "debug_port"])
+def test_a_port_another_process_holds_is_refused_before_writing(cache: Cache, taken_port: int, field: str) -> None:
+    item = dict(HUB, address="127.0.0.1", port=5443, debug_port=15443)
+    item[field] = taken_port
+    result = cache.run([item], check_mode=field == "debug_port")
+    assert result["failed"]
+    assert "instance dockerhub: %s %d (127.0.0.1:%d) is already in use" % (field, taken_port, taken_port) \
+        in result["msg"], result["msg"]
+    assert "nothing was written" in result["msg"]
+    assert not os.path.exists(cache.config_dir) and not os.path.exists(cache.unit_dir)
+
+
+def test_a_running_instance_keeps_its_own_port(cache: Cache, taken_port: int) -> None:
+    item = dict(HUB, address="127.0.0.1", port=taken_port, debug_port=15443)
+    cache.host.write(os.path.join(cache.config_dir, "cache-dockerhub.yml"),
+                     "# Managed by fleetops.docker_mirror.registry_cache\n"
+                     '{"http": {"addr": "127.0.0.1:%d", "debug": {"addr": "127.0.0.1:15443"}}}\n' % taken_port)
+    cache.active.add("registry-cache-dockerhub.service")
+    result = cache.run([item])
+    assert not result["failed"], result["msg"]
+    assert result["instances"][0]["restart_needed"]
+
+
+@pytest.mark.parametrize("blocker", ["root", "inside"])
+def test_a_storage_root_that_is_a_file_is_refused_before_writing(cache: Cache, blocker: str) -> None:
+    cache.host.write(cache.storage_root, "not a directory\n")
+    root = cache.storage_root if blocker == "root" else os.path.join(cache.storage_root, "sub")
+    result = cache.run([HUB], storage_root=root)
+    assert result["failed"]
+    assert "instance dockerhub: storage directory %s/dockerhub: %s is not a directory" % (root, cache.storage_root) \
+        in result["msg"], result["msg"]
+    assert not os.path.exists(cache.config_dir) and not os.path.exists(cache.unit_dir)
+
+
+def test_a_storage_directory_the_service_cannot_write_is_refused(cache: Cache, monkeypatch) -> None:
+    os.makedirs(os.path.join(cache.storage_root, "dockerhub"))
+    monkeypatch.setattr(registry_cache, "service_user", lambda: (4242, 4242))
+    result = cache.run([HUB])
+    assert result["failed"]
+    assert "instance dockerhub: storage directory %s/dockerhub is owned by uid %d, not docker-registry" \
+        % (cache.storage_root, os.getuid()) in result["msg"], result["msg"]
+    assert not os.path.exists(cache.unit_dir)
+
+
+def test_the_holder_of_a_port_is_named(taken_port: int) -> None:
+    assert registry_cache.port_in_use("127.0.0.1", taken_port) and registry_cache.port_in_use("", taken_port)
+    assert registry_cache.listening_pid(taken_port) == os.getpid()
+    assert registry_cache.holder(taken_port).startswith("pid %d: " % os.getpid())

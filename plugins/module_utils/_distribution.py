@@ -480,6 +480,24 @@ def config_ports(text: str) -> list[int]:
     return ports
 
 
+_FATAL = re.compile(r'level=fatal msg="((?:[^"\\]|\\.)*)"')
+
+
+def exit_reason(journal: str) -> str | None:
+    """Why docker-registry exited, from its unit's journal (``journalctl -o cat``): the last ``panic:`` line or
+    ``level=fatal`` message since the unit last started; None when the journal does not say."""
+    lines = (journal or "").splitlines()
+    starts = [index for index, line in enumerate(lines) if line.startswith("Started ")]
+    reason = None
+    for line in lines[starts[-1] + 1 if starts else 0:]:
+        fatal = _FATAL.search(line)
+        if line.startswith("panic: "):
+            reason = line[len("panic: "):].strip()
+        elif fatal:
+            reason = fatal.group(1).replace('\\"', '"')
+    return reason
+
+
 _SECRET_VALUE = re.compile(r'^(\s*"(?:password|secret|apikey|licensekey)"\s*:\s*)"(?:[^"\\]|\\.)*"', re.M)
 
 

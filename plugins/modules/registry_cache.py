@@ -229,6 +229,14 @@ mirrors:
   returned: success
   type: dict
   sample: {docker.io: [{url: "https://cache1.example.com:5443", ca: "-----BEGIN CERTIFICATE-----..."}]}
+unlisted:
+  description:
+    - The instances of this module on the host (their unit has the marker line) that O(instances) does not name,
+      left as they are (a renamed instance leaves the old one): list them with C(state=absent) to remove them.
+  returned: success
+  type: list
+  elements: dict
+  sample: [{name: old, service: registry-cache-old.service, active: true}]
 daemon_reload_needed:
   description: A unit file was written or removed (C(systemctl daemon-reload) is needed).
   returned: success
@@ -454,6 +462,19 @@ def check_storage(instances: list[dist.Instance], paths: dist.Paths, user: tuple
                               % (instance.name, path, os.stat(path).st_uid, SERVICE_USER, SERVICE_USER, path))
 
 
+def unlisted_instances(runner: HostRunner, instances: list[dist.Instance], unit_dir: str) -> list[dict[str, t.Any]]:
+    """Our units (marker line) whose instance the list does not name: a rename leaves the old one running."""
+    listed = {instance.name for instance in instances}
+    found = []
+    for entry in sorted(os.listdir(unit_dir)) if os.path.isdir(unit_dir) else []:
+        name = entry[len(dist.SERVICE_PREFIX):-len(".service")]
+        if entry.startswith(dist.SERVICE_PREFIX) and entry.endswith(".service") and name not in listed \
+                and dist.NAME_RE.match(name) and (_files.read_text(os.path.join(unit_dir, entry)) or "") \
+                .startswith(dist.MARKER):
+            found.append({"name": name, "service": entry, "active": runner.active(entry[:-len(".service")])})
+    return found
+
+
 # --------------------------------------------------------------------------- changing the host
 
 
@@ -580,7 +601,12 @@ def run_module(module) -> dict[str, t.Any]:
             set_group([w.path for w in writes if w.mode == PRIVATE_MODE and w.after is not None], service_group())
     storage = storage_changes(instances, paths) if module.check_mode else storage_directories(instances, paths)
     results = [instance_result(plan, params, bool(tls), active[plan.instance.name]) for plan in planned]
+    unlisted = unlisted_instances(runner, instances, paths.unit_dir)
+    for item in unlisted:
+        module.warn("instance %s (%s) is not in instances and was left as it is%s: list it with state: absent "
+                    "to remove it" % (item["name"], item["service"], ", running" if item["active"] else ""))
     result: dict[str, t.Any] = {
+        "unlisted": unlisted,
         "changed": bool(writes or storage), "release": release or "", "instances": results,
         "mirrors": mirrors_of(results, params["ca"]),
         "verify": [verify_entry(item) for item in results if item["state"] == "present"],

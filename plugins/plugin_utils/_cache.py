@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 VERIFIED_FACT = "__registry_cache_verified"
+CONFIGURED_FACT = "__registry_cache_configured"
 MIRRORS_FACT = "registry_cache_mirrors"
 
 
@@ -26,27 +27,40 @@ def instance_line(host: str, item: Mapping) -> str:
     if item.get("problems"):
         return "%s: FAILED: %s" % (head, "; ".join(item["problems"]))
     pulled = "no probe image" if not item.get("probe_image") else "pull of %s ok" % item["probe_image"]
-    return "%s: answers, proxies %s, %s" % (head, item.get("upstream"), pulled)
+    warnings = "".join("; WARNING: %s" % warning for warning in item.get("warnings") or [])
+    return "%s: answers, proxies %s, %s%s" % (head, item.get("upstream"), pulled, warnings)
 
 
-def summary_lines(verified: Mapping) -> list[str]:
-    """``verified``: host -> the registry_cache_info result (None or skipped: not verified)."""
+def unlisted_line(host: str, item: Mapping) -> str:
+    """An instance of ours on the host that the list no longer names (a rename leaves the old one behind)."""
+    runs = "still runs" if item.get("active") else "is installed (not running)"
+    return ("%s %s: NOT IN registry_cache_instances, %s %s (renamed or dropped? list it with state: absent to "
+            "remove it)" % (host, item.get("name"), item.get("service"), runs))
+
+
+def summary_lines(verified: Mapping, unlisted: Mapping | None = None) -> list[str]:
+    """``verified``: host -> the registry_cache_info result (None or skipped: not verified); ``unlisted``: host ->
+    the instances of ours the list does not name (the registry_cache module's ``unlisted``)."""
     lines, total, ok = [], 0, 0
     for host, result in verified.items():
         if not isinstance(result, Mapping) or "instances" not in result:
             why = "failed before verification" if result is None else result.get("msg") or "skipped"
             lines.append("%s: not verified (%s)" % (host, why))
-            continue
-        for item in result["instances"]:
-            total += 1
-            ok += not item.get("problems")
-            lines.append(instance_line(host, item))
+        else:
+            for item in result["instances"]:
+                total += 1
+                ok += not item.get("problems")
+                lines.append(instance_line(host, item))
+        lines.extend(unlisted_line(host, item) for item in (unlisted or {}).get(host) or [])
     return ["registry_cache: %d/%d instances verified" % (ok, total)] + lines
 
 
 def registry_cache_summary(hostvars, hosts) -> list[str]:
     """Filter: the summary of every host's verification (run_once at the end of the role)."""
-    return summary_lines({host: _host_var(hostvars, host, VERIFIED_FACT) for host in hosts})
+    configured = {host: _host_var(hostvars, host, CONFIGURED_FACT) for host in hosts}
+    return summary_lines({host: _host_var(hostvars, host, VERIFIED_FACT) for host in hosts},
+                         {host: result.get("unlisted") for host, result in configured.items()
+                          if isinstance(result, Mapping)})
 
 
 def _url(mirror) -> str | None:

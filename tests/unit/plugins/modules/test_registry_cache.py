@@ -231,3 +231,13 @@ def test_the_holder_of_a_port_is_named(taken_port: int) -> None:
     assert registry_cache.port_in_use("127.0.0.1", taken_port) and registry_cache.port_in_use("", taken_port)
     assert registry_cache.listening_pid(taken_port) == os.getpid()
     assert registry_cache.holder(taken_port).startswith("pid %d: " % os.getpid())
+
+
+def test_an_instance_left_out_of_the_list_is_reported(cache: Cache) -> None:
+    cache.run([HUB, K8S])
+    cache.active.add("registry-cache-k8s.service")
+    cache.host.write(os.path.join(cache.unit_dir, "registry-cache-mine.service"), "[Unit]\n")  # not ours
+    result = cache.run([HUB])  # k8s renamed or dropped: not removed, but said
+    assert not result["failed"] and not result["changed"]
+    assert result["unlisted"] == [{"name": "k8s", "service": "registry-cache-k8s.service", "active": True}]
+    assert os.path.exists(os.path.join(cache.unit_dir, "registry-cache-k8s.service"))

@@ -23,9 +23,24 @@ OK = {"name": "hub", "registry": "docker.io", "url": "https://c1:5443", "upstrea
       "c1 hub (docker.io) https://c1:5443: answers, proxies https://registry-1.docker.io, no probe image",
       "c2: not verified (failed before verification)"]),
     ({"c1": {"skipped": True}}, ["registry_cache: 0/0 instances verified", "c1: not verified (skipped)"]),
+    ({"c1": {"instances": [dict(OK, warnings=["upstream https://registry-1.docker.io does not answer (refused)"])]}},
+     ["registry_cache: 1/1 instances verified",
+      "c1 hub (docker.io) https://c1:5443: answers, proxies https://registry-1.docker.io, pull of hello:1 ok; "
+      "WARNING: upstream https://registry-1.docker.io does not answer (refused)"]),
 ])
 def test_summary_lines(verified: dict, lines: list[str]) -> None:
     assert _cache.summary_lines(verified) == lines
+
+
+def test_summary_names_instances_left_out_of_the_list() -> None:
+    hostvars = {"c1": {_cache.VERIFIED_FACT: {"instances": [OK]},
+                       _cache.CONFIGURED_FACT: {"unlisted": [{"name": "old", "service": "registry-cache-old.service",
+                                                              "active": True}]}}}
+    assert _cache.registry_cache_summary(hostvars, ["c1"]) == [
+        "registry_cache: 1/1 instances verified",
+        "c1 hub (docker.io) https://c1:5443: answers, proxies https://registry-1.docker.io, pull of hello:1 ok",
+        "c1 old: NOT IN registry_cache_instances, registry-cache-old.service still runs (renamed or dropped? list it "
+        "with state: absent to remove it)"]
 
 
 def test_summary_reads_hostvars() -> None:

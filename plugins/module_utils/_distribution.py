@@ -498,11 +498,12 @@ def exit_reason(journal: str) -> str | None:
     return reason
 
 
-_SECRET_VALUE = re.compile(r'^(\s*"(?:password|secret|apikey|licensekey)"\s*:\s*)"(?:[^"\\]|\\.)*"', re.M)
+_SECRET_VALUE = re.compile(r'^(\s*"(?:username|password|secret|apikey|licensekey)"\s*:\s*)"(?:[^"\\]|\\.)*"', re.M)
 
 
 def mask_config(text: str | None) -> str | None:
-    """A configuration file's text for a diff: every credential value replaced by xxxxx."""
+    """A configuration file's text for a diff: every credential value (the upstream user name too) replaced by
+    xxxxx."""
     return None if text is None else _SECRET_VALUE.sub(lambda match: '%s"%s"' % (match.group(1), REDACTED), text)
 
 

@@ -267,6 +267,7 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils._mirror_spe
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._probe import split_image
 
 PROGRAM = "docker-registry"
+REDACTED_ARG = "********"  # what Ansible shows for a no_log value
 SERVICE_USER = "docker-registry"
 PRIVATE_MODE = 0o640
 PUBLIC_MODE = 0o644
@@ -617,6 +618,35 @@ def run_module(module) -> dict[str, t.Any]:
     return result
 
 
+def shown_params(params: dict[str, t.Any]) -> dict[str, t.Any]:
+    """The arguments as echoed back (-vvv): the upstream user names masked like the passwords."""
+    shown = dict(params)
+    shown["instances"] = [dict(item, username=REDACTED_ARG) if isinstance(item, dict) and item.get("username")
+                          else item for item in params.get("instances") or []]
+    return shown
+
+
+class CacheModule(_files.SecretSafeModule):
+    """An upstream user name is a credential too (a Docker Hub account), but no_log would mask it inside every text
+    of the result (a user named "registry" in every path): it is hidden in the journal line and the echoed
+    arguments only, and masked in the diff by mask_config."""
+
+    def _log_invocation(self) -> None:
+        kept = set(self.no_log_values)
+        self.no_log_values.update(item["username"] for item in self.params.get("instances") or []
+                                  if isinstance(item, dict) and isinstance(item.get("username"), str)
+                                  and item["username"])
+        try:
+            super()._log_invocation()
+        finally:
+            self.no_log_values.clear()
+            self.no_log_values.update(kept)
+
+    def _return_formatted(self, kwargs):
+        kwargs.setdefault("invocation", {"module_args": shown_params(self.params)})
+        return super()._return_formatted(kwargs)
+
+
 def failure(module, exc: BaseException) -> t.NoReturn:
     """One line naming the host (and, from the message, the instance and the value)."""
     where = "%s: " % exc.path if isinstance(exc, FileError) else ""
@@ -626,7 +656,7 @@ def failure(module, exc: BaseException) -> t.NoReturn:
 
 
 def main() -> None:
-    module = _files.SecretSafeModule(
+    module = CacheModule(
         argument_spec=dict(
             instances=dict(type="list", elements="dict", required=True, options=INSTANCE_OPTIONS),
             address=dict(type="str", default=""),

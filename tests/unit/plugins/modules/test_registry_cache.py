@@ -241,3 +241,16 @@ def test_an_instance_left_out_of_the_list_is_reported(cache: Cache) -> None:
     assert not result["failed"] and not result["changed"]
     assert result["unlisted"] == [{"name": "k8s", "service": "registry-cache-k8s.service", "active": True}]
     assert os.path.exists(os.path.join(cache.unit_dir, "registry-cache-k8s.service"))
+
+
+def test_the_upstream_user_name_is_a_credential(cache: Cache, monkeypatch) -> None:
+    logged: list = []
+    monkeypatch.setattr(registry_cache._files.SecretSafeModule, "log",
+                        lambda module, msg, log_args=None: logged.append(msg))
+    result = cache.run([dict(HUB, username="hub-robot-7", password="s3cret-token")], diff=True)
+    assert not result["failed"] and logged and "hub-robot-7" not in repr(logged) and "s3cret" not in repr(logged)
+    assert "hub-robot-7" not in repr(result["diff"]) and '"username": "xxxxx"' in repr(result["diff"])
+    params = {"instances": [{"name": "hub", "username": "hub-robot-7", "password": "x"}], "url_host": "c"}
+    shown = registry_cache.shown_params(params)
+    assert shown["instances"][0]["username"] == "********" and params["instances"][0]["username"] == "hub-robot-7"
+    assert "hub-robot-7" in cache.host.read(os.path.join(cache.config_dir, "cache-dockerhub.yml")).decode()

@@ -6,6 +6,7 @@ from every cache host's ``registry_cache_mirrors``. Controller code only; plain 
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 
 VERIFIED_FACT = "__registry_cache_verified"
@@ -93,3 +94,38 @@ def registry_cache_registries(hostvars, hosts, user_registries=None, user_docker
     if user_docker_mirrors:
         user["docker.io"] = list(user.get("docker.io") or []) + list(user_docker_mirrors)
     return merge_registries([mirrors for mirrors in caches if isinstance(mirrors, Mapping)], user)
+
+
+def _name_matches(name: str, host: str) -> bool:
+    """Whether a subject alternative name (DNS:x, IP:x) covers ``host`` as Go's crypto/x509 checks it: an
+    address against IP names only, a host name against DNS names, case-insensitive, ``*.`` for one label."""
+    kind, _sep, value = name.partition(":")
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        address = None
+    if address is not None or kind == "IP":
+        try:
+            return kind == "IP" and address is not None and ipaddress.ip_address(value) == address
+        except ValueError:
+            return False
+    value, host = value.lower().rstrip("."), host.lower().rstrip(".")
+    if value.startswith("*."):
+        return "." in host and host.split(".", 1)[1] == value[2:]
+    return kind == "DNS" and value == host
+
+
+def tls_problems(cert_info: Mapping, key_info: Mapping, url_host: str, cert_path: str, key_path: str) -> list[str]:
+    """What stops the operator's certificate from serving the caches: a key of another certificate (Distribution
+    exits at start: every instance would go down), an expired certificate, or no name the clients use.
+    ``cert_info``/``key_info``: community.crypto's x509_certificate_info and openssl_privatekey_info results."""
+    problems = []
+    if (key_info.get("public_key") or "").strip() != (cert_info.get("public_key") or "").strip():
+        problems.append("the key %s does not match the certificate %s (its public key differs)" % (key_path, cert_path))
+    if cert_info.get("expired"):
+        problems.append("the certificate %s expired (not after %s)" % (cert_path, cert_info.get("not_after")))
+    names = list(cert_info.get("subject_alt_name") or [])
+    if not any(_name_matches(name, url_host) for name in names):
+        problems.append("the certificate %s does not name %s (registry_cache_url_host), which the clients use: its "
+                        "names are %s" % (cert_path, url_host, ", ".join(names) or "(none)"))
+    return problems

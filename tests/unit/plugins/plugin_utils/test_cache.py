@@ -67,3 +67,29 @@ def test_registries_from_hostvars_caches_first_then_the_users() -> None:
     assert _cache.registry_cache_registries(hostvars, ["client", "c1"], {"quay.io": ["https://q"]},
                                             ["https://mirror.gcr.io"]) == {
         "docker.io": [{"url": "https://c1:5443", "ca": CA}, "https://mirror.gcr.io"], "quay.io": ["https://q"]}
+
+
+PUB = "-----BEGIN PUBLIC KEY-----\nAAA\n-----END PUBLIC KEY-----\n"
+CERT_INFO = {"public_key": PUB, "expired": False, "not_after": "20300101000000Z",
+             "subject_alt_name": ["DNS:cache.example", "DNS:*.caches.example", "IP:10.0.0.5", "IP:::1"]}
+
+
+@pytest.mark.parametrize("cert, key, url_host, problems", [
+    (CERT_INFO, {"public_key": PUB}, "cache.example", []),
+    (CERT_INFO, {"public_key": PUB}, "CACHE.example", []),
+    (CERT_INFO, {"public_key": PUB}, "c7.caches.example", []),
+    (CERT_INFO, {"public_key": PUB}, "10.0.0.5", []),
+    (CERT_INFO, {"public_key": PUB}, "0:0::1", []),
+    (CERT_INFO, {"public_key": PUB.replace("AAA", "BBB")}, "cache.example",
+     ["the key c.key does not match the certificate c.crt (its public key differs)"]),
+    (dict(CERT_INFO, expired=True, not_after="20200201000000Z"), {"public_key": PUB}, "cache.example",
+     ["the certificate c.crt expired (not after 20200201000000Z)"]),
+    (CERT_INFO, {"public_key": PUB}, "a.b.caches.example",
+     ["the certificate c.crt does not name a.b.caches.example (registry_cache_url_host), which the clients use: "
+      "its names are DNS:cache.example, DNS:*.caches.example, IP:10.0.0.5, IP:::1"]),
+    (dict(CERT_INFO, subject_alt_name=None), {"public_key": PUB}, "10.0.0.6",
+     ["the certificate c.crt does not name 10.0.0.6 (registry_cache_url_host), which the clients use: its names "
+      "are (none)"]),
+])
+def test_tls_problems(cert: dict, key: dict, url_host: str, problems: list) -> None:
+    assert _cache.tls_problems(cert, key, url_host, "c.crt", "c.key") == problems

@@ -9,6 +9,9 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils._mirror_spec import normalise_registry
+
 VERIFIED_FACT = "__registry_cache_verified"
 CONFIGURED_FACT = "__registry_cache_configured"
 MIRRORS_FACT = "registry_cache_mirrors"
@@ -72,16 +75,30 @@ def _url(mirror) -> str | None:
     return None
 
 
+def _registry_key(name):
+    """A registry as the clients' mirror model names it (docker.io for Docker Hub's aliases, lower case); a name
+    it refuses is kept as given, for the clients to refuse naming it."""
+    try:
+        return normalise_registry(name, allow_default=True)
+    except ConfigError:
+        return name
+
+
 def merge_registries(cache_mirrors: list[Mapping], user_registries: Mapping | None = None) -> dict[str, list]:
     """One docker_mirror_registries: every cache host's mirrors (in host order), then the user's mirrors for the
-    same registry (a URL already there is not repeated), then the user's other registries."""
+    same registry (however the user spells it), then the user's other registries; a URL already there is not
+    repeated (two caches behind one name)."""
     merged: dict[str, list] = {}
-    for mirrors in cache_mirrors:
-        for registry, entries in (mirrors or {}).items():
-            merged.setdefault(registry, []).extend(entries)
-    for registry, entries in (user_registries or {}).items():
-        seen = {_url(entry) for entry in merged.get(registry, [])}
-        merged.setdefault(registry, []).extend(entry for entry in entries or [] if _url(entry) not in seen)
+    sources = [mirrors or {} for mirrors in cache_mirrors] + [user_registries or {}]
+    for mirrors in sources:
+        for registry, entries in mirrors.items():
+            kept = merged.setdefault(_registry_key(registry), [])
+            seen = {_url(entry) for entry in kept}
+            for entry in entries or []:
+                url = _url(entry)
+                if url is None or url not in seen:  # an entry without a URL is the clients' to refuse
+                    kept.append(entry)
+                    seen.add(url)
     return merged
 
 

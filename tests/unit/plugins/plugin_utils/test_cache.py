@@ -57,6 +57,15 @@ def test_summary_reads_hostvars() -> None:
       "quay.io": ["https://q.example"]}),
     ([], {"ghcr.io": [{"url": "https://g.example"}]}, {"ghcr.io": [{"url": "https://g.example"}]}),
     ([], None, {}),
+    # The user names Docker Hub by an alias (or another case): one registry, the cache's mirror first.
+    ([{"docker.io": [{"url": "https://c1:5443", "ca": CA}]}],
+     {"index.docker.io": ["https://mirror.gcr.io"], "Quay.IO": ["https://q.example"]},
+     {"docker.io": [{"url": "https://c1:5443", "ca": CA}, "https://mirror.gcr.io"],
+      "quay.io": ["https://q.example"]}),
+    # Two caches behind one name (a shared url_host): listed once.
+    ([{"docker.io": [{"url": "https://cache.example:5443", "ca": CA}]},
+      {"docker.io": [{"url": "https://cache.example:5443", "ca": CA}]}], {},
+     {"docker.io": [{"url": "https://cache.example:5443", "ca": CA}]}),
 ])
 def test_merge_registries(caches: list, user: dict, merged: dict) -> None:
     assert _cache.merge_registries(caches, user) == merged

@@ -146,3 +146,14 @@ def tls_problems(cert_info: Mapping, key_info: Mapping, url_host: str, cert_path
         problems.append("the certificate %s does not name %s (registry_cache_url_host), which the clients use: its "
                         "names are %s" % (cert_path, url_host, ", ".join(names) or "(none)"))
     return problems
+
+
+def registry_cache_missing(registries, hostvars, hosts) -> list[str]:
+    """Filter: the cache mirrors (registry URL) of every host of ``hosts`` that ``registries`` (the clients'
+    docker_mirror_registries as the play resolves it) lacks: an extra var replaced the caches' mirrors."""
+    given = {(_registry_key(registry), _url(entry)) for registry, entries in (registries or {}).items()
+             for entry in entries or []}
+    caches = merge_registries([mirrors for mirrors in (_host_var(hostvars, host, MIRRORS_FACT) for host in hosts)
+                               if isinstance(mirrors, Mapping)])
+    return ["%s %s" % (registry, _url(entry)) for registry, entries in caches.items() for entry in entries
+            if (registry, _url(entry)) not in given]

@@ -102,3 +102,14 @@ CERT_INFO = {"public_key": PUB, "expired": False, "not_after": "20300101000000Z"
 ])
 def test_tls_problems(cert: dict, key: dict, url_host: str, problems: list) -> None:
     assert _cache.tls_problems(cert, key, url_host, "c.crt", "c.key") == problems
+
+
+@pytest.mark.parametrize("registries, missing", [
+    ({"docker.io": [{"url": "https://c1:5443", "ca": CA}, "https://mirror.gcr.io"]}, []),
+    ({"index.docker.io": ["https://c1:5443/"]}, []),
+    ({"docker.io": ["https://mirror.gcr.io"]}, ["docker.io https://c1:5443"]),  # -e replaced the caches' mirrors
+    (None, ["docker.io https://c1:5443"]),
+])
+def test_missing_cache_mirrors(registries: dict, missing: list) -> None:
+    hostvars = {"c1": {_cache.MIRRORS_FACT: {"docker.io": [{"url": "https://c1:5443", "ca": CA}]}}, "client": {}}
+    assert _cache.registry_cache_missing(registries, hostvars, ["c1", "client"]) == missing

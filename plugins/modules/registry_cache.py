@@ -267,6 +267,7 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils._mirror_spe
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._probe import split_image
 
 PROGRAM = "docker-registry"
+PACKAGE = "docker-registry"
 REDACTED_ARG = "********"  # what Ansible shows for a no_log value
 SERVICE_USER = "docker-registry"
 PRIVATE_MODE = 0o640
@@ -293,11 +294,22 @@ INSTANCE_OPTIONS = dict(
 # --------------------------------------------------------------------------- reading the host
 
 
+def candidate_release(module) -> str | None:
+    """The release apt would install (check mode before the role installed the package); None when unknown."""
+    apt_cache = module.get_bin_path("apt-cache")
+    if not apt_cache:
+        return None
+    rc, out, _err = module.run_command([apt_cache, "policy", PACKAGE])
+    candidate = [line.split(":", 1)[1] for line in out.splitlines() if line.strip().startswith("Candidate:")]
+    return dist.release_from_version(candidate[0]) if rc == 0 and candidate else None
+
+
 def installed_release(module) -> tuple[str | None, str | None]:
-    """(the release, the program's path); (None, None) when docker-registry is not installed."""
+    """(the release, the program's path); (None, None) when docker-registry is not installed; in check mode, the
+    release apt would install then (the role installs it in a real run), so that settings are checked for it."""
     program = module.get_bin_path(PROGRAM)
     if not program:
-        return None, None
+        return (candidate_release(module) if module.check_mode else None), None
     rc, out, err = module.run_command([program, "--version"])
     release = dist.release_from_version(out) if rc == 0 else None
     if release is None:
@@ -582,7 +594,7 @@ def run_module(module) -> dict[str, t.Any]:
     for option in ("config_dir", "unit_dir", "storage_root"):
         _files.real_path(params[option], option)
     release, program = installed_release(module)
-    if release is None and not module.check_mode:
+    if program is None and not module.check_mode:
         raise ConfigError("the %s package is not installed (no %s command)" % (PROGRAM, PROGRAM))
     instances = dist.parse_instances(params["instances"], release, params["address"], normalise_registry,
                                      split_image)

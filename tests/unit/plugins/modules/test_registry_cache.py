@@ -254,3 +254,24 @@ def test_the_upstream_user_name_is_a_credential(cache: Cache, monkeypatch) -> No
     shown = registry_cache.shown_params(params)
     assert shown["instances"][0]["username"] == "********" and params["instances"][0]["username"] == "hub-robot-7"
     assert "hub-robot-7" in cache.host.read(os.path.join(cache.config_dir, "cache-dockerhub.yml")).decode()
+
+
+@pytest.mark.parametrize("policy, release, fails", [
+    ("docker-registry:\n  Installed: (none)\n  Candidate: 2.7.1+ds2-7+deb11u1\n", "2.7.1", False),
+    ("docker-registry:\n  Installed: (none)\n  Candidate: (none)\n", "", True),
+])
+def test_check_mode_before_the_package_is_installed_checks_settings_against_the_candidate(
+        cache: Cache, monkeypatch, policy: str, release: str, fails: bool) -> None:
+    monkeypatch.setattr(registry_cache._files.SecretSafeModule, "get_bin_path",
+                        lambda module, name, *args, **kwargs: cache.host.bin_dir + "/apt-cache"
+                        if name == "apt-cache" else None)
+    cache.host.write(cache.host.bin_dir + "/apt-cache", "#!/bin/sh\ncat <<'EOF'\n%sEOF\n" % policy)
+    os.chmod(cache.host.bin_dir + "/apt-cache", 0o755)
+    result = cache.run([dict(HUB, settings={"catalog": {"maxentries": 5}})], check_mode=True)
+    assert result["failed"]
+    if release:
+        assert "settings key catalog is not a configuration key of Distribution 2.7.1" in result["msg"]
+    else:
+        assert "no configuration table for Distribution (release unknown)" in result["msg"]
+    ok = cache.run([dict(HUB, settings={"log": {"level": "warn"}})], check_mode=True)
+    assert ok["failed"] is fails and (fails or ok["release"] == release)

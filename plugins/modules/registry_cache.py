@@ -581,11 +581,20 @@ def diff_of(writes: list[_files.Write], key_path: str) -> list[dict[str, str]]:
     return entries
 
 
-def plan_all(module, program: str | None, instances: list[dist.Instance],
-             paths: dist.Paths) -> tuple[list[Planned], list[_files.Write]]:
+def tls_removals(paths: dist.Paths) -> list[_files.Write]:
+    """The server certificate and key, once no instance of ours is left on the host to read them."""
+    return [_files.Write(path, before, None) for path in (paths.tls_cert, paths.tls_key)
+            for before in [_files.read_text(path)] if before is not None]
+
+
+def plan_all(module, program: str | None, instances: list[dist.Instance], paths: dist.Paths,
+             unlisted: list[dict[str, t.Any]]) -> tuple[list[Planned], list[_files.Write]]:
     params = module.params
     planned = [Planned(i, instance_writes(i, paths, program or "/usr/bin/" + PROGRAM)) for i in instances]
-    tls = tls_writes(params, paths) if any(i.state == "present" for i in instances) else []
+    if any(i.state == "present" for i in instances):
+        tls = tls_writes(params, paths)
+    else:
+        tls = [] if unlisted else tls_removals(paths)
     return planned, tls
 
 
@@ -602,7 +611,8 @@ def run_module(module) -> dict[str, t.Any]:
     paths = paths_of(params)
     runner = HostRunner(module, ("systemctl",), 30)
     with _files.directory_lock(params["config_dir"]), _files.directory_lock(params["unit_dir"]):
-        planned, tls = plan_all(module, program, instances, paths)
+        unlisted = unlisted_instances(runner, instances, paths.unit_dir)
+        planned, tls = plan_all(module, program, instances, paths, unlisted)
         writes = tls + [write for plan in planned for write in plan.writes]
         active = {i.name: runner.active(i.service[:-len(".service")]) for i in instances}
         check_storage(instances, paths, service_user())
@@ -614,7 +624,6 @@ def run_module(module) -> dict[str, t.Any]:
             set_group([w.path for w in writes if w.mode == PRIVATE_MODE and w.after is not None], service_group())
     storage = storage_changes(instances, paths) if module.check_mode else storage_directories(instances, paths)
     results = [instance_result(plan, params, bool(tls), active[plan.instance.name]) for plan in planned]
-    unlisted = unlisted_instances(runner, instances, paths.unit_dir)
     for item in unlisted:
         module.warn("instance %s (%s) is not in instances and was left as it is%s: list it with state: absent "
                     "to remove it" % (item["name"], item["service"], ", running" if item["active"] else ""))

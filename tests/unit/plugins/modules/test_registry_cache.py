@@ -275,3 +275,15 @@ def test_check_mode_before_the_package_is_installed_checks_settings_against_the_
         assert "no configuration table for Distribution (release unknown)" in result["msg"]
     ok = cache.run([dict(HUB, settings={"log": {"level": "warn"}})], check_mode=True)
     assert ok["failed"] is fails and (fails or ok["release"] == release)
+
+
+def test_the_last_instance_gone_takes_the_server_key_with_it(cache: Cache) -> None:
+    key = os.path.join(cache.config_dir, "cache-tls", "server.key")
+    cache.run([HUB, K8S])
+    kept = cache.run([dict(HUB, state="absent")])  # k8s is still there (unlisted): the key stays
+    assert os.path.exists(key) and kept["unlisted"][0]["name"] == "k8s"
+    result = cache.run([dict(HUB, state="absent"), dict(K8S, state="absent")], diff=True)
+    assert result["changed"] and not os.path.exists(key)
+    assert not os.path.exists(os.path.join(cache.config_dir, "cache-tls", "server.crt"))
+    assert "MIIE" not in repr(result["diff"])
+    assert not cache.run([dict(HUB, state="absent"), dict(K8S, state="absent")])["changed"]

@@ -232,7 +232,7 @@ mirrors:
 unlisted:
   description:
     - The instances of this module on the host (their unit has the marker line) that O(instances) does not name,
-      left as they are (a renamed instance leaves the old one): list them with C(state=absent) to remove them.
+      left as they are (a renamed instance leaves the old one) - list them with C(state=absent) to remove them.
   returned: success
   type: list
   elements: dict

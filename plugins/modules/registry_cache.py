@@ -575,7 +575,7 @@ def diff_of(writes: list[_files.Write], key_path: str) -> list[dict[str, str]]:
     for write in writes:
         if write.path == key_path:
             entries.append(_files.diff_entry(write.path, "" if write.before is not None else None,
-                                             "(the server key changed: not shown)\n"))
+                                             None if write.after is None else "(the server key changed: not shown)\n"))
             continue
         entries.append(_files.diff_entry(write.path, dist.mask_config(write.before), dist.mask_config(write.after)))
     return entries

@@ -286,4 +286,6 @@ def test_the_last_instance_gone_takes_the_server_key_with_it(cache: Cache) -> No
     assert result["changed"] and not os.path.exists(key)
     assert not os.path.exists(os.path.join(cache.config_dir, "cache-tls", "server.crt"))
     assert "MIIE" not in repr(result["diff"])
+    assert [entry["after_header"] for entry in result["diff"] if entry["before_header"].endswith("server.key")] \
+        == ["%s (absent)" % key]
     assert not cache.run([dict(HUB, state="absent"), dict(K8S, state="absent")])["changed"]

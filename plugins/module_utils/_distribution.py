@@ -498,6 +498,35 @@ def exit_reason(journal: str) -> str | None:
     return reason
 
 
+# The configuration keys whose values are credentials (the upstream user name too): never shown.
+SECRET_KEYS = ("username", "password", "secret", "apikey", "licensekey")
+
+
+def secret_values(settings: t.Any) -> list[str]:
+    """Every string held by a SECRET_KEYS key anywhere in ``settings`` (to hide them from logs)."""
+    if isinstance(settings, list):
+        return [value for item in settings for value in secret_values(item)]
+    if not isinstance(settings, dict):
+        return []
+    found = []
+    for key, value in settings.items():
+        if key in SECRET_KEYS and isinstance(value, str) and value:
+            found.append(value)
+        else:
+            found.extend(secret_values(value))
+    return found
+
+
+def mask_secret_values(settings: t.Any, mask: str) -> t.Any:
+    """``settings`` with the value of every SECRET_KEYS key replaced by ``mask``."""
+    if isinstance(settings, list):
+        return [mask_secret_values(item, mask) for item in settings]
+    if not isinstance(settings, dict):
+        return settings
+    return {key: mask if key in SECRET_KEYS and isinstance(value, str) and value
+            else mask_secret_values(value, mask) for key, value in settings.items()}
+
+
 _SECRET_VALUE = re.compile(r'^(\s*"(?:username|password|secret|apikey|licensekey)"\s*:\s*)"(?:[^"\\]|\\.)*"', re.M)
 
 

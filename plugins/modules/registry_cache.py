@@ -640,23 +640,27 @@ def run_module(module) -> dict[str, t.Any]:
 
 
 def shown_params(params: dict[str, t.Any]) -> dict[str, t.Any]:
-    """The arguments as echoed back (-vvv): the upstream user names masked like the passwords."""
+    """The arguments as echoed back (-vvv): the upstream user names and the credentials inside settings masked
+    like the passwords."""
     shown = dict(params)
-    shown["instances"] = [dict(item, username=REDACTED_ARG) if isinstance(item, dict) and item.get("username")
-                          else item for item in params.get("instances") or []]
+    shown["instances"] = [dist.mask_secret_values(item, REDACTED_ARG) for item in params.get("instances") or []]
     return shown
 
 
+def hidden_values(params: dict[str, t.Any]) -> list[str]:
+    """The credentials that no_log does not cover: upstream user names, secrets inside settings."""
+    return [value for item in params.get("instances") or [] for value in dist.secret_values(item)]
+
+
 class CacheModule(_files.SecretSafeModule):
-    """An upstream user name is a credential too (a Docker Hub account), but no_log would mask it inside every text
-    of the result (a user named "registry" in every path): it is hidden in the journal line and the echoed
-    arguments only, and masked in the diff by mask_config."""
+    """An upstream user name is a credential too (a Docker Hub account), and so are secrets inside settings
+    (http.secret, redis.password), but no_log would mask them inside every text of the result (a user named
+    "registry" in every path): they are hidden in the journal line and the echoed arguments only, and masked in
+    the diff by mask_config."""
 
     def _log_invocation(self) -> None:
         kept = set(self.no_log_values)
-        self.no_log_values.update(item["username"] for item in self.params.get("instances") or []
-                                  if isinstance(item, dict) and isinstance(item.get("username"), str)
-                                  and item["username"])
+        self.no_log_values.update(hidden_values(self.params))
         try:
             super()._log_invocation()
         finally:

@@ -289,3 +289,15 @@ def test_the_last_instance_gone_takes_the_server_key_with_it(cache: Cache) -> No
     assert [entry["after_header"] for entry in result["diff"] if entry["before_header"].endswith("server.key")] \
         == ["%s (absent)" % key]
     assert not cache.run([dict(HUB, state="absent"), dict(K8S, state="absent")])["changed"]
+
+
+def test_secrets_inside_settings_are_never_shown(cache: Cache, monkeypatch) -> None:
+    logged: list = []
+    monkeypatch.setattr(registry_cache._files.SecretSafeModule, "log",
+                        lambda module, msg, log_args=None: logged.append(msg))
+    settings = {"http": {"secret": "hs-123456"}, "redis": {"password": "rp-456789", "addr": "127.0.0.1:6379"}}
+    result = cache.run([dict(HUB, settings=settings)], diff=True)
+    assert not result["failed"], result.get("msg")
+    shown = repr(logged) + repr(result["diff"]) + repr(registry_cache.shown_params({"instances": [
+        dict(HUB, settings=settings)]}))
+    assert "hs-123456" not in shown and "rp-456789" not in shown and "127.0.0.1:6379" in shown

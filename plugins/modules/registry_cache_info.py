@@ -171,6 +171,7 @@ problems:
 """
 
 import os
+import time
 import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
@@ -238,11 +239,25 @@ def running_upstream(runner: HostRunner, instance: dict[str, t.Any]) -> tuple[in
     return pid, path, upstream, problems
 
 
+# Distribution asks its upstream before it listens: just after a (re)start its port refuses for a moment.
+STARTING_ATTEMPTS = 10
+
+
+def first_answer(target: probe.Target, timeout: float) -> dict[str, t.Any]:
+    """``GET /v2/``, asked again each second (up to STARTING_ATTEMPTS times) while the port refuses."""
+    for _attempt in range(STARTING_ATTEMPTS - 1):
+        answer = probe.probe(target, timeout)
+        if answer["status"] is not None or "refused" not in (answer["error"] or ""):
+            return answer
+        time.sleep(1)
+    return probe.probe(target, timeout)
+
+
 def endpoint_checks(instance: dict[str, t.Any], ca_file: str, timeout: float) -> tuple[dict[str, t.Any], list[str]]:
     port = instance["listen"].rpartition(":")[2]
     target = probe.Target("https://%s:%s" % (probe_host(instance["listen"]), port), ca_files=(ca_file,))
     debug = probe.Target("http://%s" % instance["debug_address"])
-    checks = {"answers": probe.probe(target, timeout), "health": probe.get_path(debug, "/debug/health", timeout),
+    checks = {"answers": first_answer(target, timeout), "health": probe.get_path(debug, "/debug/health", timeout),
               "metrics": probe.get_path(debug, "/metrics", timeout)}
     problems = ["%s: %s" % (what if what != "answers" else "/v2/ over TLS", check["error"])
                 for what, check in checks.items() if not check["ok"]]

@@ -148,3 +148,20 @@ def test_an_upstream_that_does_not_answer_is_a_warning(host, answers, running, m
     assert result["problems"] == [] and item["ok"]
     assert item["warnings"] == ["upstream https://registry-1.docker.io does not answer (connect: connection "
                                 "refused): the cache serves only what it holds"]
+
+
+def test_an_instance_still_starting_is_given_time(host, answers, running, monkeypatch) -> None:
+    """Distribution asks its upstream before it listens: just after a (re)start /v2/ is refused for a moment."""
+    calls = {"probe": 0}
+    refused = dict(answers["probe"], ok=False, status=None, error="connect: connection refused")
+
+    def fake_probe(target, timeout):
+        if target.url == UPSTREAM:
+            return answers["probe"]
+        calls["probe"] += 1
+        return refused if calls["probe"] < 3 else answers["probe"]
+
+    monkeypatch.setattr(_probe, "probe", fake_probe)
+    monkeypatch.setattr(info.time, "sleep", lambda seconds: None)
+    result = verify(host)
+    assert result["problems"] == [] and calls["probe"] == 3

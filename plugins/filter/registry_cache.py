@@ -6,7 +6,7 @@ plugins/plugin_utils/_cache.py."""
 from __future__ import annotations
 
 from ansible_collections.fleetops.docker_mirror.plugins.plugin_utils._cache import (
-    registry_cache_registries, registry_cache_summary)
+    registry_cache_missing, registry_cache_registries, registry_cache_summary, tls_problems)
 
 
 class FilterModule:
@@ -14,4 +14,6 @@ class FilterModule:
         return {
             "registry_cache_summary": registry_cache_summary,
             "registry_cache_registries": registry_cache_registries,
+            "registry_cache_missing": registry_cache_missing,
+            "registry_cache_tls_problems": tls_problems,
         }

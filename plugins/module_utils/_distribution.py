@@ -138,6 +138,33 @@ def unknown_keys(settings: t.Any, table: t.Any, path: str = "") -> list[str]:
     return found
 
 
+def shape_problem(settings: t.Any, table: t.Any, path: str = "") -> str | None:
+    """The first key of ``settings`` whose value has the wrong shape for ``table`` (a section given a scalar, a
+    list of entries given something else, a value given a mapping), as "KEY must be ...", or None."""
+    if isinstance(table, ListOf):
+        if not isinstance(settings, list):
+            return "%s must be a list of mappings, got %r" % (path, settings)
+        for index, item in enumerate(settings):
+            where = "%s[%d]" % (path, index)
+            found = shape_problem(item, table.keys, where) if isinstance(item, dict) else \
+                "%s must be a mapping, got %r" % (where, item)
+            if found:
+                return found
+        return None
+    if table is None:
+        return "%s must be a value, not a mapping" % path if isinstance(settings, dict) else None
+    if not isinstance(settings, dict):
+        return "%s must be a mapping (a section of the configuration), got %r" % (path, settings)
+    if table.get("*", 0) is None:  # ANY: the keys and values below are the operator's
+        return None
+    for key, value in settings.items():
+        below = table.get(key, table.get("*"))
+        found = shape_problem(value, below, "%s.%s" % (path, key) if path else str(key))
+        if found:
+            return found
+    return None
+
+
 # --------------------------------------------------------------------------- one instance
 
 
@@ -205,8 +232,19 @@ def check_address(value: t.Any, where: str) -> str:
     return value
 
 
-# What the options set: settings may not set them too (two places for one value).
-MANAGED_SETTINGS = ("version", "proxy", "http.addr", "http.tls.certificate", "http.tls.key", "http.debug.addr")
+# What the role sets (settings may not set it too: two places for one value), and where it is set instead.
+MANAGED_SETTINGS = {
+    "version": "the role",
+    "proxy": "remoteurl, username, password",
+    "http.addr": "address, port",
+    "http.tls.certificate": "registry_cache_tls",
+    "http.tls.key": "registry_cache_tls",
+    "http.tls.letsencrypt": "registry_cache_tls (the certificate is the role's)",
+    "http.debug.addr": "debug_port",
+    "http.debug.prometheus": "the role (verification reads /metrics)",
+    "http.prefix": "the role (clients use https://URL_HOST:PORT/)",
+    "storage.filesystem.rootdirectory": "registry_cache_storage_root (STORAGE_ROOT/NAME)",
+}
 # Storage keys that are not a driver (configuration.go's Storage.Type skips them).
 STORAGE_NOT_DRIVERS = ("maintenance", "cache", "delete", "redirect")
 
@@ -227,10 +265,13 @@ def check_settings(settings: t.Any, release: str | None, where: str) -> dict[str
     if unknown:
         raise ConfigError("%s: settings key %s is not a configuration key of Distribution %s (the installed "
                           "docker-registry): remove it" % (where, unknown[0], release))
-    for dotted in MANAGED_SETTINGS:
+    misshapen = shape_problem(settings, table)
+    if misshapen:
+        raise ConfigError("%s: settings key %s (Distribution would not start): fix it" % (where, misshapen))
+    for dotted, owner in MANAGED_SETTINGS.items():
         if _has_path(settings, dotted.split(".")):
-            raise ConfigError("%s: settings key %s is set by the role's options (name, port, address, remoteurl, "
-                              "username, password, debug_port): set it there" % (where, dotted))
+            raise ConfigError("%s: settings key %s is set by the role's options (%s): remove it from settings"
+                              % (where, dotted, owner))
     drivers = [key for key in settings.get("storage") or {} if key not in STORAGE_NOT_DRIVERS]
     if drivers and drivers != ["filesystem"]:
         raise ConfigError("%s: settings storage.%s: the cache stores in filesystem (under its storage directory); "
@@ -426,11 +467,72 @@ def config_upstream(text: str) -> str | None:
     return url if isinstance(url, str) and url else None
 
 
-_SECRET_VALUE = re.compile(r'^(\s*"(?:password|secret|apikey|licensekey)"\s*:\s*)"(?:[^"\\]|\\.)*"', re.M)
+def config_ports(text: str) -> list[int]:
+    """The ports of http.addr and http.debug.addr in a configuration file this module wrote."""
+    http = parse_config(text).get("http")
+    http = http if isinstance(http, dict) else {}
+    debug = http.get("debug") if isinstance(http.get("debug"), dict) else {}
+    ports = []
+    for addr in (http.get("addr"), debug.get("addr")):
+        port = addr.rpartition(":")[2] if isinstance(addr, str) else ""
+        if port.isdigit():
+            ports.append(int(port))
+    return ports
+
+
+_FATAL = re.compile(r'level=fatal msg="((?:[^"\\]|\\.)*)"')
+
+
+def exit_reason(journal: str) -> str | None:
+    """Why docker-registry exited, from its unit's journal (``journalctl -o cat``): the last ``panic:`` line or
+    ``level=fatal`` message since the unit last started; None when the journal does not say."""
+    lines = (journal or "").splitlines()
+    starts = [index for index, line in enumerate(lines) if line.startswith("Started ")]
+    reason = None
+    for line in lines[starts[-1] + 1 if starts else 0:]:
+        fatal = _FATAL.search(line)
+        if line.startswith("panic: "):
+            reason = line[len("panic: "):].strip()
+        elif fatal:
+            reason = fatal.group(1).replace('\\"', '"')
+    return reason
+
+
+# The configuration keys whose values are credentials (the upstream user name too): never shown.
+SECRET_KEYS = ("username", "password", "secret", "apikey", "licensekey")
+
+
+def secret_values(settings: t.Any) -> list[str]:
+    """Every string held by a SECRET_KEYS key anywhere in ``settings`` (to hide them from logs)."""
+    if isinstance(settings, list):
+        return [value for item in settings for value in secret_values(item)]
+    if not isinstance(settings, dict):
+        return []
+    found = []
+    for key, value in settings.items():
+        if key in SECRET_KEYS and isinstance(value, str) and value:
+            found.append(value)
+        else:
+            found.extend(secret_values(value))
+    return found
+
+
+def mask_secret_values(settings: t.Any, mask: str) -> t.Any:
+    """``settings`` with the value of every SECRET_KEYS key replaced by ``mask``."""
+    if isinstance(settings, list):
+        return [mask_secret_values(item, mask) for item in settings]
+    if not isinstance(settings, dict):
+        return settings
+    return {key: mask if key in SECRET_KEYS and isinstance(value, str) and value
+            else mask_secret_values(value, mask) for key, value in settings.items()}
+
+
+_SECRET_VALUE = re.compile(r'^(\s*"(?:username|password|secret|apikey|licensekey)"\s*:\s*)"(?:[^"\\]|\\.)*"', re.M)
 
 
 def mask_config(text: str | None) -> str | None:
-    """A configuration file's text for a diff: every credential value replaced by xxxxx."""
+    """A configuration file's text for a diff: every credential value (the upstream user name too) replaced by
+    xxxxx."""
     return None if text is None else _SECRET_VALUE.sub(lambda match: '%s"%s"' % (match.group(1), REDACTED), text)
 
 

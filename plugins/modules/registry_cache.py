@@ -229,6 +229,14 @@ mirrors:
   returned: success
   type: dict
   sample: {docker.io: [{url: "https://cache1.example.com:5443", ca: "-----BEGIN CERTIFICATE-----..."}]}
+unlisted:
+  description:
+    - The instances of this module on the host (their unit has the marker line) that O(instances) does not name,
+      left as they are (a renamed instance leaves the old one) - list them with C(state=absent) to remove them.
+  returned: success
+  type: list
+  elements: dict
+  sample: [{name: old, service: registry-cache-old.service, active: true}]
 daemon_reload_needed:
   description: A unit file was written or removed (C(systemctl daemon-reload) is needed).
   returned: success
@@ -240,6 +248,7 @@ diff:
   elements: dict
 """
 
+import errno
 import grp
 import os
 import pwd
@@ -250,7 +259,7 @@ import typing as t
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _distribution as dist
-from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _files
+from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _files, _process
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._errors import ConfigError
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._files import FileError
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._host import HostRunner
@@ -258,6 +267,8 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils._mirror_spe
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils._probe import split_image
 
 PROGRAM = "docker-registry"
+PACKAGE = "docker-registry"
+REDACTED_ARG = "********"  # what Ansible shows for a no_log value
 SERVICE_USER = "docker-registry"
 PRIVATE_MODE = 0o640
 PUBLIC_MODE = 0o644
@@ -283,11 +294,22 @@ INSTANCE_OPTIONS = dict(
 # --------------------------------------------------------------------------- reading the host
 
 
+def candidate_release(module) -> str | None:
+    """The release apt would install (check mode before the role installed the package); None when unknown."""
+    apt_cache = module.get_bin_path("apt-cache")
+    if not apt_cache:
+        return None
+    rc, out, _err = module.run_command([apt_cache, "policy", PACKAGE])
+    candidate = [line.split(":", 1)[1] for line in out.splitlines() if line.strip().startswith("Candidate:")]
+    return dist.release_from_version(candidate[0]) if rc == 0 and candidate else None
+
+
 def installed_release(module) -> tuple[str | None, str | None]:
-    """(the release, the program's path); (None, None) when docker-registry is not installed."""
+    """(the release, the program's path); (None, None) when docker-registry is not installed; in check mode, the
+    release apt would install then (the role installs it in a real run), so that settings are checked for it."""
     program = module.get_bin_path(PROGRAM)
     if not program:
-        return None, None
+        return (candidate_release(module) if module.check_mode else None), None
     rc, out, err = module.run_command([program, "--version"])
     release = dist.release_from_version(out) if rc == 0 else None
     if release is None:
@@ -301,6 +323,58 @@ def service_group() -> int | None:
         return grp.getgrnam(SERVICE_USER).gr_gid
     except KeyError:
         return None
+
+
+def service_user() -> tuple[int, int] | None:
+    try:
+        user = pwd.getpwnam(SERVICE_USER)
+    except KeyError:
+        return None
+    return user.pw_uid, user.pw_gid
+
+
+def port_in_use(address: str, port: int) -> bool:
+    """Whether another socket listens where ``address:port`` would (Go's net.Listen: "" is every address)."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    try:
+        probe = socket.socket(family, socket.SOCK_STREAM)
+    except OSError:
+        return False
+    try:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Go: a TIME_WAIT socket does not count
+        probe.bind((address or "0.0.0.0", port))
+    except OSError as exc:
+        return exc.errno == errno.EADDRINUSE
+    finally:
+        probe.close()
+    return False
+
+
+def listening_pid(port: int) -> int | None:
+    """The process holding the listening TCP socket on ``port`` (/proc/net/tcp*, then /proc/PID/fd)."""
+    inodes = set()
+    for table in ("tcp", "tcp6"):
+        try:
+            with open(os.path.join(_process.PROC_ROOT, "net", table), encoding="ascii") as handle:
+                rows = [line.split() for line in handle.readlines()[1:]]
+        except OSError:
+            continue
+        inodes.update("socket:[%s]" % row[9] for row in rows
+                      if len(row) > 9 and row[3] == "0A" and int(row[1].rpartition(":")[2], 16) == port)
+    for pid in (name for name in os.listdir(_process.PROC_ROOT) if name.isdigit()) if inodes else ():
+        fd_dir = os.path.join(_process.PROC_ROOT, pid, "fd")
+        try:
+            if any(os.readlink(os.path.join(fd_dir, fd)) in inodes for fd in os.listdir(fd_dir)):
+                return int(pid)
+        except OSError:
+            continue
+    return None
+
+
+def holder(port: int) -> str:
+    pid = listening_pid(port)
+    argv = _process.process_argv(pid) if pid else None
+    return "pid %d: %s" % (pid, " ".join(argv)[:120]) if pid and argv else "another process"
 
 
 def read_owned(path: str) -> str | None:
@@ -359,6 +433,61 @@ def paths_of(params: dict[str, t.Any]) -> dist.Paths:
                       os.path.join(tls_dir, "server.crt"), os.path.join(tls_dir, "server.key"))
 
 
+def own_ports(instances: list[dist.Instance], paths: dist.Paths, active: dict[str, bool]) -> set[int]:
+    """The ports our running instances listen on now (from the configuration they run), free for any of them."""
+    ports = set()
+    for instance in instances:
+        if active.get(instance.name):
+            try:
+                ports.update(dist.config_ports(_files.read_text(paths.config(instance.name)) or ""))
+            except ConfigError:
+                continue
+    return ports
+
+
+def check_ports(instances: list[dist.Instance], ours: set[int]) -> None:
+    """Refuse a port another process listens on: the instance would exit at start, again and again."""
+    for instance in instances:
+        if instance.state != "present":
+            continue
+        for what, address, port in (("port", instance.address, instance.port),
+                                    ("debug_port", "127.0.0.1", instance.debug_port)):
+            if port not in ours and port_in_use(address, port):
+                raise ConfigError("instance %s: %s %d (%s) is already in use (%s): choose another port or stop "
+                                  "that process; nothing was written"
+                                  % (instance.name, what, port, dist.listen(address, port), holder(port)))
+
+
+def check_storage(instances: list[dist.Instance], paths: dist.Paths, user: tuple[int, int] | None) -> None:
+    """Refuse a storage directory that cannot be one (a file on its path) or that the service cannot write."""
+    for instance in instances:
+        if instance.state != "present":
+            continue
+        path = paths.storage(instance.name)
+        blocker = _files.nearest_existing(path)
+        if not os.path.isdir(blocker):
+            raise ConfigError("instance %s: storage directory %s: %s is not a directory (storage_root %s): move it "
+                              "away or choose another storage_root; nothing was written"
+                              % (instance.name, path, blocker, paths.storage_root))
+        if blocker == path and user is not None and os.stat(path).st_uid != user[0]:
+            raise ConfigError("instance %s: storage directory %s is owned by uid %d, not %s: the cache could not "
+                              "store there; chown -R %s: %s, or remove it; nothing was written"
+                              % (instance.name, path, os.stat(path).st_uid, SERVICE_USER, SERVICE_USER, path))
+
+
+def unlisted_instances(runner: HostRunner, instances: list[dist.Instance], unit_dir: str) -> list[dict[str, t.Any]]:
+    """Our units (marker line) whose instance the list does not name: a rename leaves the old one running."""
+    listed = {instance.name for instance in instances}
+    found = []
+    for entry in sorted(os.listdir(unit_dir)) if os.path.isdir(unit_dir) else []:
+        name = entry[len(dist.SERVICE_PREFIX):-len(".service")]
+        if entry.startswith(dist.SERVICE_PREFIX) and entry.endswith(".service") and name not in listed \
+                and dist.NAME_RE.match(name) and (_files.read_text(os.path.join(unit_dir, entry)) or "") \
+                .startswith(dist.MARKER):
+            found.append({"name": name, "service": entry, "active": runner.active(entry[:-len(".service")])})
+    return found
+
+
 # --------------------------------------------------------------------------- changing the host
 
 
@@ -391,11 +520,9 @@ def storage_directories(instances: list[dist.Instance], paths: dist.Paths) -> li
         if instance.state == "present" and not os.path.isdir(path):
             _files.make_directories(os.path.dirname(path))
             os.mkdir(path, STORAGE_MODE)
-            try:
-                user = pwd.getpwnam(SERVICE_USER)
-                os.chown(path, user.pw_uid, user.pw_gid)
-            except KeyError:
-                pass
+            user = service_user()
+            if user is not None:
+                os.chown(path, *user)
             os.chmod(path, STORAGE_MODE)
             changed.append(path)
         elif instance.state == "absent" and instance.purge_storage and os.path.isdir(path):
@@ -448,17 +575,26 @@ def diff_of(writes: list[_files.Write], key_path: str) -> list[dict[str, str]]:
     for write in writes:
         if write.path == key_path:
             entries.append(_files.diff_entry(write.path, "" if write.before is not None else None,
-                                             "(the server key changed: not shown)\n"))
+                                             None if write.after is None else "(the server key changed: not shown)\n"))
             continue
         entries.append(_files.diff_entry(write.path, dist.mask_config(write.before), dist.mask_config(write.after)))
     return entries
 
 
-def plan_all(module, program: str | None, instances: list[dist.Instance],
-             paths: dist.Paths) -> tuple[list[Planned], list[_files.Write]]:
+def tls_removals(paths: dist.Paths) -> list[_files.Write]:
+    """The server certificate and key, once no instance of ours is left on the host to read them."""
+    return [_files.Write(path, before, None) for path in (paths.tls_cert, paths.tls_key)
+            for before in [_files.read_text(path)] if before is not None]
+
+
+def plan_all(module, program: str | None, instances: list[dist.Instance], paths: dist.Paths,
+             unlisted: list[dict[str, t.Any]]) -> tuple[list[Planned], list[_files.Write]]:
     params = module.params
     planned = [Planned(i, instance_writes(i, paths, program or "/usr/bin/" + PROGRAM)) for i in instances]
-    tls = tls_writes(params, paths) if any(i.state == "present" for i in instances) else []
+    if any(i.state == "present" for i in instances):
+        tls = tls_writes(params, paths)
+    else:
+        tls = [] if unlisted else tls_removals(paths)
     return planned, tls
 
 
@@ -467,7 +603,7 @@ def run_module(module) -> dict[str, t.Any]:
     for option in ("config_dir", "unit_dir", "storage_root"):
         _files.real_path(params[option], option)
     release, program = installed_release(module)
-    if release is None and not module.check_mode:
+    if program is None and not module.check_mode:
         raise ConfigError("the %s package is not installed (no %s command)" % (PROGRAM, PROGRAM))
     instances = dist.parse_instances(params["instances"], release, params["address"], normalise_registry,
                                      split_image)
@@ -475,9 +611,12 @@ def run_module(module) -> dict[str, t.Any]:
     paths = paths_of(params)
     runner = HostRunner(module, ("systemctl",), 30)
     with _files.directory_lock(params["config_dir"]), _files.directory_lock(params["unit_dir"]):
-        planned, tls = plan_all(module, program, instances, paths)
+        unlisted = unlisted_instances(runner, instances, paths.unit_dir)
+        planned, tls = plan_all(module, program, instances, paths, unlisted)
         writes = tls + [write for plan in planned for write in plan.writes]
         active = {i.name: runner.active(i.service[:-len(".service")]) for i in instances}
+        check_storage(instances, paths, service_user())
+        check_ports(instances, own_ports(instances, paths, active))
         if not module.check_mode:
             stop_absent(runner, planned)
         _files.write_files(module, writes)
@@ -485,7 +624,11 @@ def run_module(module) -> dict[str, t.Any]:
             set_group([w.path for w in writes if w.mode == PRIVATE_MODE and w.after is not None], service_group())
     storage = storage_changes(instances, paths) if module.check_mode else storage_directories(instances, paths)
     results = [instance_result(plan, params, bool(tls), active[plan.instance.name]) for plan in planned]
+    for item in unlisted:
+        module.warn("instance %s (%s) is not in instances and was left as it is%s: list it with state: absent "
+                    "to remove it" % (item["name"], item["service"], ", running" if item["active"] else ""))
     result: dict[str, t.Any] = {
+        "unlisted": unlisted,
         "changed": bool(writes or storage), "release": release or "", "instances": results,
         "mirrors": mirrors_of(results, params["ca"]),
         "verify": [verify_entry(item) for item in results if item["state"] == "present"],
@@ -494,6 +637,39 @@ def run_module(module) -> dict[str, t.Any]:
     if module._diff:
         result["diff"] = diff_of(writes, paths.tls_key)
     return result
+
+
+def shown_params(params: dict[str, t.Any]) -> dict[str, t.Any]:
+    """The arguments as echoed back (-vvv): the upstream user names and the credentials inside settings masked
+    like the passwords."""
+    shown = dict(params)
+    shown["instances"] = [dist.mask_secret_values(item, REDACTED_ARG) for item in params.get("instances") or []]
+    return shown
+
+
+def hidden_values(params: dict[str, t.Any]) -> list[str]:
+    """The credentials that no_log does not cover: upstream user names, secrets inside settings."""
+    return [value for item in params.get("instances") or [] for value in dist.secret_values(item)]
+
+
+class CacheModule(_files.SecretSafeModule):
+    """An upstream user name is a credential too (a Docker Hub account), and so are secrets inside settings
+    (http.secret, redis.password), but no_log would mask them inside every text of the result (a user named
+    "registry" in every path): they are hidden in the journal line and the echoed arguments only, and masked in
+    the diff by mask_config."""
+
+    def _log_invocation(self) -> None:
+        kept = set(self.no_log_values)
+        self.no_log_values.update(hidden_values(self.params))
+        try:
+            super()._log_invocation()
+        finally:
+            self.no_log_values.clear()
+            self.no_log_values.update(kept)
+
+    def _return_formatted(self, kwargs):
+        kwargs.setdefault("invocation", {"module_args": shown_params(self.params)})
+        return super()._return_formatted(kwargs)
 
 
 def failure(module, exc: BaseException) -> t.NoReturn:
@@ -505,7 +681,7 @@ def failure(module, exc: BaseException) -> t.NoReturn:
 
 
 def main() -> None:
-    module = _files.SecretSafeModule(
+    module = CacheModule(
         argument_spec=dict(
             instances=dict(type="list", elements="dict", required=True, options=INSTANCE_OPTIONS),
             address=dict(type="str", default=""),

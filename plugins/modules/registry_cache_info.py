@@ -151,7 +151,16 @@ instances:
       description: The manifest of RV(instances[].probe_image) was fetched through the cache; null without one.
       type: bool
     problems:
-      description: Why the instance is not verified, one sentence each.
+      description:
+        - Why the instance is not verified, one sentence each. An instance whose unit does not run says why it
+          exits (its journal's last C(panic) or C(level=fatal) line, such as an upstream it cannot reach at start)
+          and is not probed.
+      type: list
+      elements: str
+    warnings:
+      description:
+        - What does not fail the instance, such as an upstream that does not answer C(/v2/) from the cache host
+          (the cache still serves what it holds).
       type: list
       elements: str
 problems:
@@ -162,6 +171,7 @@ problems:
 """
 
 import os
+import time
 import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
@@ -182,13 +192,33 @@ def probe_host(listen: str) -> str:
     return "localhost" if address in EVERY_ADDRESS else address
 
 
+def unit_journal(runner: HostRunner, service: str) -> str:
+    """The last lines of the unit's journal, message text only; "" when there is no journal."""
+    if not runner.bins.get("journalctl"):
+        return ""
+    rc, out, _err = runner.run_bounded([runner.bins["journalctl"], "--no-pager", "-o", "cat", "-n", "60", "-u",
+                                        service])
+    return out if rc == 0 else ""
+
+
+def upstream_warnings(instance: dict[str, t.Any], timeout: float) -> list[str]:
+    """The upstream asked directly: a cache whose upstream does not answer still serves what it holds."""
+    answer = probe.probe(probe.Target(instance["upstream"]), timeout)
+    if answer["status"] is not None:
+        return []
+    return ["upstream %s does not answer (%s): the cache serves only what it holds"
+            % (instance["upstream"], answer["error"])]
+
+
 def running_upstream(runner: HostRunner, instance: dict[str, t.Any]) -> tuple[int, str, str, list[str]]:
     """(pid, the configuration file it was started with, its upstream, problems) of the unit's main process."""
     service = instance["service"][:-len(".service")] if instance["service"].endswith(".service") \
         else instance["service"]
     pid = runner.main_pid(service)
     if pid <= 0:
-        return 0, "", "", ["%s does not run" % instance["service"]]
+        reason = dist.exit_reason(unit_journal(runner, instance["service"]))
+        return 0, "", "", ["%s does not run%s" % (instance["service"], ": it exits at start: " + reason
+                                                   if reason else "")]
     argv = _process.process_argv(pid) or []
     named = dist.serve_config(argv)
     if named is None:
@@ -209,11 +239,25 @@ def running_upstream(runner: HostRunner, instance: dict[str, t.Any]) -> tuple[in
     return pid, path, upstream, problems
 
 
+# Distribution asks its upstream before it listens: just after a (re)start its port refuses for a moment.
+STARTING_ATTEMPTS = 10
+
+
+def first_answer(target: probe.Target, timeout: float) -> dict[str, t.Any]:
+    """``GET /v2/``, asked again each second (up to STARTING_ATTEMPTS times) while the port refuses."""
+    for _attempt in range(STARTING_ATTEMPTS - 1):
+        answer = probe.probe(target, timeout)
+        if answer["status"] is not None or "refused" not in (answer["error"] or ""):
+            return answer
+        time.sleep(1)
+    return probe.probe(target, timeout)
+
+
 def endpoint_checks(instance: dict[str, t.Any], ca_file: str, timeout: float) -> tuple[dict[str, t.Any], list[str]]:
     port = instance["listen"].rpartition(":")[2]
     target = probe.Target("https://%s:%s" % (probe_host(instance["listen"]), port), ca_files=(ca_file,))
     debug = probe.Target("http://%s" % instance["debug_address"])
-    checks = {"answers": probe.probe(target, timeout), "health": probe.get_path(debug, "/debug/health", timeout),
+    checks = {"answers": first_answer(target, timeout), "health": probe.get_path(debug, "/debug/health", timeout),
               "metrics": probe.get_path(debug, "/metrics", timeout)}
     problems = ["%s: %s" % (what if what != "answers" else "/v2/ over TLS", check["error"])
                 for what, check in checks.items() if not check["ok"]]
@@ -231,11 +275,16 @@ def endpoint_checks(instance: dict[str, t.Any], ca_file: str, timeout: float) ->
 
 def verify(runner: HostRunner, instance: dict[str, t.Any], ca_file: str, timeout: float) -> dict[str, t.Any]:
     pid, running, upstream, problems = running_upstream(runner, instance)
-    flags, endpoint_problems = endpoint_checks(instance, ca_file, timeout)
-    problems = endpoint_problems + problems
+    warnings: list[str] = []
+    if pid > 0:
+        flags, endpoint_problems = endpoint_checks(instance, ca_file, timeout)
+        problems = endpoint_problems + problems
+        warnings = upstream_warnings(instance, timeout)
+    else:  # nothing listens: every endpoint would only say "connection refused"
+        flags = {"answers": False, "health": False, "metrics": False, "pulled": None}
     return dict(flags, name=instance["name"], registry=instance["registry"], url=instance["url"], pid=pid,
                 running_config=running, upstream=upstream, probe_image=instance.get("probe_image") or "",
-                problems=problems, ok=not problems)
+                problems=problems, warnings=warnings, ok=not problems)
 
 
 def run_module(module: AnsibleModule) -> dict[str, t.Any]:
@@ -243,7 +292,7 @@ def run_module(module: AnsibleModule) -> dict[str, t.Any]:
     ca_file = os.path.join(module.tmpdir, "registry-cache-ca.crt")
     with open(ca_file, "w", encoding="utf-8") as handle:
         handle.write(params["ca"])
-    runner = HostRunner(module, ("systemctl",), params["timeout"])
+    runner = HostRunner(module, ("systemctl", "journalctl", "timeout"), params["timeout"])
     results = [verify(runner, instance, ca_file, params["timeout"]) for instance in params["instances"]]
     problems = ["instance %s: %s" % (item["name"], problem) for item in results for problem in item["problems"]]
     return {"changed": False, "instances": results, "problems": problems}

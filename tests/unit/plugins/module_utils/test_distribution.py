@@ -87,6 +87,20 @@ def test_unknown_keys_per_release(release: str, settings: dict, unknown: list[st
     (hub(settings={"proxy": {"remoteurl": "https://x"}}), "settings key proxy is set by the role's options"),
     (hub(settings={"http": {"addr": ":1"}}), "settings key http.addr is set by the role's options"),
     (hub(settings={"storage": {"s3": {}}}), "settings storage.s3: the cache stores in filesystem"),
+    # What the role owns (its storage directory, the URL path clients use, the debug endpoints verify reads).
+    (hub(settings={"storage": {"filesystem": {"rootdirectory": "/tmp"}}}),
+     "settings key storage.filesystem.rootdirectory is set by the role"),
+    (hub(settings={"http": {"prefix": "/cache/"}}), "settings key http.prefix is set by the role"),
+    (hub(settings={"http": {"debug": {"prometheus": {"path": "/m"}}}}),
+     "settings key http.debug.prometheus is set by the role"),
+    (hub(settings={"http": {"tls": {"letsencrypt": {"email": "a@b"}}}}),
+     "settings key http.tls.letsencrypt is set by the role"),
+    # A section given a value that is not a mapping (or a list where one is expected) stops Distribution at start.
+    (hub(settings={"log": "warn"}), "settings key log must be a mapping (a section of the configuration), got 'warn'"),
+    (hub(settings={"log": {"level": {"x": 1}}}), "settings key log.level must be a value, not a mapping"),
+    (hub(settings={"notifications": {"endpoints": {"name": "x"}}}),
+     "settings key notifications.endpoints must be a list"),
+    (hub(settings={"health": {"tcp": [5]}}), "settings key health.tcp[0] must be a mapping"),
 ])
 def test_instance_refused(item: dict, words: str) -> None:
     with pytest.raises(ConfigError) as info:
@@ -183,3 +197,12 @@ def test_serve_config(argv: list[str], config: str | None) -> None:
 def test_json_is_what_the_file_holds() -> None:
     text = dist.render_config(parse([hub()])[0], PATHS)
     assert json.loads(text.split("\n", 1)[1])["version"] == "0.1"
+
+
+@pytest.mark.parametrize("text, ports", [
+    (dist.render_config(parse([hub()])[0], PATHS), [5443, 15443]),
+    ('{"http": {"addr": "[::1]:7"}}', [7]),
+    ('{"http": "x"}', []),
+])
+def test_config_ports(text: str, ports: list[int]) -> None:
+    assert dist.config_ports(text) == ports

@@ -170,3 +170,134 @@ def test_absent_instance_that_cannot_be_stopped(cache: Cache, answer: str, fails
     assert os.path.exists(os.path.join(cache.unit_dir, "registry-cache-k8s.service")) is fails
     if fails:
         assert "cannot stop registry-cache-k8s.service: Access denied" in result["msg"]
+
+
+@pytest.fixture
+def taken_port() -> t.Iterator[int]:
+    """A port another process listens on (as the package's own docker-registry holds *:5000)."""
+    import socket
+    holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    holder.bind(("127.0.0.1", 0))
+    holder.listen(1)
+    yield holder.getsockname()[1]
+    holder.close()
+
+
+@pytest.mark.parametrize("field", ["port", "debug_port"])
+def test_a_port_another_process_holds_is_refused_before_writing(cache: Cache, taken_port: int, field: str) -> None:
+    item = dict(HUB, address="127.0.0.1", port=5443, debug_port=15443)
+    item[field] = taken_port
+    result = cache.run([item], check_mode=field == "debug_port")
+    assert result["failed"]
+    assert "instance dockerhub: %s %d (127.0.0.1:%d) is already in use" % (field, taken_port, taken_port) \
+        in result["msg"], result["msg"]
+    assert "nothing was written" in result["msg"]
+    assert not os.path.exists(cache.config_dir) and not os.path.exists(cache.unit_dir)
+
+
+def test_a_running_instance_keeps_its_own_port(cache: Cache, taken_port: int) -> None:
+    item = dict(HUB, address="127.0.0.1", port=taken_port, debug_port=15443)
+    cache.host.write(os.path.join(cache.config_dir, "cache-dockerhub.yml"),
+                     "# Managed by fleetops.docker_mirror.registry_cache\n"
+                     '{"http": {"addr": "127.0.0.1:%d", "debug": {"addr": "127.0.0.1:15443"}}}\n' % taken_port)
+    cache.active.add("registry-cache-dockerhub.service")
+    result = cache.run([item])
+    assert not result["failed"], result["msg"]
+    assert result["instances"][0]["restart_needed"]
+
+
+@pytest.mark.parametrize("blocker", ["root", "inside"])
+def test_a_storage_root_that_is_a_file_is_refused_before_writing(cache: Cache, blocker: str) -> None:
+    cache.host.write(cache.storage_root, "not a directory\n")
+    root = cache.storage_root if blocker == "root" else os.path.join(cache.storage_root, "sub")
+    result = cache.run([HUB], storage_root=root)
+    assert result["failed"]
+    assert "instance dockerhub: storage directory %s/dockerhub: %s is not a directory" % (root, cache.storage_root) \
+        in result["msg"], result["msg"]
+    assert not os.path.exists(cache.config_dir) and not os.path.exists(cache.unit_dir)
+
+
+def test_a_storage_directory_the_service_cannot_write_is_refused(cache: Cache, monkeypatch) -> None:
+    os.makedirs(os.path.join(cache.storage_root, "dockerhub"))
+    monkeypatch.setattr(registry_cache, "service_user", lambda: (4242, 4242))
+    result = cache.run([HUB])
+    assert result["failed"]
+    assert "instance dockerhub: storage directory %s/dockerhub is owned by uid %d, not docker-registry" \
+        % (cache.storage_root, os.getuid()) in result["msg"], result["msg"]
+    assert not os.path.exists(cache.unit_dir)
+
+
+def test_the_holder_of_a_port_is_named(taken_port: int) -> None:
+    assert registry_cache.port_in_use("127.0.0.1", taken_port) and registry_cache.port_in_use("", taken_port)
+    assert registry_cache.listening_pid(taken_port) == os.getpid()
+    assert registry_cache.holder(taken_port).startswith("pid %d: " % os.getpid())
+
+
+def test_an_instance_left_out_of_the_list_is_reported(cache: Cache) -> None:
+    cache.run([HUB, K8S])
+    cache.active.add("registry-cache-k8s.service")
+    cache.host.write(os.path.join(cache.unit_dir, "registry-cache-mine.service"), "[Unit]\n")  # not ours
+    result = cache.run([HUB])  # k8s renamed or dropped: not removed, but said
+    assert not result["failed"] and not result["changed"]
+    assert result["unlisted"] == [{"name": "k8s", "service": "registry-cache-k8s.service", "active": True}]
+    assert os.path.exists(os.path.join(cache.unit_dir, "registry-cache-k8s.service"))
+
+
+def test_the_upstream_user_name_is_a_credential(cache: Cache, monkeypatch) -> None:
+    logged: list = []
+    monkeypatch.setattr(registry_cache._files.SecretSafeModule, "log",
+                        lambda module, msg, log_args=None: logged.append(msg))
+    result = cache.run([dict(HUB, username="hub-robot-7", password="s3cret-token")], diff=True)
+    assert not result["failed"] and logged and "hub-robot-7" not in repr(logged) and "s3cret" not in repr(logged)
+    assert "hub-robot-7" not in repr(result["diff"]) and '"username": "xxxxx"' in repr(result["diff"])
+    params = {"instances": [{"name": "hub", "username": "hub-robot-7", "password": "x"}], "url_host": "c"}
+    shown = registry_cache.shown_params(params)
+    assert shown["instances"][0]["username"] == "********" and params["instances"][0]["username"] == "hub-robot-7"
+    assert "hub-robot-7" in cache.host.read(os.path.join(cache.config_dir, "cache-dockerhub.yml")).decode()
+
+
+@pytest.mark.parametrize("policy, release, fails", [
+    ("docker-registry:\n  Installed: (none)\n  Candidate: 2.7.1+ds2-7+deb11u1\n", "2.7.1", False),
+    ("docker-registry:\n  Installed: (none)\n  Candidate: (none)\n", "", True),
+])
+def test_check_mode_before_the_package_is_installed_checks_settings_against_the_candidate(
+        cache: Cache, monkeypatch, policy: str, release: str, fails: bool) -> None:
+    monkeypatch.setattr(registry_cache._files.SecretSafeModule, "get_bin_path",
+                        lambda module, name, *args, **kwargs: cache.host.bin_dir + "/apt-cache"
+                        if name == "apt-cache" else None)
+    cache.host.write(cache.host.bin_dir + "/apt-cache", "#!/bin/sh\ncat <<'EOF'\n%sEOF\n" % policy)
+    os.chmod(cache.host.bin_dir + "/apt-cache", 0o755)
+    result = cache.run([dict(HUB, settings={"catalog": {"maxentries": 5}})], check_mode=True)
+    assert result["failed"]
+    if release:
+        assert "settings key catalog is not a configuration key of Distribution 2.7.1" in result["msg"]
+    else:
+        assert "no configuration table for Distribution (release unknown)" in result["msg"]
+    ok = cache.run([dict(HUB, settings={"log": {"level": "warn"}})], check_mode=True)
+    assert ok["failed"] is fails and (fails or ok["release"] == release)
+
+
+def test_the_last_instance_gone_takes_the_server_key_with_it(cache: Cache) -> None:
+    key = os.path.join(cache.config_dir, "cache-tls", "server.key")
+    cache.run([HUB, K8S])
+    kept = cache.run([dict(HUB, state="absent")])  # k8s is still there (unlisted): the key stays
+    assert os.path.exists(key) and kept["unlisted"][0]["name"] == "k8s"
+    result = cache.run([dict(HUB, state="absent"), dict(K8S, state="absent")], diff=True)
+    assert result["changed"] and not os.path.exists(key)
+    assert not os.path.exists(os.path.join(cache.config_dir, "cache-tls", "server.crt"))
+    assert "MIIE" not in repr(result["diff"])
+    assert [entry["after_header"] for entry in result["diff"] if entry["before_header"].endswith("server.key")] \
+        == ["%s (absent)" % key]
+    assert not cache.run([dict(HUB, state="absent"), dict(K8S, state="absent")])["changed"]
+
+
+def test_secrets_inside_settings_are_never_shown(cache: Cache, monkeypatch) -> None:
+    logged: list = []
+    monkeypatch.setattr(registry_cache._files.SecretSafeModule, "log",
+                        lambda module, msg, log_args=None: logged.append(msg))
+    settings = {"http": {"secret": "hs-123456"}, "redis": {"password": "rp-456789", "addr": "127.0.0.1:6379"}}
+    result = cache.run([dict(HUB, settings=settings)], diff=True)
+    assert not result["failed"], result.get("msg")
+    shown = repr(logged) + repr(result["diff"]) + repr(registry_cache.shown_params({"instances": [
+        dict(HUB, settings=settings)]}))
+    assert "hs-123456" not in shown and "rp-456789" not in shown and "127.0.0.1:6379" in shown

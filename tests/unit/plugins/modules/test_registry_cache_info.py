@@ -5,6 +5,7 @@ with, and every reason an instance is not verified (the HTTP checks go through _
 
 from __future__ import annotations
 
+import os
 import typing as t
 
 import pytest
@@ -14,6 +15,15 @@ from ansible_collections.fleetops.docker_mirror.plugins.module_utils._host impor
 from ansible_collections.fleetops.docker_mirror.plugins.modules import registry_cache_info as info
 
 UPSTREAM = "https://registry-1.docker.io"
+JOURNAL = {
+    "crashing": 'time="x" level=info msg="redis not configured"\n'
+                'panic: Get "http://127.0.0.1:5100/v2/": dial tcp 127.0.0.1:5100: connect: connection refused\n'
+                "goroutine 1 [running]:\n"
+                "registry-cache-hub.service: Main process exited, code=exited, status=2/INVALIDARGUMENT",
+    "bind": 'time="x" level=info msg="providing prometheus metrics on /metrics"\n'
+            'time="x" level=fatal msg="listen tcp 127.0.0.1:5443: bind: address already in use"\n'
+            "registry-cache-hub.service: Failed with result 'exit-code'.",
+}
 CONFIG = '# Managed by fleetops.docker_mirror.registry_cache\n{"proxy": {"remoteurl": "%s"}}\n'
 
 
@@ -65,6 +75,10 @@ def test_verified(host, answers, running) -> None:
 
 @pytest.mark.parametrize("setup, words", [
     ("stopped", "registry-cache-hub.service does not run"),
+    ("crashing", "registry-cache-hub.service does not run: it exits at start: Get \"http://127.0.0.1:5100/v2/\": "
+                 "dial tcp 127.0.0.1:5100: connect: connection refused"),
+    ("bind", "registry-cache-hub.service does not run: it exits at start: listen tcp 127.0.0.1:5443: bind: "
+             "address already in use"),
     ("other-program", "the main process of registry-cache-hub.service is not docker-registry serve"),
     ("other-config", "it runs /elsewhere.yml, not"),
     ("other-upstream", "it proxies https://quay.io, not https://registry-1.docker.io"),
@@ -77,6 +91,10 @@ def test_verified(host, answers, running) -> None:
 def test_problems_name_the_instance_and_why(host, answers, running, setup: str, words: str) -> None:
     if setup == "stopped":
         running["value"] = 0
+    elif setup in ("crashing", "bind"):
+        running["value"] = 0
+        host.write(host.bin_dir + "/journalctl", "#!/bin/sh\ncat <<'EOF'\n%s\nEOF\n" % JOURNAL[setup])
+        os.chmod(host.bin_dir + "/journalctl", 0o755)
     elif setup == "other-program":
         host.add_process(77, ["/usr/bin/python3", "-m", "http.server"], "python3")
     elif setup == "other-config":
@@ -108,3 +126,42 @@ def test_problems_name_the_instance_and_why(host, answers, running, setup: str, 
 ])
 def test_probe_host(listen: str, host_asked: str) -> None:
     assert info.probe_host(listen) == host_asked
+
+
+def test_an_instance_that_does_not_run_is_not_probed(host, answers, running) -> None:
+    running["value"] = 0
+    result = verify(host)
+    assert result["problems"] == ["instance hub: registry-cache-hub.service does not run"]
+    assert answers["asked"] == [] and result["instances"][0]["answers"] is False
+
+
+def test_an_upstream_that_does_not_answer_is_a_warning(host, answers, running, monkeypatch) -> None:
+    def fake_probe(target, timeout):
+        answers["asked"].append(target)
+        if target.url == UPSTREAM:
+            return dict(answers["probe"], ok=False, status=None, error="connect: connection refused")
+        return answers["probe"]
+
+    monkeypatch.setattr(_probe, "probe", fake_probe)
+    result = verify(host)
+    item = result["instances"][0]
+    assert result["problems"] == [] and item["ok"]
+    assert item["warnings"] == ["upstream https://registry-1.docker.io does not answer (connect: connection "
+                                "refused): the cache serves only what it holds"]
+
+
+def test_an_instance_still_starting_is_given_time(host, answers, running, monkeypatch) -> None:
+    """Distribution asks its upstream before it listens: just after a (re)start /v2/ is refused for a moment."""
+    calls = {"probe": 0}
+    refused = dict(answers["probe"], ok=False, status=None, error="connect: connection refused")
+
+    def fake_probe(target, timeout):
+        if target.url == UPSTREAM:
+            return answers["probe"]
+        calls["probe"] += 1
+        return refused if calls["probe"] < 3 else answers["probe"]
+
+    monkeypatch.setattr(_probe, "probe", fake_probe)
+    monkeypatch.setattr(info.time, "sleep", lambda seconds: None)
+    result = verify(host)
+    assert result["problems"] == [] and calls["probe"] == 3

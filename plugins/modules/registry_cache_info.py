@@ -217,8 +217,8 @@ def running_upstream(runner: HostRunner, instance: dict[str, t.Any]) -> tuple[in
     pid = runner.main_pid(service)
     if pid <= 0:
         reason = dist.exit_reason(unit_journal(runner, instance["service"]))
-        return 0, "", "", ["%s does not run%s" % (instance["service"], ": it exits at start: " + reason
-                                                   if reason else "")]
+        cause = ": it exits at start: " + reason if reason else ""
+        return 0, "", "", ["%s does not run%s" % (instance["service"], cause)]
     argv = _process.process_argv(pid) or []
     named = dist.serve_config(argv)
     if named is None:

@@ -60,7 +60,7 @@ def echo_port():
     def accept() -> None:
         while True:
             try:
-                conn, _ = server.accept()
+                conn = server.accept()[0]
             except OSError:
                 return
             threading.Thread(target=echo, args=(conn,), daemon=True).start()
@@ -146,7 +146,7 @@ def test_the_reply_reaches_the_client_before_the_command_sees_its_end_of_input(e
 ])
 def test_a_failing_command_ends_that_connection_and_the_tunnel_goes_on(echo_port: int, command) -> None:
     port = tunnel(command)
-    for _ in range(2):
+    for _attempt in range(2):
         with socket.create_connection(("127.0.0.1", port), timeout=20) as conn:
             try:
                 assert conn.recv(16) == b""  # the end of the connection, not a hang

@@ -8,9 +8,9 @@ listens on the client's 127.0.0.1:PORT and, for each connection, starts COMMAND 
 ``docker exec -i CACHE socat - TCP:127.0.0.1:PORT``) and pipes the connection's bytes through it, both ways:
 every hop stays on a loopback or the Docker socket. Standard library only (the controller has no socat).
 
-    nsenter -t CLIENT_PID -n loopback_tunnel.py start --listen 127.0.0.1:5443 --pidfile F [--log L] -- COMMAND...
-    loopback_tunnel.py run --listen 127.0.0.1:5443 -- COMMAND...      (in the foreground)
-    loopback_tunnel.py stop --pidfile F                               (idempotent)
+    nsenter -t CLIENT_PID -n python3 loopback_tunnel.py start --listen 127.0.0.1:5443 --pidfile F [--log L] -- COMMAND...
+    python3 loopback_tunnel.py run --listen 127.0.0.1:5443 -- COMMAND...      (in the foreground)
+    python3 loopback_tunnel.py stop --pidfile F                               (idempotent)
 
 ``start`` returns once the port listens; the tunnel runs in its own session, its pid in the pid file; ``stop``
 ends its process group (the tunnel and the commands of open connections).

@@ -65,6 +65,9 @@ stage_collection() {
     # Start from an empty tree each time, but keep earlier reports (tests/output) for comparison.
     find "$stage" -mindepth 1 -maxdepth 1 ! -name tests ! -name .git -exec rm -rf {} +
     [[ ! -d $stage/tests ]] || find "$stage/tests" -mindepth 1 -maxdepth 1 ! -name output -exec rm -rf {} +
+    # ansible-test's scratch space, with the virtualenv units run in: made again, so that a changed
+    # tests/unit/requirements.txt or constraints.txt is installed.
+    rm -rf "$stage/tests/output/.tmp"
     tar -xzf "$build_dir"/fleetops-docker_mirror-*.tar.gz -C "$stage"
     (cd "$root" && tar -c --exclude=./tests/output --exclude=__pycache__ ./tests) | tar -x -C "$stage"
     rm -f "$stage/FILES.json"

@@ -16,9 +16,10 @@ export PY_COLORS := 0
 help:
 	@echo "make demo   - a local three-host fleet, and the main job run on it"
 	@echo "make demo-cache - make demo, then a registry cache on demo-1 in front of all three hosts (fleetops.docker_mirror.cache)"
-	@echo "make test   - every test suite: unit, lint, sanity, build, Molecule (real Debian 11, 12 and 13 hosts)"
+	@echo "make test   - every test suite: unit, lint, the ansible-core matrix, build, Molecule (real Debian 11, 12, 13 hosts)"
 	@echo "make bench  - the fleet benchmark over the Docker socket and SSH (BENCH_SIZES=5,10,20 for the scaling curve)"
 	@echo "make runner-test - the configure playbook through ansible-runner (AWX's job runner)"
+	@echo "make test-matrix - ansible-core 2.15 to 2.19: sanity, units and a rollout on two hosts each; 2.20, 2.21: the rollout (docs/testing.md)"
 	@echo "make setup  - only install/start what the two need (venv, Docker engine, host images)"
 
 setup: venv engine images
@@ -39,9 +40,10 @@ images: engine
 	@$(TIMED) "test-host images debian11 + debian12 + debian13 + forky (cached; a rebuild takes about 3 min)" \
 		$(FLEET) image debian11 debian12 debian13 forky
 
-# Fast checks first: unit tests, lint, changelog; then the release checks; then Molecule on real hosts.
+# Fast checks first: unit tests, lint, changelog; then the release checks (ansible-test sanity and units of every
+# supported ansible-core, in test-matrix); then Molecule on real hosts.
 test: setup
-	@tools/suites unit lint changelog-lint sanity units build-test runner-test ee-check molecule
+	@tools/suites unit lint changelog-lint test-matrix build-test runner-test ee-check molecule
 
 unit: venv
 	@$(TIMED) "unit tests" $(BIN)/python -m pytest tests/unit -q -p no:cacheprovider
@@ -122,3 +124,11 @@ ee-check: venv
 	@$(TIMED) "execution environment definition" tests/ee-check.sh
 
 release-check: sanity units changelog-lint build-test ee-check
+
+# Every ansible-core release the collection supports (tests/matrix/core-*.txt), each in its own cached virtualenv
+# under .cache/matrix: its ansible-test sanity and units, and a rollout (apply, then a re-run changing nothing) on
+# two test hosts. Ends with a table of release x check; MATRIX_RELEASES="2.15 2.19" runs a subset.
+.PHONY: test-matrix
+MATRIX_RELEASES ?=
+test-matrix: setup
+	@$(TIMED) "ansible-core test matrix (sanity, units, rollout per release)" tests/matrix.sh $(MATRIX_RELEASES)

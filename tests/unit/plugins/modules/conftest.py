@@ -36,7 +36,7 @@ import typing as t
 import pytest
 
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
+from ansible_collections.fleetops.docker_mirror.tests.unit.plugins.modules.module_args import patch_module_args
 
 from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon, _process
 

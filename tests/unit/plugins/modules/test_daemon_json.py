@@ -932,7 +932,7 @@ def test_unknown_version_refuses_a_mirror_path(host) -> None:
 DRIVER = textwrap.dedent("""
     import json, sys, time
     sys.path.insert(0, %(collections)r)
-    from ansible.module_utils.testing import patch_module_args
+    from ansible_collections.fleetops.docker_mirror.tests.unit.plugins.modules.module_args import patch_module_args
     from ansible_collections.fleetops.docker_mirror.plugins.module_utils import _daemon
     from ansible_collections.fleetops.docker_mirror.plugins.modules import daemon_json
     for name, value in json.loads(%(constants)r).items():

@@ -255,11 +255,10 @@ options:
         too, a UTF-8 byte order mark kept from the file when Docker is older than 23.0 (which refuses it),
         and C(dockerd --validate) runs on the candidate file when the host has Docker 23.0 or later.
       - Mirror URL rules and flag conflicts are always checked.
-      - Was named C(validate) in 1.0.0; that name is a deprecated alias (removed in 2.0.0), because core modules use C(validate)
-        for a command that checks a file.
+      - Was named C(validate) in 1.0.0, an alias until 2.0.0 removed it, because core modules use C(validate) for
+        a command that checks a file.
     type: bool
     default: true
-    aliases: [validate]
 notes:
   - Only the Python standard library is needed on the managed host.
   - Editing C(/etc/docker) needs root. When the module runs as another user that cannot write the file or
@@ -955,9 +954,7 @@ def main() -> None:
             option_names=dict(type="dict", default={}),
             backup=dict(type="bool", default=False),
             keep_previous=dict(type="bool", default=False),
-            dockerd_check=dict(type="bool", default=True, aliases=["validate"],
-                               deprecated_aliases=[dict(name="validate", version="2.0.0",
-                                                        collection_name="fleetops.docker_mirror")]),
+            dockerd_check=dict(type="bool", default=True),
             require_daemon=dict(type="bool", default=False),
             apply=dict(type="str", choices=list(APPLY_MODES), default="auto"),
             registries=spec.REGISTRIES_OPTION,

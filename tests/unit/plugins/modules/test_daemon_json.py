@@ -890,12 +890,16 @@ def test_dockerd_validate_not_used_on_20_10(host) -> None:
     assert host.calls("dockerd") == []
 
 
-@pytest.mark.parametrize("option", ["dockerd_check", "validate"])
-def test_dockerd_check_off(host, monkeypatch, option: str) -> None:
+def test_validate_alias_is_gone(host) -> None:
+    result = run(host, registry_mirrors=[MIRROR], validate=False)
+    assert result["failed"] and "validate" in result["msg"], result
+
+
+def test_dockerd_check_off(host, monkeypatch) -> None:
     host.set(version="26.1.5+dfsg1")
     checked = []
     monkeypatch.setattr(daemon_json, "check_keys", lambda values, version: checked.append(version))
-    result = run(host, settings={"refuse-me": 1}, **{option: False})
+    result = run(host, settings={"refuse-me": 1}, dockerd_check=False)
     assert not result["failed"], result
     assert result["changed"] and checked == [] and host.calls("dockerd") == []
     assert run(host, settings={"refuse-me": None, "debug": True})["changed"] and checked == ["26.1.5+dfsg1"]

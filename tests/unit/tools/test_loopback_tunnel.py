@@ -108,7 +108,7 @@ def send_all(conn: socket.socket, payload: bytes) -> None:
     b"GET /v2/ HTTP/1.1\r\nHost: 127.0.0.1:5443\r\n\r\n",
     bytes(range(256)) * 4,                  # every byte value, NUL and 0xff included
     os.urandom(3 * 1024 * 1024 + 17),       # larger than any buffer on the way
-])
+], ids=["http-request", "every-byte-value", "3-MiB-random"])  # fixed ids: pytest-xdist workers collect the same
 def test_bytes_come_back_unchanged_through_the_command(echo_port: int, payload: bytes) -> None:
     assert exchange(tunnel(to_echo(echo_port)), payload) == payload
 
